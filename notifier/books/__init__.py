@@ -1,0 +1,1 @@
+"""The books: the YAML files in `data/`, loaded into a typed model and checked."""

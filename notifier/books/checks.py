@@ -1,0 +1,389 @@
+"""Cross-checks: what no single record can tell, checked over the whole books. Every check returns
+problems; none stops the others."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from notifier import money
+from notifier.books import schema
+from notifier.books.load import Books, Origin, load_books
+from notifier.ledger.plans import plan_options
+from notifier.ledger.state import invoice_state
+from notifier.ledger.terms import invoice_terms
+from notifier.ledger.totals import invoice_totals
+from notifier.problems import Problem
+
+FULL_PLAN = "full"
+
+
+def check_books(root: Path) -> tuple[Books, list[Problem]]:
+    """Load the books under `root` and check them: every problem, in file and line order."""
+    books, problems = load_books(root)
+    problems.extend(cross_check(books))
+    return books, sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def cross_check(books: Books) -> list[Problem]:
+    """All cross-record problems in `books` (which loaded, perhaps with problems of its own)."""
+    if books.settings is None:
+        return []
+    problems: list[Problem] = []
+    for check in (_settings, _clients, _invoices, _payments, _messages):
+        problems.extend(check(books, books.settings))
+    return problems
+
+
+def language(locale: str) -> str:
+    return locale.replace("-", "_").split("_")[0]
+
+
+def stage_text_path(text: str, lang: str) -> str:
+    """Where the words of a stage live, relative to `content/`."""
+    return f"reminders/{text}.{lang}.md"
+
+
+def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    origin = books.settings_origin
+    assert origin is not None
+    plan_ids = [plan.id for plan in settings.plans]
+    for index, plan in enumerate(settings.plans):
+        if plan.id == FULL_PLAN:
+            yield origin.problem(
+                "plans.id", "`full` is the built-in pay-in-full option", "plans", index, "id"
+            )
+        if plan_ids.index(plan.id) != index:
+            yield origin.problem(
+                "plans.id", f"plan `{plan.id}` is defined twice", "plans", index, "id"
+            )
+    yield from _known_plans(origin, settings.terms.plans, plan_ids, "terms", "plans")
+    yield from _fees(origin, settings.terms.late_payment, ("terms", "late_payment"))
+    if settings.reminders.policy not in settings.policies:
+        yield origin.problem(
+            "reminders.policy", _unknown("policy", settings.reminders.policy, settings.policies)
+        )
+    languages = {language(settings.business.locale)}
+    client_languages = {language(c.locale) for c in books.clients.values() if c.locale} - languages
+    for name, stages in settings.policies.items():
+        where = ("policies", name)
+        if not stages:
+            yield origin.problem(f"policies.{name}", "a policy needs at least one stage", *where)
+        seen: set[str] = set()
+        for index, stage in enumerate(stages):
+            at = (*where, index)
+            if stage.name in seen:
+                yield origin.problem(
+                    f"policies.{name}[{index}].name",
+                    f"stage `{stage.name}` is named twice",
+                    *at,
+                    "name",
+                )
+            seen.add(stage.name)
+            if index and stage.day <= stages[index - 1].day:
+                yield origin.problem(
+                    f"policies.{name}[{index}].day",
+                    f"stages must be in order of day: {stage.day} comes after {stages[index - 1].day}",
+                    *at,
+                    "day",
+                )
+            for lang in sorted(languages):
+                path = stage_text_path(stage.text, lang)
+                if path not in books.content_files:
+                    yield origin.problem(
+                        f"policies.{name}[{index}].text", f"content/{path} is missing", *at, "text"
+                    )
+            if stage.channel != "email":
+                continue  # a task's words are read by the business, in its own language
+            for lang in sorted(client_languages):
+                path = stage_text_path(stage.text, lang)
+                if path not in books.content_files:
+                    yield origin.problem(
+                        f"policies.{name}[{index}].text",
+                        f"content/{path} is missing; clients in that language get the "
+                        f"{settings.business.locale} text",
+                        *at,
+                        "text",
+                        warning=True,
+                    )
+    currencies = {
+        invoice.currency or books.clients[invoice.client].currency or settings.business.currency
+        for invoice in books.invoices.values()
+        if invoice.client in books.clients
+    }
+    accounts = {account.currency for account in settings.business.bank_accounts}
+    if None not in accounts:
+        for currency in sorted(currencies - accounts):
+            yield origin.problem(
+                "business.bank_accounts",
+                f"no bank account for {currency}: clients billed in it see no transfer details",
+                "business",
+                "bank_accounts",
+                warning=True,
+            )
+
+
+def _known_plans(
+    origin: Origin, ids: list[str], known: list[str], *at: str | int
+) -> Iterator[Problem]:
+    for index, plan_id in enumerate(ids):
+        if plan_id != FULL_PLAN and plan_id not in known:
+            yield origin.problem(
+                ".".join(str(a) for a in at if isinstance(a, str)),
+                _unknown("plan", plan_id, known),
+                *at,
+                index,
+            )
+
+
+def _fees(origin: Origin, late: schema.LatePayment, at: tuple[str, ...]) -> Iterator[Problem]:
+    for currency, amount in late.fee.items():
+        yield from _amount(
+            origin, amount, currency, ".".join((*at, "fee", currency)), *at, "fee", currency
+        )
+
+
+def _amount(
+    origin: Origin, amount: Decimal, currency: str, field: str, *at: str | int
+) -> Iterator[Problem]:
+    try:
+        money.to_minor(amount, currency)
+    except money.AmountError as exc:
+        yield origin.problem(field, str(exc), *at)
+
+
+def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    plan_ids = [plan.id for plan in settings.plans]
+    for client in books.clients.values():
+        origin = books.origin(client)
+        if not any(contact.email for contact in client.contacts):
+            yield origin.problem(
+                "contacts", f"client `{client.id}` has no email address to remind", "contacts"
+            )
+        if client.policy is not None and client.policy not in settings.policies:
+            yield origin.problem("policy", _unknown("policy", client.policy, settings.policies))
+        if client.terms is not None:
+            if client.terms.plans is not None:
+                yield from _known_plans(origin, client.terms.plans, plan_ids, "terms", "plans")
+            if client.terms.late_payment is not None:
+                yield from _fees(origin, client.terms.late_payment, ("terms", "late_payment"))
+
+
+def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    plan_ids = [plan.id for plan in settings.plans]
+    for invoice in books.invoices.values():
+        origin = books.origin(invoice)
+        client = books.clients.get(invoice.client)
+        if client is None:
+            if invoice.client not in books.broken_ids:
+                yield origin.problem("client", _unknown("client", invoice.client, books.clients))
+            continue
+        terms = invoice_terms(settings, client, invoice)
+        currency = terms.currency
+        if invoice.due_date is not None and invoice.due_date < invoice.issue_date:
+            yield origin.problem(
+                "due_date", f"{invoice.due_date} is before the issue date {invoice.issue_date}"
+            )
+        amounts: list[tuple[Decimal, str, tuple[str | int, ...]]] = [
+            (line.unit_price, f"lines[{i}].unit_price", ("lines", i, "unit_price"))
+            for i, line in enumerate(invoice.lines)
+        ]
+        if invoice.discount is not None and invoice.discount.amount is not None:
+            amounts.append((invoice.discount.amount, "discount.amount", ("discount", "amount")))
+        if invoice.deposit is not None:
+            amounts.append((invoice.deposit.amount, "deposit.amount", ("deposit", "amount")))
+        if invoice.custom_plan is not None:
+            amounts += [
+                (
+                    part.amount,
+                    f"custom_plan.instalments[{i}].amount",
+                    ("custom_plan", "instalments", i, "amount"),
+                )
+                for i, part in enumerate(invoice.custom_plan.instalments)
+            ]
+        fine = [
+            p
+            for amount, field, at in amounts
+            for p in _amount(origin, amount, currency, field, *at)
+        ]
+        yield from fine
+        if invoice.plans is not None:
+            yield from _known_plans(origin, invoice.plans, plan_ids, "plans")
+        yield from _late_regime(origin, terms.late_payment.regime, currency, terms.late_payment.fee)
+        if fine:
+            continue  # the totals below need amounts the currency can hold
+        totals = invoice_totals(invoice, currency)
+        if invoice.discount is not None and totals.discount > totals.subtotal:
+            yield origin.problem(
+                "discount", "the discount is more than the invoice's lines add up to"
+            )
+        if totals.deposit > totals.total:
+            yield origin.problem("deposit.amount", "the deposit is more than the invoice total")
+        if invoice.custom_plan is not None:
+            parts = sum(
+                money.to_minor(part.amount, currency) for part in invoice.custom_plan.instalments
+            )
+            if parts != totals.to_pay:
+                yield origin.problem(
+                    "custom_plan.instalments",
+                    f"the instalments add up to {money.format_plain(parts, currency)}, "
+                    f"but {money.format_plain(totals.to_pay, currency)} is to be paid",
+                    "custom_plan",
+                    "instalments",
+                )
+            dates = [part.due_date for part in invoice.custom_plan.instalments]
+            if dates != sorted(set(dates)):
+                yield origin.problem(
+                    "custom_plan.instalments",
+                    "instalment dates must be in order, each after the last",
+                    "custom_plan",
+                    "instalments",
+                )
+        if (
+            invoice.promise is not None
+            and invoice.promise.made is not None
+            and invoice.promise.by < invoice.promise.made
+        ):
+            yield origin.problem(
+                "promise.by", f"{invoice.promise.by} is before the promise was made"
+            )
+        offered = {
+            FULL_PLAN,
+            *terms.plan_ids,
+            *([invoice.custom_plan.id] if invoice.custom_plan else []),
+        }
+        for index, link in enumerate(invoice.payment_links):
+            plan = link.target.split("#")[0]
+            if plan not in offered:
+                yield origin.problem(
+                    f"payment_links[{index}].target",
+                    f"plan `{plan}` is not offered on this invoice",
+                    "payment_links",
+                    index,
+                    "target",
+                )
+
+
+def _late_regime(
+    origin: Origin, regime: str, currency: str, fees: dict[str, Decimal]
+) -> Iterator[Problem]:
+    if regime == "uk_statutory" and currency != "GBP":
+        yield origin.problem(
+            "currency", f"the uk_statutory late-payment regime is for GBP invoices, not {currency}"
+        )
+    elif regime == "eu_statutory" and currency != "EUR":
+        yield origin.problem(
+            "currency", f"the eu_statutory late-payment regime is for EUR invoices, not {currency}"
+        )
+    elif regime == "contractual" and fees and currency not in fees:
+        yield origin.problem("currency", f"the late fee has no amount in {currency}")
+
+
+def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    first: dict[str, Origin] = {}
+    last: dict[str, schema.Payment] = {}
+    sound: dict[str, list[schema.Payment]] = defaultdict(list)
+    plans = {plan.id: plan for plan in settings.plans}
+    for payment in books.payments:
+        origin = books.origin(payment)
+        if payment.id in first:
+            seen = first[payment.id]
+            yield origin.problem(
+                "id", f"payment `{payment.id}` is already recorded at {seen.path}:{seen.line()}"
+            )
+            continue
+        first[payment.id] = origin
+        invoice = books.invoices.get(payment.invoice)
+        if invoice is None:
+            if payment.invoice not in books.broken_ids:
+                yield origin.problem(
+                    "invoice", _unknown("invoice", payment.invoice, books.invoices)
+                )
+            continue
+        client = books.clients.get(invoice.client)
+        if client is None:
+            continue
+        terms = invoice_terms(settings, client, invoice)
+        if payment.currency != terms.currency:
+            yield origin.problem(
+                "currency",
+                f"invoice {invoice.number} is in {terms.currency}, not {payment.currency}",
+            )
+            continue
+        bad = list(_amount(origin, payment.amount, payment.currency, "amount"))
+        yield from bad
+        if bad:
+            continue
+        if payment.plan is not None:
+            totals = invoice_totals(invoice, terms.currency)
+            options = plan_options(
+                invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, terms.currency
+            )
+            option = next((o for o in options if o.id == payment.plan), None)
+            if option is None:
+                yield origin.problem(
+                    "plan", f"plan `{payment.plan}` is not offered on invoice {invoice.number}"
+                )
+                continue
+            if payment.instalment is not None and payment.instalment > len(option.instalments):
+                yield origin.problem(
+                    "instalment",
+                    f"plan `{payment.plan}` has {len(option.instalments)} instalments, not {payment.instalment}",
+                )
+                continue
+        if invoice.void is not None and payment.kind == "payment":
+            yield origin.problem(
+                "invoice", f"invoice {invoice.number} is void; refund this payment", warning=True
+            )
+        sound[invoice.number].append(payment)
+        last[invoice.number] = payment
+    for number, payments in sound.items():
+        invoice = books.invoices[number]
+        # The ledger on the day of the latest payment says whether the payments overshoot what was
+        # owed then, discount taken and fees settled included.
+        state = invoice_state(
+            settings,
+            books.clients[invoice.client],
+            invoice,
+            plans,
+            payments,
+            {},
+            max(p.date for p in payments),
+        )
+        payment = last[number]
+        if state.overpaid > 0:
+            excess = money.format_plain(state.overpaid, state.currency)
+            yield books.origin(payment).problem(
+                "amount",
+                f"invoice {number} is overpaid by {excess}; record a refund of the excess",
+                warning=True,
+            )
+        elif state.paid - state.totals.deposit < 0:
+            yield books.origin(payment).problem(
+                "amount", f"invoice {number} has more refunded than paid"
+            )
+
+
+def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    stages = {stage.name for policy in settings.policies.values() for stage in policy} | {"thanks"}
+    for message in books.messages:
+        origin = books.origin(message)
+        if message.client not in books.clients and message.client not in books.broken_ids:
+            yield origin.problem("client", _unknown("client", message.client, books.clients))
+        if message.stage not in stages:
+            yield origin.problem("stage", f"no policy has a stage `{message.stage}`")
+        for index, item in enumerate(message.items):
+            number = item.split("#")[0]
+            if number not in books.invoices and number not in books.broken_ids:
+                yield origin.problem(
+                    f"items[{index}]", _unknown("invoice", number, books.invoices), "items", index
+                )
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"unknown {kind} `{name}`{hint}"

@@ -1,0 +1,433 @@
+"""The shape of the books: what each YAML file may say, field by field.
+
+Every model forbids unknown keys and is frozen. Amounts are Decimal in major units as written in the
+YAML (the loader never makes floats); `notifier.books.load` turns them into minor units once the
+currency is known. docs/books.md documents every field here; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    model_validator,
+)
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+
+from notifier import money
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
+    )
+
+
+# Field types ------------------------------------------------------------------------------------
+
+
+def _currency(value: str) -> str:
+    money.exponent(value)  # raises CurrencyError (a ValueError) with a message naming the code
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"`{value}` is not a time zone name (for example Europe/Berlin)") from None
+    return value
+
+
+def _locale(value: str) -> str:
+    value = value.replace("-", "_")
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"`{value}` is not a locale (for example en_GB or de_DE)") from None
+    return value
+
+
+def _percent(value: Any) -> Any:
+    """`8%`, `8` and `8.5` all mean a percentage; the sign is optional in the YAML."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return value.strip()[:-1].strip()
+    return value
+
+
+def _country(value: str) -> str:
+    if value not in Locale("en").territories or not value.isalpha():
+        raise ValueError(f"`{value}` is not a two-letter country code (ISO 3166, for example DE)")
+    return value
+
+
+def _iban(value: str) -> str:
+    if not stdnum_iban.is_valid(value):
+        raise ValueError(f"`{value}` is not a valid IBAN (the check digits do not match)")
+    return str(stdnum_iban.compact(value))
+
+
+def _bic(value: str) -> str:
+    if not stdnum_bic.is_valid(value):
+        raise ValueError(f"`{value}` is not a valid BIC (8 or 11 letters and digits)")
+    return str(stdnum_bic.compact(value))
+
+
+NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
+NUMBER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+
+Currency = Annotated[str, AfterValidator(_currency)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+LocaleName = Annotated[str, AfterValidator(_locale)]
+Country = Annotated[str, AfterValidator(_country)]
+Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100)]
+Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+PositiveAmount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Name = Annotated[str, Field(pattern=f"^{NAME_PATTERN}$", max_length=64)]
+InvoiceNumber = Annotated[str, Field(pattern=f"^{NUMBER_PATTERN}$", max_length=64)]
+Iban = Annotated[str, AfterValidator(_iban)]
+Bic = Annotated[str, AfterValidator(_bic)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+# The business -----------------------------------------------------------------------------------
+
+
+class BankAccount(Model):
+    """Where a client can send a bank transfer; shown for invoices in `currency`, or all if unset."""
+
+    currency: Currency | None = None
+    account_name: Text
+    bank_name: str | None = None
+    iban: Iban | None = None
+    bic: Bic | None = None
+    sort_code: str | None = None
+    account_number: str | None = None
+    routing_number: str | None = None
+    bank_address: str | None = None
+    note: str | None = None
+
+
+class Business(Model):
+    name: Text
+    legal_name: str | None = None
+    email: EmailStr
+    reply_to: EmailStr | None = None
+    phone: str | None = None
+    address: Text
+    country: Country
+    tax_id: str | None = None
+    website: HttpUrl | None = None
+    timezone: TimeZone
+    currency: Currency
+    locale: LocaleName
+    portal_url: HttpUrl
+    bank_accounts: list[BankAccount] = []
+
+
+class EarlyPaymentDiscount(Model):
+    """`percent` off when the invoice is paid in full within `days` of its issue date."""
+
+    percent: Annotated[Percent, Field(gt=0)]
+    days: Annotated[int, Field(ge=1)]
+
+
+LateRegime = Literal["none", "contractual", "uk_statutory", "eu_statutory"]
+
+
+class LatePayment(Model):
+    """What lateness costs. `contractual`: a fixed `fee` (per currency) and/or simple
+    `annual_interest`. `uk_statutory` / `eu_statutory`: `reference_rate` plus 8 points, and the
+    statutory fixed compensation."""
+
+    regime: LateRegime = "none"
+    fee: dict[Currency, Amount] = {}
+    annual_interest: Percent | None = None
+    reference_rate: Annotated[Decimal, BeforeValidator(_percent), Field(ge=-10, le=100)] | None = (
+        None
+    )
+    reference_rate_note: str | None = None
+    grace_days: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _fits_regime(self) -> LatePayment:
+        statutory = self.regime in ("uk_statutory", "eu_statutory")
+        if statutory and self.reference_rate is None:
+            raise ValueError(
+                f"the {self.regime} regime needs `reference_rate` (the central bank rate)"
+            )
+        if self.regime == "contractual" and not self.fee and self.annual_interest is None:
+            raise ValueError("the contractual regime needs a `fee`, an `annual_interest`, or both")
+        if self.regime == "none" and (self.fee or self.annual_interest is not None):
+            raise ValueError("`fee` and `annual_interest` need `regime: contractual`")
+        return self
+
+
+class Terms(Model):
+    net_days: Annotated[int, Field(ge=0, le=365)] = 30
+    late_payment: LatePayment = LatePayment()
+    early_payment_discount: EarlyPaymentDiscount | None = None
+    plans: list[Name] = []
+    due_soon_days: Annotated[int, Field(ge=0, le=60)] = 7
+
+
+class TermsOverride(Model):
+    """Terms for one client: any field given here replaces the business's default."""
+
+    net_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    late_payment: LatePayment | None = None
+    early_payment_discount: EarlyPaymentDiscount | None = None
+    plans: list[Name] | None = None
+
+
+class Plan(Model):
+    """An instalment plan: `instalments` equal parts, the first on the due date, then one each `every`."""
+
+    id: Name
+    name: Text
+    instalments: Annotated[int, Field(ge=2, le=36)]
+    every: Literal["week", "fortnight", "month"] = "month"
+
+
+Channel = Literal["email", "phone", "collections", "legal"]
+
+
+class Stage(Model):
+    """One step of an escalation policy, `day` days after the due date (negative: before it)."""
+
+    name: Name
+    day: Annotated[int, Field(ge=-90, le=730)]
+    channel: Channel = "email"
+    text: Name
+    deadline_days: Annotated[int, Field(ge=1, le=90)] | None = None
+
+    @model_validator(mode="after")
+    def _deadline_by_email(self) -> Stage:
+        if self.deadline_days is not None and self.channel != "email":
+            raise ValueError("`deadline_days` is for a final notice sent by email")
+        return self
+
+
+class Reminders(Model):
+    policy: Name = "standard"
+
+
+class Settings(Model):
+    """`data/business.yaml`."""
+
+    business: Business
+    terms: Terms = Terms()
+    plans: list[Plan] = []
+    policies: dict[Name, list[Stage]]
+    reminders: Reminders = Reminders()
+
+
+# Clients ----------------------------------------------------------------------------------------
+
+
+class Contact(Model):
+    name: str | None = None
+    email: EmailStr | None = None
+    phone: str | None = None
+    role: str | None = None
+
+
+class Pause(Model):
+    """Reminders to this client are held until `until` (inclusive), for `reason`."""
+
+    until: date
+    reason: Text
+
+
+class Client(Model):
+    id: Name
+    name: Text
+    contacts: list[Contact] = []
+    address: str | None = None
+    country: Country | None = None
+    tax_id: str | None = None
+    locale: LocaleName | None = None
+    currency: Currency | None = None
+    timezone: TimeZone | None = None
+    policy: Name | None = None
+    terms: TermsOverride | None = None
+    pause: Pause | None = None
+    notes: str | None = None
+
+
+# Invoices ---------------------------------------------------------------------------------------
+
+
+class Line(Model):
+    description: Text
+    quantity: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    unit: str | None = None
+    unit_price: Amount
+    tax_rate: Percent = Decimal(0)
+
+
+class Discount(Model):
+    """A discount on the whole invoice, before tax: a `percent` or an `amount`, not both."""
+
+    percent: Annotated[Percent, Field(gt=0)] | None = None
+    amount: PositiveAmount | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Discount:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("give either `percent` or `amount`")
+        return self
+
+
+class Deposit(Model):
+    """An advance the client paid before the invoice; it counts as paid."""
+
+    amount: PositiveAmount
+    date: date
+    reference: str | None = None
+
+
+class CustomInstalment(Model):
+    due_date: date
+    amount: PositiveAmount
+
+
+class CustomPlan(Model):
+    """A plan agreed for this invoice alone, with its own dates and amounts."""
+
+    id: Name = "custom"
+    name: Text
+    instalments: Annotated[list[CustomInstalment], Field(min_length=2)]
+
+
+class Void(Model):
+    date: date
+    reason: Text
+
+
+class Dispute(Model):
+    since: date
+    reason: Text
+
+
+class Promise(Model):
+    """The client promised to pay by `by`; reminders wait until then."""
+
+    by: date
+    made: date | None = None
+    note: str | None = None
+
+
+class PaymentLink(Model):
+    """A Stripe Payment Link; `target` is `full` or `PLAN#N` (instalment N of a plan)."""
+
+    target: Annotated[str, Field(pattern=rf"^(full|{NAME_PATTERN}#[1-9][0-9]?)$")]
+    url: HttpUrl
+    id: str | None = None
+    amount: Amount | None = None
+
+
+class Invoice(Model):
+    number: InvoiceNumber
+    client: Name
+    issue_date: date
+    due_date: date | None = None
+    net_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    currency: Currency | None = None
+    lines: Annotated[list[Line], Field(min_length=1)]
+    discount: Discount | None = None
+    deposit: Deposit | None = None
+    notes: str | None = None
+    plans: list[Name] | None = None
+    custom_plan: CustomPlan | None = None
+    early_payment_discount: EarlyPaymentDiscount | None = None
+    payment_links: list[PaymentLink] = []
+    draft: bool = False
+    void: Void | None = None
+    dispute: Dispute | None = None
+    promise: Promise | None = None
+    waive_fees: bool = False
+    purchase_order: str | None = None
+
+    @model_validator(mode="after")
+    def _due_or_net(self) -> Invoice:
+        if self.due_date is not None and self.net_days is not None:
+            raise ValueError("give `due_date` or `net_days`, not both")
+        return self
+
+
+# Records the tool writes ------------------------------------------------------------------------
+
+
+class Payment(Model):
+    """Money in (`payment`) or back out (`refund`, `chargeback`) for one invoice; `id` is the
+    provider's id (or the business's own reference for a bank transfer) and is never reused."""
+
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    invoice: InvoiceNumber
+    date: date
+    amount: PositiveAmount
+    currency: Currency
+    kind: Literal["payment", "refund", "chargeback"] = "payment"
+    method: Literal["stripe", "bank", "card", "cash", "cheque", "other"] = "bank"
+    plan: Name | None = None
+    instalment: Annotated[int, Field(ge=1, le=36)] | None = None
+    reference: str | None = None
+    note: str | None = None
+    recorded: datetime | None = None
+
+    @model_validator(mode="after")
+    def _instalment_names_plan(self) -> Payment:
+        if (self.plan is None) != (self.instalment is None):
+            raise ValueError("`plan` and `instalment` go together")
+        return self
+
+
+class Message(Model):
+    """A reminder or task, recorded before sending (`sending`) and again after (`sent`, `failed`).
+    `items` name what it was about: an invoice number, or `NUMBER#N` for instalment N."""
+
+    id: Annotated[str, Field(min_length=1)]
+    at: datetime
+    client: Name
+    stage: Name
+    channel: Channel | Literal["thanks"]
+    items: Annotated[
+        list[Annotated[str, Field(pattern=rf"^{NUMBER_PATTERN}(#[1-9][0-9]?)?$")]],
+        Field(min_length=1),
+    ]
+    status: Literal["sending", "sent", "failed", "task", "done"]
+    to: list[EmailStr] = []
+    subject: str | None = None
+    note: str | None = None
+
+
+TOP_LEVEL_MODEL: dict[str, type[Model]] = {
+    "settings": Settings,
+    "client": Client,
+    "invoice": Invoice,
+    "payment": Payment,
+    "message": Message,
+}
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def is_valid_number(value: str) -> bool:
+    return re.fullmatch(NUMBER_PATTERN, value) is not None

@@ -1,0 +1,151 @@
+"""Read a YAML file safely into plain values, remembering the line of every value.
+
+PyYAML composes the node tree (with its C parser where present); we construct the values ourselves so
+that amounts never pass through float, `NO` (Norway) stays a string, duplicate keys are reported
+instead of silently overwritten, and every key and item keeps its line for error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as Loader  # type: ignore[assignment]
+
+from notifier.problems import Problem
+
+Key = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass
+class YamlFile:
+    """The values of one file, and the line (1-based) of each key path within it."""
+
+    path: str
+    data: Any
+    lines: dict[Key, int] = field(default_factory=dict)
+
+    def line(self, key: Key) -> int:
+        """The line of `key`, or of its nearest ancestor that the file has (a missing field)."""
+        while key not in self.lines and key:
+            key = key[:-1]
+        return self.lines.get(key, 1)
+
+
+def read_yaml(path: Path, shown: str) -> tuple[YamlFile | None, list[Problem]]:
+    """Parse `path` (reported as `shown`). On a syntax error, return no file and the problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(shown, 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    try:
+        node = yaml.compose(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "malformed YAML"
+        return None, [Problem(shown, line, "", f"YAML syntax: {what}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(shown, 1, "", f"YAML syntax: {exc}")]
+    file = YamlFile(shown, None)
+    problems: list[Problem] = []
+    if node is not None:
+        file.data = _construct(node, (), file, problems)
+    return file, problems
+
+
+def _construct(node: yaml.Node, key: Key, file: YamlFile, problems: list[Problem]) -> Any:
+    file.lines.setdefault(key, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*key, i), file, problems) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        return _mapping(node, key, file, problems)
+    raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+
+
+def _mapping(
+    node: yaml.MappingNode, key: Key, file: YamlFile, problems: list[Problem]
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    merged: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.tag == _TAG + "merge":  # `<<: *defaults` fills in keys not given here
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                value = _construct(source, key, file, problems)
+                if isinstance(value, dict):
+                    merged = {**value, **merged}
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(Problem(file.path, line, dotted(key), "a key must be a plain name"))
+            continue
+        name = str(key_node.value)
+        child = (*key, name)
+        if name in result:
+            problems.append(
+                Problem(
+                    file.path,
+                    line,
+                    dotted(child),
+                    f"duplicate key (first on line {file.lines[child]})",
+                )
+            )
+            continue
+        file.lines[child] = line
+        result[name] = _construct(value_node, child, file, problems)
+    return {**merged, **result}
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    value: str = node.value
+    tag = node.tag.removeprefix(_TAG)
+    if tag == "null":
+        return None
+    if tag == "bool":  # YAML 1.1 also reads yes/no/on/off as booleans; only true/false are
+        lowered = value.lower()
+        return lowered == "true" if lowered in ("true", "false") else value
+    if tag == "int":  # octal, hex, 1_000 and leading zeros (invoice "007") stay as written
+        return int(value) if _INT.fullmatch(value) else value
+    if tag == "float":  # amounts are exact: the text becomes a Decimal, never a float
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return number if number.is_finite() else value
+    if tag == "timestamp":
+        try:
+            if _DATE.fullmatch(value):
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def dotted(key: Key) -> str:
+    """`lines[0].unit_price` style name for a key path; a record's own index in its file is left
+    out, since the line already says which record it is."""
+    out = ""
+    while key and isinstance(key[0], int):
+        key = key[1:]
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out

@@ -1,0 +1,85 @@
+"""Late-payment fees and interest: contractual, or the UK and EU statutory regimes.
+
+Interest is simple, per day, on the amount overdue that day: (rate / 100) / 365 of it, summed over
+the days and rounded once. A day counts when an instalment (or the invoice) fell due before it and
+the payments made before it do not cover what was due. The UK Late Payment of Commercial Debts
+(Interest) Act 1998 and the EU Late Payment Directive 2011/7/EU both set the rate at the reference
+rate plus 8 points and add a fixed sum: 40/70/100 GBP by the size of the debt, or 40 EUR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from notifier import money
+from notifier.books import schema
+from notifier.ledger.plans import Instalment
+
+STATUTORY_MARGIN = Decimal(8)
+DAYS_A_YEAR = 365
+
+
+@dataclass(frozen=True)
+class LateCharges:
+    fee: int
+    interest: int
+    annual_rate: Decimal
+
+
+NO_CHARGES = LateCharges(0, 0, Decimal(0))
+
+
+def annual_rate(late: schema.LatePayment) -> Decimal:
+    if late.regime in ("uk_statutory", "eu_statutory"):
+        return max(Decimal(0), (late.reference_rate or Decimal(0)) + STATUTORY_MARGIN)
+    return late.annual_interest or Decimal(0)
+
+
+def fixed_fee(late: schema.LatePayment, currency: str, total: int) -> int:
+    """The one-off sum for a late invoice, in minor units of `currency` (0 if none applies)."""
+    if late.regime == "contractual":
+        amount = late.fee.get(currency)
+        return money.to_minor(amount, currency) if amount is not None else 0
+    if late.regime == "uk_statutory" and currency == "GBP":
+        pounds = 40 if total < 100_000 else 70 if total < 1_000_000 else 100
+        return pounds * 100
+    if late.regime == "eu_statutory" and currency == "EUR":
+        return 40_00
+    return 0
+
+
+def late_charges(
+    late: schema.LatePayment,
+    currency: str,
+    total: int,
+    schedule: Sequence[Instalment],
+    payments: Sequence[tuple[date, int]],
+    as_of: date,
+) -> LateCharges:
+    """Fees and interest accrued up to and including `as_of` on `schedule`, given net `payments`."""
+    if late.regime == "none":
+        return NO_CHARGES
+    grace = timedelta(days=late.grace_days)
+    # (first day it counts, change in the overdue amount)
+    changes = [(i.due_date + grace + timedelta(days=1), i.amount) for i in schedule]
+    changes += [(day + timedelta(days=1), -amount) for day, amount in payments]
+    changes.sort()
+    rate = annual_rate(late)
+    owed = 0
+    weighted = 0  # sum over days of the overdue amount (minor unit-days)
+    was_late = False
+    for index, (start, change) in enumerate(changes):
+        if start > as_of:
+            break
+        owed += change
+        end = changes[index + 1][0] if index + 1 < len(changes) else as_of + timedelta(days=1)
+        end = min(end, as_of + timedelta(days=1))
+        if owed > 0 and end > start:
+            weighted += owed * (end - start).days
+            was_late = True
+    interest = money.round_minor(Decimal(weighted) * rate / 100 / DAYS_A_YEAR)
+    fee = fixed_fee(late, currency, total) if was_late else 0
+    return LateCharges(fee, interest, rate)

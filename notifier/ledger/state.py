@@ -1,0 +1,321 @@
+"""The ledger: what each invoice stands at on a given day. A pure function of the books and the date.
+
+Rules a reader of the books should know:
+- Payments dated after the as-of date do not count yet; nor do messages recorded after it.
+- Payments go to the invoice amount first. Late fees and interest are claimed while any of it is
+  unpaid; once it is paid in full the invoice is paid, and any excess first covers the fees and
+  interest, then shows as overpaid.
+- An instalment plan becomes the client's choice when a payment names it (paying its first
+  instalment); from then on due dates, lateness and reminders follow that plan.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import Enum
+
+from notifier import money
+from notifier.books import schema
+from notifier.books.load import Books
+from notifier.ledger.fees import NO_CHARGES, late_charges
+from notifier.ledger.plans import Instalment, PlanOption, plan_options
+from notifier.ledger.terms import InvoiceTerms, invoice_terms
+from notifier.ledger.totals import Totals, invoice_totals
+
+
+class Status(Enum):
+    """Ordered so that, without payments, an invoice only moves forward in time."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    DUE = "due"
+    PARTIALLY_PAID = "partially paid"
+    PROMISED = "promised"
+    OVERDUE = "overdue"
+    DISPUTED = "disputed"
+    PAID = "paid"
+    VOID = "void"
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
+
+    @property
+    def is_open(self) -> bool:
+        """Money is still expected: the client owes something and may be reminded."""
+        return self in _OPEN
+
+
+_OPEN = {Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE}
+_SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
+
+
+@dataclass(frozen=True)
+class EarlyDiscount:
+    amount: int
+    until: date
+
+
+@dataclass(frozen=True)
+class NextReminder:
+    """The next stage of the policy for this invoice (or its next instalment), and when it is due.
+
+    `due_now` means it should go today; if several were missed, only the highest is due (no burst).
+    `held_by` says why it waits beyond its own date (a pause or a promise)."""
+
+    stage: schema.Stage
+    on: date
+    due_now: bool
+    target: str
+    held_by: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    invoice: schema.Invoice
+    client: schema.Client
+    terms: InvoiceTerms
+    totals: Totals
+    status: Status
+    paid: int  # payments net of refunds, and the deposit
+    discount_taken: int
+    fees: int  # fixed late fee claimed
+    interest: int  # late interest claimed
+    balance: int  # what the client owes today, fees and interest included
+    overpaid: int
+    days_overdue: int
+    early_discount: EarlyDiscount | None
+    plans: tuple[PlanOption, ...]
+    active_plan: PlanOption | None
+    next_instalment: Instalment | None
+    next_reminder: NextReminder | None
+
+    @property
+    def currency(self) -> str:
+        return self.totals.currency
+
+    @property
+    def due_date(self) -> date:
+        """The date the client must pay by next: the next instalment's, or the invoice's."""
+        return self.next_instalment.due_date if self.next_instalment else self.terms.due_date
+
+
+def ledger(books: Books, as_of: date) -> dict[str, InvoiceState]:
+    """Every valid invoice's state on `as_of`, by number, in the books' order.
+
+    Assumes `notifier.books.check` found no errors in `books`."""
+    assert books.settings is not None
+    payments: dict[str, list[schema.Payment]] = defaultdict(list)
+    for payment in books.payments:
+        if payment.date <= as_of:
+            payments[payment.invoice].append(payment)
+    sent: dict[str, set[str]] = defaultdict(set)
+    for message in books.messages:
+        if message.status in _SENT and message.at.date() <= as_of:
+            for item in message.items:
+                sent[item].add(message.stage)
+    plans = {plan.id: plan for plan in books.settings.plans}
+    return {
+        number: invoice_state(
+            books.settings,
+            books.clients[invoice.client],
+            invoice,
+            plans,
+            payments[number],
+            sent,
+            as_of,
+        )
+        for number, invoice in books.invoices.items()
+    }
+
+
+def invoice_state(
+    settings: schema.Settings,
+    client: schema.Client,
+    invoice: schema.Invoice,
+    plans: dict[str, schema.Plan],
+    payments: Iterable[schema.Payment],
+    sent: dict[str, set[str]],
+    as_of: date,
+) -> InvoiceState:
+    terms = invoice_terms(settings, client, invoice)
+    currency = terms.currency
+    totals = invoice_totals(invoice, currency)
+    options = plan_options(invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, currency)
+    dated = sorted(
+        ((p.date, _signed(p, currency), p.plan) for p in payments), key=lambda item: item[0]
+    )
+    net_paid = sum(amount for _, amount, _ in dated)
+    chosen = next((plan for _, _, plan in dated if plan), None)
+    active = next((o for o in options if o.id == chosen), None) if chosen else None
+    schedule = active.instalments if active else options[0].instalments
+
+    early = _early_discount(terms, totals, invoice, active, dated, as_of)
+    discount_taken = (
+        early.amount
+        if early and _covered_by(dated, early.until) >= totals.to_pay - early.amount
+        else 0
+    )
+    if early is not None and (discount_taken or as_of > early.until):
+        early = None  # used, or expired: no longer on offer
+    principal = totals.to_pay - discount_taken - net_paid
+    next_instalment = _next_instalment(schedule, net_paid) if principal > 0 else None
+
+    charges = NO_CHARGES
+    if not invoice.waive_fees and invoice.void is None:
+        charges = late_charges(
+            terms.late_payment,
+            currency,
+            totals.total,
+            schedule,
+            [(day, amount) for day, amount, _ in dated],
+            as_of,
+        )
+    claimed = charges.fee + charges.interest
+    if principal > 0:
+        balance, overpaid = principal + claimed, 0
+    else:
+        covered = min(-principal, claimed)
+        charges_paid = covered
+        balance, overpaid = 0, -principal - covered
+        claimed = charges_paid
+    fee = min(charges.fee, claimed)
+    interest = claimed - fee
+
+    due = next_instalment.due_date if next_instalment else terms.due_date
+    days_overdue = max(0, (as_of - due).days) if principal > 0 else 0
+    paid = net_paid + totals.deposit
+    status = _status(invoice, terms, as_of, principal, paid, due)
+    reminder = _next_reminder(
+        settings, client, invoice, status, due, next_instalment, active, sent, as_of
+    )
+    return InvoiceState(
+        invoice=invoice,
+        client=client,
+        terms=terms,
+        totals=totals,
+        status=status,
+        paid=paid,
+        discount_taken=discount_taken,
+        fees=fee,
+        interest=interest,
+        balance=balance if status not in (Status.VOID, Status.DRAFT) else 0,
+        overpaid=overpaid,
+        days_overdue=days_overdue if status.is_open else 0,
+        early_discount=early if status.is_open else None,
+        plans=options,
+        active_plan=active,
+        next_instalment=next_instalment,
+        next_reminder=reminder,
+    )
+
+
+def _signed(payment: schema.Payment, currency: str) -> int:
+    amount = money.to_minor(payment.amount, currency)
+    return amount if payment.kind == "payment" else -amount
+
+
+def _covered_by(dated: list[tuple[date, int, str | None]], day: date) -> int:
+    return sum(amount for when, amount, _ in dated if when <= day)
+
+
+def _early_discount(
+    terms: InvoiceTerms,
+    totals: Totals,
+    invoice: schema.Invoice,
+    active: PlanOption | None,
+    dated: list[tuple[date, int, str | None]],
+    as_of: date,
+) -> EarlyDiscount | None:
+    """The early-payment discount this invoice offers (on the total), if any; plans do not get it."""
+    offer = terms.early_payment_discount
+    if offer is None or active is not None or invoice.draft:
+        return None
+    return EarlyDiscount(
+        money.percent_of(totals.total, offer.percent),
+        invoice.issue_date + timedelta(days=offer.days),
+    )
+
+
+def _next_instalment(schedule: tuple[Instalment, ...], net_paid: int) -> Instalment:
+    """The first instalment that the payments so far do not cover."""
+    running = 0
+    for instalment in schedule:
+        running += instalment.amount
+        if net_paid < running:
+            return instalment
+    return schedule[-1]
+
+
+def _status(
+    invoice: schema.Invoice,
+    terms: InvoiceTerms,
+    as_of: date,
+    principal: int,
+    paid: int,
+    due: date,
+) -> Status:
+    if invoice.void is not None and invoice.void.date <= as_of:
+        return Status.VOID
+    if invoice.draft or invoice.issue_date > as_of:
+        return Status.DRAFT
+    if principal <= 0:
+        return Status.PAID
+    if invoice.dispute is not None and invoice.dispute.since <= as_of:
+        return Status.DISPUTED
+    if as_of > due:
+        promise = invoice.promise
+        if (
+            promise is not None
+            and as_of <= promise.by
+            and (promise.made is None or promise.made <= as_of)
+        ):
+            return Status.PROMISED
+        return Status.OVERDUE
+    if paid > 0:
+        return Status.PARTIALLY_PAID
+    if (due - as_of).days <= terms.due_soon_days:
+        return Status.DUE
+    return Status.OPEN
+
+
+def _next_reminder(
+    settings: schema.Settings,
+    client: schema.Client,
+    invoice: schema.Invoice,
+    status: Status,
+    due: date,
+    instalment: Instalment | None,
+    active: PlanOption | None,
+    sent: dict[str, set[str]],
+    as_of: date,
+) -> NextReminder | None:
+    if not status.is_open:
+        return None
+    stages = settings.policies.get(client.policy or settings.reminders.policy, [])
+    target = f"{invoice.number}#{instalment.number}" if active and instalment else invoice.number
+    done = sent.get(target, set())
+    highest = max((i for i, s in enumerate(stages) if s.name in done), default=-1)
+    waiting = stages[highest + 1 :]
+    if not waiting:
+        return None
+    held_until, held_by = as_of, None
+    if client.pause is not None and client.pause.until >= as_of:
+        held_until, held_by = (
+            client.pause.until + timedelta(days=1),
+            f"paused: {client.pause.reason}",
+        )
+    if status is Status.PROMISED and invoice.promise is not None:
+        held_until, held_by = (
+            invoice.promise.by + timedelta(days=1),
+            f"promised to pay by {invoice.promise.by}",
+        )
+    ready = [s for s in waiting if due + timedelta(days=s.day) <= held_until]
+    if ready:  # after a gap, only the highest stage now due goes out
+        stage = ready[-1]
+        return NextReminder(stage, held_until, held_by is None, target, held_by)
+    stage = waiting[0]
+    return NextReminder(stage, due + timedelta(days=stage.day), False, target, None)
