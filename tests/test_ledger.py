@@ -1,0 +1,267 @@
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from notifier.books.checks import check_books
+from notifier.ledger.state import Status, ledger
+from tests.scratch import client, invoice, payment, settings, state
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DATE = date(2026, 11, 23)
+
+CONTRACTUAL = {"late_payment": {"regime": "contractual", "annual_interest": "10%"}}
+
+
+def test_totals_share_the_discount_over_the_lines_before_tax():
+    inv = invoice(
+        lines=[
+            {"description": "Taxed", "unit_price": "100.00", "tax_rate": "20%"},
+            {"description": "Exempt", "unit_price": "50.00"},
+        ],
+        discount={"amount": "10.00"},
+    )
+    totals = state(inv, date(2026, 9, 2)).totals
+    assert totals.subtotal == 15000
+    assert totals.discount == 1000
+    assert [(t.rate, t.base, t.tax) for t in totals.taxes] == [
+        (Decimal(0), 4667, 0),
+        (Decimal(20), 9333, 1867),
+    ]
+    assert totals.total == 15000 - 1000 + 1867
+
+
+def test_line_amounts_round_once_half_away_from_zero():
+    inv = invoice(lines=[{"description": "Hours", "quantity": "1.5", "unit_price": "33.33"}])
+    assert state(inv, date(2026, 9, 2)).totals.lines == (5000,)  # 49.995
+
+
+def test_statuses_move_with_the_calendar():
+    inv = invoice()
+    assert state(inv, date(2026, 8, 31)).status is Status.DRAFT  # not issued yet
+    assert state(inv, date(2026, 9, 1)).status is Status.OPEN
+    assert state(inv, date(2026, 9, 24)).status is Status.DUE  # within 7 days
+    assert state(inv, date(2026, 10, 1)).status is Status.DUE
+    late = state(inv, date(2026, 10, 2))
+    assert late.status is Status.OVERDUE
+    assert late.days_overdue == 1
+
+
+def test_simple_interest_accrues_daily_on_what_is_overdue():
+    inv = invoice()
+    paid_half = [payment(date(2026, 10, 11), "500.00")]
+    # 10 days on 1000.00 (2 Oct to 11 Oct), then 10 days on 500.00, at 10% a year: 4.1096
+    now = state(inv, date(2026, 10, 21), paid_half, books=settings(**CONTRACTUAL))
+    assert now.interest == 411
+    assert now.fees == 0
+    assert now.balance == 50000 + 411
+    assert now.paid == 50000
+
+
+def test_uk_statutory_compensation_depends_on_the_size_of_the_debt():
+    uk = settings(late_payment={"regime": "uk_statutory", "reference_rate": "4%"})
+    small = invoice(lines=[{"description": "Small", "unit_price": "999.99"}])
+    medium = invoice(lines=[{"description": "Medium", "unit_price": "1000.00"}])
+    large = invoice(lines=[{"description": "Large", "unit_price": "10000.00"}])
+    day = date(2026, 10, 2)
+    assert [state(i, day, books=uk).fees for i in (small, medium, large)] == [4000, 7000, 10000]
+    # 12% a year on 10,000.00 for 365 days is exactly 1,200.00
+    assert state(large, date(2027, 10, 1), books=uk).interest == 120000
+
+
+def test_eu_statutory_adds_40_euros_and_reference_plus_8():
+    eu = settings(late_payment={"regime": "eu_statutory", "reference_rate": "2.15%"})
+    inv = invoice(currency="EUR")
+    now = state(inv, date(2026, 10, 31), books=eu)
+    assert now.fees == 4000
+    assert now.interest == 834  # 1000.00 × 10.15% × 30 / 365 = 8.342
+    assert now.terms.late_payment.regime == "eu_statutory"
+
+
+def test_fees_stop_being_claimed_once_the_invoice_is_paid():
+    with_fees = settings(
+        late_payment={"regime": "contractual", "fee": {"GBP": 25}, "annual_interest": "8%"}
+    )
+    paid = state(
+        invoice(), date(2026, 11, 1), [payment(date(2026, 10, 20), "1000.00")], books=with_fees
+    )
+    assert paid.status is Status.PAID
+    assert (paid.balance, paid.fees, paid.interest, paid.overpaid) == (0, 0, 0, 0)
+
+
+def test_an_excess_payment_covers_fees_first_then_shows_as_overpaid():
+    with_fees = settings(late_payment={"regime": "contractual", "fee": {"GBP": 25}})
+    paid = state(
+        invoice(), date(2026, 11, 1), [payment(date(2026, 10, 20), "1030.00")], books=with_fees
+    )
+    assert (paid.status, paid.fees, paid.overpaid) == (Status.PAID, 2500, 500)
+
+
+def test_a_refund_reopens_the_balance():
+    day = date(2026, 9, 10)
+    both = [payment(day, "1000.00"), payment(day, "400.00", kind="refund")]
+    now = state(invoice(), date(2026, 9, 12), both)
+    assert now.status is Status.PARTIALLY_PAID
+    assert now.balance == 40000
+
+
+def test_early_discount_is_offered_then_taken_or_lapses():
+    terms = settings(early_payment_discount={"percent": 2, "days": 10})
+    inv = invoice()
+    offered = state(inv, date(2026, 9, 5), books=terms)
+    assert offered.early_discount is not None
+    assert (offered.early_discount.amount, offered.early_discount.until) == (
+        2000,
+        date(2026, 9, 11),
+    )
+    taken = state(inv, date(2026, 9, 20), [payment(date(2026, 9, 11), "980.00")], books=terms)
+    assert (taken.status, taken.discount_taken, taken.balance) == (Status.PAID, 2000, 0)
+    lapsed = state(inv, date(2026, 9, 12), books=terms)
+    assert lapsed.early_discount is None
+    late_and_short = state(
+        inv, date(2026, 9, 20), [payment(date(2026, 9, 12), "980.00")], books=terms
+    )
+    assert late_and_short.balance == 2000
+
+
+def test_paying_the_first_instalment_chooses_the_plan():
+    inv = invoice(lines=[{"description": "Film", "unit_price": "1000.00"}], plans=["three-monthly"])
+    first = payment(date(2026, 9, 30), "333.34", plan="three-monthly", instalment=1)
+    now = state(inv, date(2026, 10, 15), [first])
+    assert now.active_plan is not None
+    assert now.active_plan.id == "three-monthly"
+    assert [(i.due_date, i.amount) for i in now.active_plan.instalments] == [
+        (date(2026, 10, 1), 33334),
+        (date(2026, 11, 1), 33333),
+        (date(2026, 12, 1), 33333),
+    ]
+    assert now.next_instalment is not None
+    assert now.next_instalment.number == 2
+    assert now.status is Status.PARTIALLY_PAID
+    assert now.days_overdue == 0
+    late = state(inv, date(2026, 11, 5), [first])
+    assert (late.status, late.days_overdue, late.due_date) == (Status.OVERDUE, 4, date(2026, 11, 1))
+    assert late.next_reminder is not None
+    assert late.next_reminder.target == "INV-1#2"
+
+
+def test_month_end_instalments_keep_to_the_month():
+    inv = invoice(due_date=date(2027, 1, 31), plans=["three-monthly"])
+    options = state(inv, date(2026, 9, 2)).plans
+    assert [i.due_date for i in options[1].instalments] == [
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+    ]
+
+
+def test_a_promise_holds_reminders_until_it_passes():
+    inv = invoice(promise={"by": date(2026, 10, 20), "note": "Paying after the board meets"})
+    kept = state(inv, date(2026, 10, 10))
+    assert kept.status is Status.PROMISED
+    assert kept.next_reminder is not None
+    assert kept.next_reminder.held_by == "promised to pay by 2026-10-20"
+    assert not kept.next_reminder.due_now
+    broken = state(inv, date(2026, 10, 21))
+    assert broken.status is Status.OVERDUE
+    assert broken.next_reminder is not None
+    assert broken.next_reminder.due_now
+
+
+def test_after_a_gap_only_the_highest_stage_due_is_next():
+    now = state(invoice(), date(2026, 11, 5), sent={"INV-1": {"courtesy", "friendly"}})
+    assert now.next_reminder is not None
+    assert (now.next_reminder.stage.name, now.next_reminder.due_now) == ("call", True)
+
+
+def test_a_stage_already_sent_is_not_next_again():
+    sent = {"INV-1": {"courtesy", "friendly", "follow-up"}}
+    now = state(invoice(), date(2026, 10, 20), sent=sent)
+    assert now.next_reminder is not None
+    assert (now.next_reminder.stage.name, now.next_reminder.on) == ("call", date(2026, 10, 31))
+    assert not now.next_reminder.due_now
+
+
+def test_a_paused_client_is_held_until_the_pause_ends():
+    paused = client(pause={"until": date(2026, 10, 10), "reason": "Owner away"})
+    now = state(invoice(), date(2026, 10, 5), who=paused)
+    assert now.next_reminder is not None
+    assert now.next_reminder.on == date(2026, 10, 11)
+    assert now.next_reminder.held_by == "paused: Owner away"
+    assert now.status is Status.OVERDUE
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"dispute": {"since": date(2026, 9, 15), "reason": "Scope"}},
+        {"void": {"date": date(2026, 9, 15), "reason": "Wrong client"}},
+        {"draft": True},
+    ],
+)
+def test_nothing_is_chased_on_disputed_void_or_draft_invoices(fields):
+    now = state(invoice(**fields), date(2026, 11, 1))
+    assert now.next_reminder is None
+    assert now.days_overdue == 0
+
+
+# The example books, as the demo shows them. Figures worked by hand:
+# HP-2026-022: 1,250,000 JPY, 70 days at 8% = 19,178; fee 4,000.
+# HP-2026-026: 3,488.40 GBP, 20 days at 4% + 8 = 22.94; compensation 70.00.
+# HP-2026-028: 4,250.00 EUR, 5 days at 2.15% + 8 = 5.91; compensation 40.00.
+EXPECTED = {
+    "HP-2026-014": ("paid", 0, "0"),
+    "HP-2026-018": ("paid", 0, "0"),
+    "HP-2026-019": ("paid", 0, "0"),
+    "HP-2026-020": ("paid", 0, "0"),
+    "HP-2026-021": ("void", 0, "0"),
+    "HP-2026-022": ("overdue", 70, "1273178"),
+    "HP-2026-023": ("disputed", 0, "7125.65"),
+    "HP-2026-024": ("overdue", 40, "6894.62"),
+    "HP-2026-025": ("promised", 29, "1725.68"),
+    "HP-2026-026": ("overdue", 20, "3581.34"),
+    "HP-2026-027": ("overdue", 17, "2966.10"),
+    "HP-2026-028": ("overdue", 5, "4295.91"),
+    "HP-2026-029": ("partially paid", 0, "6000.00"),
+    "HP-2026-030": ("due", 0, "3650.00"),
+    "HP-2026-031": ("draft", 0, "0"),
+    "HP-2026-032": ("partially paid", 0, "3800.00"),
+    "HP-2026-033": ("open", 0, "1320.00"),
+    "HP-2026-034": ("partially paid", 0, "340000"),
+}
+
+
+def test_the_example_books_show_every_state_on_the_demo_date():
+    books, problems = check_books(ROOT)
+    assert problems == []
+    states = ledger(books, DEMO_DATE)
+    from notifier import money
+
+    seen = {
+        number: (
+            s.status.value,
+            s.days_overdue,
+            str(money.to_major(s.balance, s.currency)) if s.balance else "0",
+        )
+        for number, s in states.items()
+    }
+    assert seen == EXPECTED
+    assert len({c.currency or "GBP" for c in books.clients.values()}) >= 3
+    early = states["HP-2026-033"].early_discount
+    assert early is not None
+    assert (early.amount, early.until) == (2640, date(2026, 11, 28))
+    plan = states["HP-2026-029"]
+    assert plan.active_plan is not None
+    assert plan.next_instalment is not None
+    assert (plan.active_plan.id, plan.next_instalment.number) == ("three-monthly", 2)
+    due_today = {
+        n: s.next_reminder.stage.name
+        for n, s in states.items()
+        if s.next_reminder and s.next_reminder.due_now
+    }
+    assert due_today == {
+        "HP-2026-022": "collections",
+        "HP-2026-024": "call",
+        "HP-2026-030": "courtesy",
+    }

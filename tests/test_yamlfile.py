@@ -1,0 +1,98 @@
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from textwrap import dedent
+
+from notifier.books.yamlfile import read_yaml
+
+
+def read(tmp_path: Path, text: str):
+    path = tmp_path / "books.yaml"
+    path.write_text(dedent(text), encoding="utf-8")
+    return read_yaml(path, "data/books.yaml")
+
+
+def test_amounts_are_exact_decimals_never_floats(tmp_path):
+    file, problems = read(tmp_path, "a: 0.10\nb: 1200.50\nc: 1250000\nd: 1_000.5\n")
+    assert problems == []
+    assert file.data == {
+        "a": Decimal("0.10"),
+        "b": Decimal("1200.50"),
+        "c": 1250000,
+        "d": Decimal("1000.5"),
+    }
+    assert isinstance(file.data["a"], Decimal)
+
+
+def test_yes_no_and_leading_zeros_stay_as_written(tmp_path):
+    file, _ = read(tmp_path, "country: NO\nflag: true\nnumber: 007\noctal: 0o17\nstrict: False\n")
+    assert file.data == {
+        "country": "NO",
+        "flag": True,
+        "number": "007",
+        "octal": "0o17",
+        "strict": False,
+    }
+
+
+def test_dates_and_times(tmp_path):
+    file, _ = read(tmp_path, "on: 2026-11-23\nat: 2026-11-23T09:30:00Z\nbad: 2026-13-40\n")
+    assert file.data["on"] == date(2026, 11, 23)
+    assert file.data["at"] == datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    assert file.data["bad"] == "2026-13-40"
+
+
+def test_every_key_and_item_keeps_its_line(tmp_path):
+    file, _ = read(
+        tmp_path,
+        """\
+        - number: A-1
+          lines:
+            - description: one
+              unit_price: 10.00
+        - number: A-2
+        """,
+    )
+    assert file.line((0, "number")) == 1
+    assert file.line((0, "lines", 0, "unit_price")) == 4
+    assert file.line((1,)) == 5
+    assert file.line((1, "missing_field")) == 5
+
+
+def test_duplicate_keys_are_reported_not_overwritten(tmp_path):
+    file, problems = read(tmp_path, "- number: A-1\n  client: acme\n  client: other\n")
+    assert [str(p) for p in problems] == [
+        "data/books.yaml:3: client: duplicate key (first on line 2)"
+    ]
+    assert file.data == [{"number": "A-1", "client": "acme"}]
+
+
+def test_syntax_errors_name_the_line(tmp_path):
+    file, problems = read(tmp_path, "a: 1\nb: [1, 2\nc: 3\n")
+    assert file is None
+    assert len(problems) == 1
+    assert problems[0].path == "data/books.yaml"
+    assert problems[0].line == 3
+    assert problems[0].message.startswith("YAML syntax: ")
+
+
+def test_merge_keys_fill_in_what_is_not_given(tmp_path):
+    file, problems = read(
+        tmp_path,
+        """\
+        base: &base {currency: EUR, locale: de_DE}
+        client:
+          <<: *base
+          locale: de_AT
+        """,
+    )
+    assert problems == []
+    assert file.data["client"] == {"currency": "EUR", "locale": "de_AT"}
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: Müller\n".encode("latin-1"))
+    file, problems = read_yaml(path, "data/latin1.yaml")
+    assert file is None
+    assert str(problems[0]) == "data/latin1.yaml:1: not UTF-8 text (invalid start byte at byte 7)"
