@@ -7,7 +7,6 @@ currency is known. docs/books.md documents every field here; a test keeps the tw
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -414,20 +413,3 @@ class Message(Model):
     to: list[EmailStr] = []
     subject: str | None = None
     note: str | None = None
-
-
-TOP_LEVEL_MODEL: dict[str, type[Model]] = {
-    "settings": Settings,
-    "client": Client,
-    "invoice": Invoice,
-    "payment": Payment,
-    "message": Message,
-}
-
-
-def field_names(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
-
-
-def is_valid_number(value: str) -> bool:
-    return re.fullmatch(NUMBER_PATTERN, value) is not None

@@ -153,14 +153,12 @@ def invoice_state(
     active = next((o for o in options if o.id == chosen), None) if chosen else None
     schedule = active.instalments if active else options[0].instalments
 
-    early = _early_discount(terms, totals, invoice, active, dated, as_of)
-    discount_taken = (
-        early.amount
-        if early and _covered_by(dated, early.until) >= totals.to_pay - early.amount
-        else 0
-    )
+    early = _early_discount(terms, totals, invoice, active)
+    discount_taken = 0
+    if early is not None and _covered_by(dated, early.until) >= totals.to_pay - early.amount:
+        discount_taken = early.amount
     if early is not None and (discount_taken or as_of > early.until):
-        early = None  # used, or expired: no longer on offer
+        early = None  # used, or lapsed: no longer on offer
     principal = totals.to_pay - discount_taken - net_paid
     next_instalment = _next_instalment(schedule, net_paid) if principal > 0 else None
 
@@ -177,11 +175,9 @@ def invoice_state(
     claimed = charges.fee + charges.interest
     if principal > 0:
         balance, overpaid = principal + claimed, 0
-    else:
-        covered = min(-principal, claimed)
-        charges_paid = covered
-        balance, overpaid = 0, -principal - covered
-        claimed = charges_paid
+    else:  # paid: any excess settles fees and interest first, the rest is overpaid
+        claimed = min(-principal, claimed)
+        balance, overpaid = 0, -principal - claimed
     fee = min(charges.fee, claimed)
     interest = claimed - fee
 
@@ -227,8 +223,6 @@ def _early_discount(
     totals: Totals,
     invoice: schema.Invoice,
     active: PlanOption | None,
-    dated: list[tuple[date, int, str | None]],
-    as_of: date,
 ) -> EarlyDiscount | None:
     """The early-payment discount this invoice offers (on the total), if any; plans do not get it."""
     offer = terms.early_payment_discount
