@@ -3,6 +3,10 @@ from decimal import Decimal
 from pathlib import Path
 from textwrap import dedent
 
+import pytest
+import yaml
+
+from notifier.books import yamlfile
 from notifier.books.yamlfile import read_yaml
 
 
@@ -67,13 +71,12 @@ def test_duplicate_keys_are_reported_not_overwritten(tmp_path):
     assert file.data == [{"number": "A-1", "client": "acme"}]
 
 
-def test_syntax_errors_name_the_line(tmp_path):
+def test_an_unclosed_bracket_points_at_the_line_that_opened_it(tmp_path):
     file, problems = read(tmp_path, "a: 1\nb: [1, 2\nc: 3\n")
     assert file is None
-    assert len(problems) == 1
-    assert problems[0].path == "data/books.yaml"
-    assert problems[0].line == 3
-    assert problems[0].message.startswith("YAML syntax: ")
+    assert [str(p) for p in problems] == [
+        "data/books.yaml:2: YAML syntax: the `[` opened on this line is not closed (or a `,` is missing)"
+    ]
 
 
 def test_merge_keys_fill_in_what_is_not_given(tmp_path):
@@ -95,4 +98,15 @@ def test_not_utf8(tmp_path):
     path.write_bytes("name: Müller\n".encode("latin-1"))
     file, problems = read_yaml(path, "data/latin1.yaml")
     assert file is None
-    assert str(problems[0]) == "data/latin1.yaml:1: not UTF-8 text (invalid start byte at byte 7)"
+    assert str(problems[0]) == (
+        "data/latin1.yaml:1: not UTF-8 text (byte 0xfc in column 8); save the file as UTF-8"
+    )
+
+
+@pytest.mark.parametrize("loader", [yaml.SafeLoader, yaml.CSafeLoader])
+def test_tabs_in_indentation_are_named_whichever_parser_reads_them(tmp_path, monkeypatch, loader):
+    monkeypatch.setattr(yamlfile, "Loader", loader)
+    _, problems = read(tmp_path, "a:\n\t- b\n")
+    assert [str(p) for p in problems] == [
+        "data/books.yaml:2: YAML syntax: a tab is used for indentation; indent with spaces"
+    ]

@@ -174,11 +174,12 @@ def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
 
 def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     plan_ids = [plan.id for plan in settings.plans]
+    reported: set[Problem] = set()
     for invoice in books.invoices.values():
         origin = books.origin(invoice)
         client = books.clients.get(invoice.client)
         if client is None:
-            if invoice.client not in books.broken_ids:
+            if not books.may_exist(schema.Client, invoice.client):
                 yield origin.problem("client", _unknown("client", invoice.client, books.clients))
             continue
         terms = invoice_terms(settings, client, invoice)
@@ -212,7 +213,10 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         yield from fine
         if invoice.plans is not None:
             yield from _known_plans(origin, invoice.plans, plan_ids, "plans")
-        yield from _late_regime(origin, terms.late_payment.regime, currency, terms.late_payment.fee)
+        for problem in _late_regime(books, client, invoice, terms.late_payment, currency):
+            if problem not in reported:  # a client's or the business's terms: say it once
+                reported.add(problem)
+                yield problem
         if fine:
             continue  # the totals below need amounts the currency can hold
         totals = invoice_totals(invoice, currency)
@@ -268,18 +272,31 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
 
 
 def _late_regime(
-    origin: Origin, regime: str, currency: str, fees: dict[str, Decimal]
+    books: Books,
+    client: schema.Client,
+    invoice: schema.Invoice,
+    late: schema.LatePayment,
+    currency: str,
 ) -> Iterator[Problem]:
-    if regime == "uk_statutory" and currency != "GBP":
-        yield origin.problem(
-            "currency", f"the uk_statutory late-payment regime is for GBP invoices, not {currency}"
-        )
-    elif regime == "eu_statutory" and currency != "EUR":
-        yield origin.problem(
-            "currency", f"the eu_statutory late-payment regime is for EUR invoices, not {currency}"
-        )
-    elif regime == "contractual" and fees and currency not in fees:
-        yield origin.problem("currency", f"the late fee has no amount in {currency}")
+    """A late-payment regime that cannot apply to the invoice's currency. The problem is where the
+    currency was chosen on the invoice itself, or else where the regime was set."""
+    if late.regime == "uk_statutory" and currency != "GBP":
+        message = f"the uk_statutory late-payment regime is for GBP invoices, not {currency}"
+        wrong = "regime"
+    elif late.regime == "eu_statutory" and currency != "EUR":
+        message = f"the eu_statutory late-payment regime is for EUR invoices, not {currency}"
+        wrong = "regime"
+    elif late.regime == "contractual" and late.fee and currency not in late.fee:
+        message = f"the late fee has no amount in {currency}"
+        wrong = "fee"
+    else:
+        return
+    if invoice.currency is not None:
+        yield books.origin(invoice).problem("currency", message)
+    elif client.terms is not None and client.terms.late_payment is not None:
+        yield books.origin(client).problem(f"terms.late_payment.{wrong}", message)
+    elif books.settings_origin is not None:
+        yield books.settings_origin.problem(f"terms.late_payment.{wrong}", message)
 
 
 def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
@@ -298,7 +315,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         first[payment.id] = origin
         invoice = books.invoices.get(payment.invoice)
         if invoice is None:
-            if payment.invoice not in books.broken_ids:
+            if not books.may_exist(schema.Invoice, payment.invoice):
                 yield origin.problem(
                     "invoice", _unknown("invoice", payment.invoice, books.invoices)
                 )
@@ -371,13 +388,15 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     stages = {stage.name for policy in settings.policies.values() for stage in policy} | {"thanks"}
     for message in books.messages:
         origin = books.origin(message)
-        if message.client not in books.clients and message.client not in books.broken_ids:
+        if message.client not in books.clients and not books.may_exist(
+            schema.Client, message.client
+        ):
             yield origin.problem("client", _unknown("client", message.client, books.clients))
         if message.stage not in stages:
             yield origin.problem("stage", f"no policy has a stage `{message.stage}`")
         for index, item in enumerate(message.items):
             number = item.split("#")[0]
-            if number not in books.invoices and number not in books.broken_ids:
+            if number not in books.invoices and not books.may_exist(schema.Invoice, number):
                 yield origin.problem(
                     f"items[{index}]", _unknown("invoice", number, books.invoices), "items", index
                 )

@@ -58,12 +58,18 @@ class Books:
     payments: list[schema.Payment] = field(default_factory=list)
     messages: list[schema.Message] = field(default_factory=list)
     origins: dict[int, Origin] = field(default_factory=dict)
-    # Ids and numbers of records that failed validation: cross-checks must not call them unknown.
-    broken_ids: set[str] = field(default_factory=set)
+    # Records that failed validation, as (kind, id), and kinds with a file that could not be read at
+    # all: cross-checks must not call a reference to them unknown.
+    broken: set[tuple[str, str]] = field(default_factory=set)
+    unreadable: set[str] = field(default_factory=set)
     content_files: frozenset[str] = frozenset()
 
     def origin(self, record: BaseModel) -> Origin:
         return self.origins[id(record)]
+
+    def may_exist(self, kind: type[BaseModel], ident: str) -> bool:
+        """Whether a `kind` record named `ident` may be in the books though it did not load."""
+        return kind.__name__ in self.unreadable or (kind.__name__, ident) in self.broken
 
 
 def load_books(root: Path) -> tuple[Books, list[Problem]]:
@@ -148,21 +154,20 @@ def _records(
     """The valid records of every file matching `patterns`; each file holds a list of them."""
     for name in _paths(root, patterns):
         file = _read(root, name, problems, required=False)
-        if file is None or file.data is None:
-            continue
-        if not isinstance(file.data, list):
-            problems.append(
-                Problem(
-                    name, 1, "", f"expected a list of {model.__name__.lower()} entries (`- ...`)"
-                )
-            )
+        if file is not None and file.data is None:
+            continue  # an empty file
+        if file is None or not isinstance(file.data, list):
+            books.unreadable.add(model.__name__)
+            if file is not None:
+                wanted = f"expected a list of {model.__name__.lower()} entries (`- ...`)"
+                problems.append(Problem(name, 1, "", wanted))
             continue
         for index, raw in enumerate(file.data):
             record = _validate(model, file, (index,), books, problems)
             if record is not None:
                 yield record
             elif isinstance(raw, dict) and isinstance(raw.get(ident), str | int):
-                books.broken_ids.add(str(raw[ident]))
+                books.broken.add((model.__name__, str(raw[ident])))
 
 
 def _validate(
@@ -205,13 +210,23 @@ _PATTERN_HINTS = {
 def _problems(
     model: type[BaseModel], exc: ValidationError, file: YamlFile, key: Key
 ) -> list[Problem]:
-    found = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(part for part in error["loc"] if part != "[key]")
-        field = dotted(loc)
-        line = file.line((*key, *loc))
-        found.append(Problem(file.path, line, field, _message(model, error, loc)))
-    return found
+    errors = exc.errors(include_url=False)
+    messages = [_message(model, error, _loc(error)) for error in errors]
+    # `unit_prce` is both unknown and leaves `unit_price` missing: the hint alone says it all.
+    hinted = {
+        (*_loc(error)[:-1], message.split("`")[1])
+        for error, message in zip(errors, messages, strict=True)
+        if error["type"] == "extra_forbidden" and "did you mean" in message
+    }
+    return [
+        Problem(file.path, file.line((*key, *_loc(error))), dotted(_loc(error)), message)
+        for error, message in zip(errors, messages, strict=True)
+        if not (error["type"] == "missing" and _loc(error) in hinted)
+    ]
+
+
+def _loc(error: Any) -> Key:
+    return tuple(part for part in error["loc"] if part != "[key]")
 
 
 def _message(model: type[BaseModel], error: Any, loc: Key) -> str:
@@ -245,7 +260,13 @@ def _message(model: type[BaseModel], error: Any, loc: Key) -> str:
     if kind in ("too_short", "too_long"):
         return str(error["msg"]).replace("List", "list").replace("String", "text")
     if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        bad_email = "value is not a valid email address: "
+        if message.startswith(bad_email):
+            return (
+                f"{_shown(given)} is not a valid email address: {message.removeprefix(bad_email)}"
+            )
+        return message
     if kind in ("finite_number",):
         return f"must be a finite number, got {_shown(given)}"
     for prefix, wanted in _EXPECTED.items():

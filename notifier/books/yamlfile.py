@@ -7,6 +7,7 @@ instead of silently overwritten, and every key and item keeps its line for error
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,17 +48,16 @@ class YamlFile:
 
 def read_yaml(path: Path, shown: str) -> tuple[YamlFile | None, list[Problem]]:
     """Parse `path` (reported as `shown`). On a syntax error, return no file and the problem."""
+    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(shown, 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return None, [_not_utf8(raw, exc.start, shown)]
     try:
         node = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = exc.problem or exc.context or "malformed YAML"
-        return None, [Problem(shown, line, "", f"YAML syntax: {what}")]
+        line, message = _syntax(exc, text)
+        return None, [Problem(shown, line, "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return None, [Problem(shown, 1, "", f"YAML syntax: {exc}")]
     file = YamlFile(shown, None)
@@ -65,6 +65,41 @@ def read_yaml(path: Path, shown: str) -> tuple[YamlFile | None, list[Problem]]:
     if node is not None:
         file.data = _construct(node, (), file, problems)
     return file, problems
+
+
+def _not_utf8(raw: bytes, start: int, shown: str) -> Problem:
+    line_start = raw.rfind(b"\n", 0, start) + 1
+    line = raw.count(b"\n", 0, start) + 1
+    column = len(raw[line_start:start].decode("utf-8", "replace")) + 1
+    return Problem(
+        shown,
+        line,
+        "",
+        f"not UTF-8 text (byte 0x{raw[start]:02x} in column {column}); save the file as UTF-8",
+    )
+
+
+def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The line and words for a YAML syntax error, pointing where a person would look.
+
+    An unclosed quote or bracket is only noticed far below; the line that opened it is where to look."""
+    problem = exc.problem or exc.context or "malformed YAML"
+    context = exc.context or ""
+    line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+    opened = exc.context_mark.line + 1 if exc.context_mark else line
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in here[: len(here) - len(here.lstrip())]:
+        return line, "a tab is used for indentation; indent with spaces"
+    if "quoted scalar" in context:
+        return opened, "the quote opened on this line is never closed"
+    if "flow mapping" in context:
+        return opened, "the `{` opened on this line is not closed (or a `,` is missing)"
+    if "flow sequence" in context:
+        return opened, "the `[` opened on this line is not closed (or a `,` is missing)"
+    if "expected key" in problem or "expected <block end>" in problem:
+        return line, f"{problem} (check this line's indentation)"
+    return line, problem
 
 
 def _construct(node: yaml.Node, key: Key, file: YamlFile, problems: list[Problem]) -> Any:
