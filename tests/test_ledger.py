@@ -265,3 +265,56 @@ def test_the_example_books_show_every_state_on_the_demo_date():
         "HP-2026-024": "call",
         "HP-2026-030": "courtesy",
     }
+
+
+def test_a_discount_taken_is_never_charged_as_late():
+    terms = settings(
+        early_payment_discount={"percent": 2, "days": 10},
+        late_payment={"regime": "contractual", "fee": {"GBP": 25}, "annual_interest": "8%"},
+    )
+    paid = [payment(date(2026, 9, 5), "980.00"), payment(date(2026, 12, 1), "100.00")]
+    now = state(invoice(), date(2026, 12, 31), paid, books=terms)
+    assert (now.status, now.discount_taken, now.fees, now.interest) == (Status.PAID, 2000, 0, 0)
+    assert now.overpaid == 10000
+
+
+def test_a_promise_does_not_cut_a_longer_pause_short():
+    paused = client(pause={"until": date(2026, 12, 31), "reason": "Closed for the season"})
+    inv = invoice(promise={"by": date(2026, 11, 30)})
+    now = state(inv, date(2026, 11, 2), who=paused)
+    assert now.next_reminder is not None
+    assert (now.next_reminder.on, now.next_reminder.held_by) == (
+        date(2027, 1, 1),
+        "paused: Closed for the season",
+    )
+
+
+def test_uk_compensation_follows_the_debt_when_it_became_late():
+    uk = settings(late_payment={"regime": "uk_statutory", "reference_rate": "4%"})
+    inv = invoice(lines=[{"description": "Work", "unit_price": "1200.00"}])
+    part_paid = [payment(date(2026, 9, 20), "300.00")]
+    assert state(inv, date(2026, 10, 5), part_paid, books=uk).fees == 4000  # 900.00 unpaid
+    assert state(inv, date(2026, 10, 5), books=uk).fees == 7000
+
+
+def test_a_message_counts_from_its_day_in_the_business_time_zone(tmp_path):
+    import shutil
+
+    from notifier.books.load import load_books
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    with (tmp_path / "data/records/messages.yaml").open("a", encoding="utf-8") as out:
+        # 23:30 in New York on the 22nd is already the 23rd in London, where the business is.
+        out.write(
+            "- {id: late-call, at: '2026-11-22T23:30:00-05:00', client: northfield, stage: call, "
+            "channel: phone, items: [HP-2026-024], status: task}\n"
+        )
+    books, problems = load_books(tmp_path)
+    assert problems == []
+    before = ledger(books, date(2026, 11, 22))["HP-2026-024"].next_reminder
+    after = ledger(books, date(2026, 11, 23))["HP-2026-024"].next_reminder
+    assert before is not None
+    assert after is not None
+    assert before.stage.name == "call"
+    assert after.stage.name == "final-notice"

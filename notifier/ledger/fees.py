@@ -38,13 +38,14 @@ def annual_rate(late: schema.LatePayment) -> Decimal:
     return late.annual_interest or Decimal(0)
 
 
-def fixed_fee(late: schema.LatePayment, currency: str, total: int) -> int:
-    """The one-off sum for a late invoice, in minor units of `currency` (0 if none applies)."""
+def fixed_fee(late: schema.LatePayment, currency: str, debt: int) -> int:
+    """The one-off sum for a late invoice, in minor units of `currency` (0 if none applies);
+    `debt` is what was unpaid when it first became late (the UK's bands depend on it)."""
     if late.regime == "contractual":
         amount = late.fee.get(currency)
         return money.to_minor(amount, currency) if amount is not None else 0
     if late.regime == "uk_statutory" and currency == "GBP":
-        pounds = 40 if total < 100_000 else 70 if total < 1_000_000 else 100
+        pounds = 40 if debt < 100_000 else 70 if debt < 1_000_000 else 100
         return pounds * 100
     if late.regime == "eu_statutory" and currency == "EUR":
         return 40_00
@@ -54,7 +55,6 @@ def fixed_fee(late: schema.LatePayment, currency: str, total: int) -> int:
 def late_charges(
     late: schema.LatePayment,
     currency: str,
-    total: int,
     schedule: Sequence[Instalment],
     payments: Sequence[tuple[date, int]],
     as_of: date,
@@ -70,7 +70,7 @@ def late_charges(
     rate = annual_rate(late)
     owed = 0
     weighted = 0  # sum over days of the overdue amount (minor unit-days)
-    was_late = False
+    debt = 0  # what was overdue on the first late day
     for index, (start, change) in enumerate(changes):
         if start > as_of:
             break
@@ -79,7 +79,7 @@ def late_charges(
         end = min(end, as_of + timedelta(days=1))
         if owed > 0 and end > start:
             weighted += owed * (end - start).days
-            was_late = True
+            debt = debt or owed
     interest = money.round_minor(Decimal(weighted) * rate / 100 / DAYS_A_YEAR)
-    fee = fixed_fee(late, currency, total) if was_late else 0
+    fee = fixed_fee(late, currency, debt) if debt else 0
     return LateCharges(fee, interest, rate)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 from notifier import money
 from notifier.books import schema
@@ -27,7 +28,8 @@ from notifier.ledger.totals import Totals, invoice_totals
 
 
 class Status(Enum):
-    """Ordered so that, without payments, an invoice only moves forward in time."""
+    """Ordered so that, as days pass with no payment and no change by a person, an invoice only
+    moves forward. (A promise recorded while overdue steps it back to promised, as a payment would.)"""
 
     DRAFT = "draft"
     OPEN = "open"
@@ -112,9 +114,12 @@ def ledger(books: Books, as_of: date) -> dict[str, InvoiceState]:
     for payment in books.payments:
         if payment.date <= as_of:
             payments[payment.invoice].append(payment)
+    zone = ZoneInfo(books.settings.business.timezone)
     sent: dict[str, set[str]] = defaultdict(set)
     for message in books.messages:
-        if message.status in _SENT and message.at.date() <= as_of:
+        # A message's day is the business's day; a time without an offset is already local.
+        day = (message.at.astimezone(zone) if message.at.tzinfo else message.at).date()
+        if message.status in _SENT and day <= as_of:
             for item in message.items:
                 sent[item].add(message.stage)
     plans = {plan.id: plan for plan in books.settings.plans}
@@ -167,9 +172,9 @@ def invoice_state(
         charges = late_charges(
             terms.late_payment,
             currency,
-            totals.total,
             schedule,
-            [(day, amount) for day, amount, _ in dated],
+            # A discount taken settled that much of the invoice from the start.
+            [(invoice.issue_date, discount_taken), *((day, amount) for day, amount, _ in dated)],
             as_of,
         )
     claimed = charges.fee + charges.interest
@@ -296,17 +301,13 @@ def _next_reminder(
     waiting = stages[highest + 1 :]
     if not waiting:
         return None
-    held_until, held_by = as_of, None
+    holds: list[tuple[date, str | None]] = [(as_of, None)]
     if client.pause is not None and client.pause.until >= as_of:
-        held_until, held_by = (
-            client.pause.until + timedelta(days=1),
-            f"paused: {client.pause.reason}",
-        )
+        holds.append((client.pause.until + timedelta(days=1), f"paused: {client.pause.reason}"))
     if status is Status.PROMISED and invoice.promise is not None:
-        held_until, held_by = (
-            invoice.promise.by + timedelta(days=1),
-            f"promised to pay by {invoice.promise.by}",
-        )
+        promise = invoice.promise
+        holds.append((promise.by + timedelta(days=1), f"promised to pay by {promise.by}"))
+    held_until, held_by = max(holds, key=lambda hold: hold[0])  # the longest hold wins
     ready = [s for s in waiting if due + timedelta(days=s.day) <= held_until]
     if ready:  # after a gap, only the highest stage now due goes out
         stage = ready[-1]
