@@ -12,7 +12,7 @@ from pathlib import Path
 from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books, Origin, load_books
-from notifier.ledger.plans import plan_options
+from notifier.ledger.plans import PlanOption, plan_options
 from notifier.ledger.state import invoice_state
 from notifier.ledger.terms import invoice_terms
 from notifier.ledger.totals import invoice_totals
@@ -173,7 +173,8 @@ def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
 
 
 def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
-    plan_ids = [plan.id for plan in settings.plans]
+    plans = {plan.id: plan for plan in settings.plans}
+    plan_ids = list(plans)
     reported: set[Problem] = set()
     for invoice in books.invoices.values():
         origin = books.origin(invoice)
@@ -213,6 +214,11 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         yield from fine
         if invoice.plans is not None:
             yield from _known_plans(origin, invoice.plans, plan_ids, "plans")
+        if invoice.custom_plan is not None and invoice.custom_plan.id in (FULL_PLAN, *plan_ids):
+            yield origin.problem(
+                "custom_plan.id",
+                f"`{invoice.custom_plan.id}` is already a plan's id; give this plan its own (the default is `custom`)",
+            )
         for problem in _late_regime(books, client, invoice, terms.late_payment, currency):
             if problem not in reported:  # a client's or the business's terms: say it once
                 reported.add(problem)
@@ -220,6 +226,10 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if fine:
             continue  # the totals below need amounts the currency can hold
         totals = invoice_totals(invoice, currency)
+        options = plan_options(
+            invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, currency
+        )
+        yield from _payment_links(origin, invoice, options)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
                 "discount", "the discount is more than the invoice's lines add up to"
@@ -254,21 +264,22 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             yield origin.problem(
                 "promise.by", f"{invoice.promise.by} is before the promise was made"
             )
-        offered = {
-            FULL_PLAN,
-            *terms.plan_ids,
-            *([invoice.custom_plan.id] if invoice.custom_plan else []),
-        }
-        for index, link in enumerate(invoice.payment_links):
-            plan = link.target.split("#")[0]
-            if plan not in offered:
-                yield origin.problem(
-                    f"payment_links[{index}].target",
-                    f"plan `{plan}` is not offered on this invoice",
-                    "payment_links",
-                    index,
-                    "target",
-                )
+
+
+def _payment_links(
+    origin: Origin, invoice: schema.Invoice, options: tuple[PlanOption, ...]
+) -> Iterator[Problem]:
+    counts = {option.id: len(option.instalments) for option in options}
+    for index, link in enumerate(invoice.payment_links):
+        plan, _, number = link.target.partition("#")
+        field = f"payment_links[{index}].target"
+        at = ("payment_links", index, "target")
+        if plan not in counts:
+            yield origin.problem(field, f"plan `{plan}` is not offered on this invoice", *at)
+        elif number and int(number) > counts[plan]:
+            yield origin.problem(
+                field, f"plan `{plan}` has {counts[plan]} instalments, not {number}", *at
+            )
 
 
 def _late_regime(
@@ -303,6 +314,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     first: dict[str, Origin] = {}
     last: dict[str, schema.Payment] = {}
     sound: dict[str, list[schema.Payment]] = defaultdict(list)
+    chosen: dict[str, tuple[str, Origin]] = {}
     plans = {plan.id: plan for plan in settings.plans}
     for payment in books.payments:
         origin = books.origin(payment)
@@ -349,6 +361,14 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 yield origin.problem(
                     "instalment",
                     f"plan `{payment.plan}` has {len(option.instalments)} instalments, not {payment.instalment}",
+                )
+                continue
+            plan, where = chosen.setdefault(invoice.number, (payment.plan, origin))
+            if plan != payment.plan:
+                yield origin.problem(
+                    "plan",
+                    f"invoice {invoice.number} is already on plan `{plan}`, chosen by the payment at "
+                    f"{where.path}:{where.line()}",
                 )
                 continue
         if invoice.void is not None and payment.kind == "payment":

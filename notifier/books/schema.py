@@ -170,8 +170,10 @@ class LatePayment(Model):
             )
         if self.regime == "contractual" and not self.fee and self.annual_interest is None:
             raise ValueError("the contractual regime needs a `fee`, an `annual_interest`, or both")
-        if self.regime == "none" and (self.fee or self.annual_interest is not None):
-            raise ValueError("`fee` and `annual_interest` need `regime: contractual`")
+        if self.regime != "contractual" and (self.fee or self.annual_interest is not None):
+            raise ValueError("`fee` and `annual_interest` are for `regime: contractual`")
+        if not statutory and self.reference_rate is not None:
+            raise ValueError("`reference_rate` is for the uk_statutory and eu_statutory regimes")
         return self
 
 
@@ -397,8 +399,9 @@ class Payment(Model):
 
 
 class Message(Model):
-    """A reminder or task, recorded before sending (`sending`) and again after (`sent`, `failed`).
-    `items` name what it was about: an invoice number, or `NUMBER#N` for instalment N."""
+    """A reminder or task, recorded before sending (`sending`) and again after (`sent`, `failed`),
+    so one `id` appears once per status. `items` name what it was about: an invoice number, or
+    `NUMBER#N` for instalment N."""
 
     id: Annotated[str, Field(min_length=1)]
     at: datetime
