@@ -53,39 +53,29 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     plan_ids = [plan.id for plan in settings.plans]
     for index, plan in enumerate(settings.plans):
         if plan.id == FULL_PLAN:
-            yield origin.problem(
-                "plans.id", "`full` is the built-in pay-in-full option", "plans", index, "id"
-            )
+            yield origin.problem("`full` is the built-in pay-in-full option", "plans", index, "id")
         if plan_ids.index(plan.id) != index:
-            yield origin.problem(
-                "plans.id", f"plan `{plan.id}` is defined twice", "plans", index, "id"
-            )
+            yield origin.problem(f"plan `{plan.id}` is defined twice", "plans", index, "id")
     yield from _known_plans(origin, settings.terms.plans, plan_ids, "terms", "plans")
     yield from _fees(origin, settings.terms.late_payment, ("terms", "late_payment"))
     if settings.reminders.policy not in settings.policies:
         yield origin.problem(
-            "reminders.policy", _unknown("policy", settings.reminders.policy, settings.policies)
+            _unknown("policy", settings.reminders.policy, settings.policies), "reminders", "policy"
         )
     languages = {language(settings.business.locale)}
     client_languages = {language(c.locale) for c in books.clients.values() if c.locale} - languages
     for name, stages in settings.policies.items():
         where = ("policies", name)
         if not stages:
-            yield origin.problem(f"policies.{name}", "a policy needs at least one stage", *where)
+            yield origin.problem("a policy needs at least one stage", *where)
         seen: set[str] = set()
         for index, stage in enumerate(stages):
             at = (*where, index)
             if stage.name in seen:
-                yield origin.problem(
-                    f"policies.{name}[{index}].name",
-                    f"stage `{stage.name}` is named twice",
-                    *at,
-                    "name",
-                )
+                yield origin.problem(f"stage `{stage.name}` is named twice", *at, "name")
             seen.add(stage.name)
             if index and stage.day <= stages[index - 1].day:
                 yield origin.problem(
-                    f"policies.{name}[{index}].day",
                     f"stages must be in order of day: {stage.day} comes after {stages[index - 1].day}",
                     *at,
                     "day",
@@ -93,16 +83,13 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             for lang in sorted(languages):
                 path = stage_text_path(stage.text, lang)
                 if path not in books.content_files:
-                    yield origin.problem(
-                        f"policies.{name}[{index}].text", f"content/{path} is missing", *at, "text"
-                    )
+                    yield origin.problem(f"content/{path} is missing", *at, "text")
             if stage.channel != "email":
                 continue  # a task's words are read by the business, in its own language
             for lang in sorted(client_languages):
                 path = stage_text_path(stage.text, lang)
                 if path not in books.content_files:
                     yield origin.problem(
-                        f"policies.{name}[{index}].text",
                         f"content/{path} is missing; clients in that language get the "
                         f"{settings.business.locale} text",
                         *at,
@@ -118,7 +105,6 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     if None not in accounts:
         for currency in sorted(currencies - accounts):
             yield origin.problem(
-                "business.bank_accounts",
                 f"no bank account for {currency}: clients billed in it see no transfer details",
                 "business",
                 "bank_accounts",
@@ -131,28 +117,19 @@ def _known_plans(
 ) -> Iterator[Problem]:
     for index, plan_id in enumerate(ids):
         if plan_id != FULL_PLAN and plan_id not in known:
-            yield origin.problem(
-                ".".join(str(a) for a in at if isinstance(a, str)),
-                _unknown("plan", plan_id, known),
-                *at,
-                index,
-            )
+            yield origin.problem(_unknown("plan", plan_id, known), *at, index)
 
 
 def _fees(origin: Origin, late: schema.LatePayment, at: tuple[str, ...]) -> Iterator[Problem]:
     for currency, amount in late.fee.items():
-        yield from _amount(
-            origin, amount, currency, ".".join((*at, "fee", currency)), *at, "fee", currency
-        )
+        yield from _amount(origin, amount, currency, *at, "fee", currency)
 
 
-def _amount(
-    origin: Origin, amount: Decimal, currency: str, field: str, *at: str | int
-) -> Iterator[Problem]:
+def _amount(origin: Origin, amount: Decimal, currency: str, *at: str | int) -> Iterator[Problem]:
     try:
         money.to_minor(amount, currency)
     except money.AmountError as exc:
-        yield origin.problem(field, str(exc), *at)
+        yield origin.problem(str(exc), *at)
 
 
 def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
@@ -160,11 +137,9 @@ def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     for client in books.clients.values():
         origin = books.origin(client)
         if not any(contact.email for contact in client.contacts):
-            yield origin.problem(
-                "contacts", f"client `{client.id}` has no email address to remind", "contacts"
-            )
+            yield origin.problem(f"client `{client.id}` has no email address to remind", "contacts")
         if client.policy is not None and client.policy not in settings.policies:
-            yield origin.problem("policy", _unknown("policy", client.policy, settings.policies))
+            yield origin.problem(_unknown("policy", client.policy, settings.policies), "policy")
         if client.terms is not None:
             if client.terms.plans is not None:
                 yield from _known_plans(origin, client.terms.plans, plan_ids, "terms", "plans")
@@ -181,43 +156,35 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         client = books.clients.get(invoice.client)
         if client is None:
             if not books.may_exist(schema.Client, invoice.client):
-                yield origin.problem("client", _unknown("client", invoice.client, books.clients))
+                yield origin.problem(_unknown("client", invoice.client, books.clients), "client")
             continue
         terms = invoice_terms(settings, client, invoice)
         currency = terms.currency
         if invoice.due_date is not None and invoice.due_date < invoice.issue_date:
             yield origin.problem(
-                "due_date", f"{invoice.due_date} is before the issue date {invoice.issue_date}"
+                f"{invoice.due_date} is before the issue date {invoice.issue_date}", "due_date"
             )
-        amounts: list[tuple[Decimal, str, tuple[str | int, ...]]] = [
-            (line.unit_price, f"lines[{i}].unit_price", ("lines", i, "unit_price"))
-            for i, line in enumerate(invoice.lines)
+        amounts: list[tuple[Decimal, tuple[str | int, ...]]] = [
+            (line.unit_price, ("lines", i, "unit_price")) for i, line in enumerate(invoice.lines)
         ]
         if invoice.discount is not None and invoice.discount.amount is not None:
-            amounts.append((invoice.discount.amount, "discount.amount", ("discount", "amount")))
+            amounts.append((invoice.discount.amount, ("discount", "amount")))
         if invoice.deposit is not None:
-            amounts.append((invoice.deposit.amount, "deposit.amount", ("deposit", "amount")))
+            amounts.append((invoice.deposit.amount, ("deposit", "amount")))
         if invoice.custom_plan is not None:
             amounts += [
-                (
-                    part.amount,
-                    f"custom_plan.instalments[{i}].amount",
-                    ("custom_plan", "instalments", i, "amount"),
-                )
+                (part.amount, ("custom_plan", "instalments", i, "amount"))
                 for i, part in enumerate(invoice.custom_plan.instalments)
             ]
-        fine = [
-            p
-            for amount, field, at in amounts
-            for p in _amount(origin, amount, currency, field, *at)
-        ]
+        fine = [p for amount, at in amounts for p in _amount(origin, amount, currency, *at)]
         yield from fine
         if invoice.plans is not None:
             yield from _known_plans(origin, invoice.plans, plan_ids, "plans")
         if invoice.custom_plan is not None and invoice.custom_plan.id in (FULL_PLAN, *plan_ids):
             yield origin.problem(
-                "custom_plan.id",
                 f"`{invoice.custom_plan.id}` is already a plan's id; give this plan its own (the default is `custom`)",
+                "custom_plan",
+                "id",
             )
         for problem in _late_regime(books, client, invoice, terms.late_payment, currency):
             if problem not in reported:  # a client's or the business's terms: say it once
@@ -232,17 +199,16 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         yield from _payment_links(origin, invoice, options)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
-                "discount", "the discount is more than the invoice's lines add up to"
+                "the discount is more than the invoice's lines add up to", "discount"
             )
         if totals.deposit > totals.total:
-            yield origin.problem("deposit.amount", "the deposit is more than the invoice total")
+            yield origin.problem("the deposit is more than the invoice total", "deposit", "amount")
         if invoice.custom_plan is not None:
             parts = sum(
                 money.to_minor(part.amount, currency) for part in invoice.custom_plan.instalments
             )
             if parts != totals.to_pay:
                 yield origin.problem(
-                    "custom_plan.instalments",
                     f"the instalments add up to {money.format_plain(parts, currency)}, "
                     f"but {money.format_plain(totals.to_pay, currency)} is to be paid",
                     "custom_plan",
@@ -251,7 +217,6 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             dates = [part.due_date for part in invoice.custom_plan.instalments]
             if dates != sorted(set(dates)):
                 yield origin.problem(
-                    "custom_plan.instalments",
                     "instalment dates must be in order, each after the last",
                     "custom_plan",
                     "instalments",
@@ -262,7 +227,7 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             and invoice.promise.by < invoice.promise.made
         ):
             yield origin.problem(
-                "promise.by", f"{invoice.promise.by} is before the promise was made"
+                f"{invoice.promise.by} is before the promise was made", "promise", "by"
             )
 
 
@@ -272,14 +237,11 @@ def _payment_links(
     counts = {option.id: len(option.instalments) for option in options}
     for index, link in enumerate(invoice.payment_links):
         plan, _, number = link.target.partition("#")
-        field = f"payment_links[{index}].target"
         at = ("payment_links", index, "target")
         if plan not in counts:
-            yield origin.problem(field, f"plan `{plan}` is not offered on this invoice", *at)
+            yield origin.problem(f"plan `{plan}` is not offered on this invoice", *at)
         elif number and int(number) > counts[plan]:
-            yield origin.problem(
-                field, f"plan `{plan}` has {counts[plan]} instalments, not {number}", *at
-            )
+            yield origin.problem(f"plan `{plan}` has {counts[plan]} instalments, not {number}", *at)
 
 
 def _late_regime(
@@ -303,11 +265,11 @@ def _late_regime(
     else:
         return
     if invoice.currency is not None:
-        yield books.origin(invoice).problem("currency", message)
+        yield books.origin(invoice).problem(message, "currency")
     elif client.terms is not None and client.terms.late_payment is not None:
-        yield books.origin(client).problem(f"terms.late_payment.{wrong}", message)
+        yield books.origin(client).problem(message, "terms", "late_payment", wrong)
     elif books.settings_origin is not None:
-        yield books.settings_origin.problem(f"terms.late_payment.{wrong}", message)
+        yield books.settings_origin.problem(message, "terms", "late_payment", wrong)
 
 
 def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
@@ -321,7 +283,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if payment.id in first:
             seen = first[payment.id]
             yield origin.problem(
-                "id", f"payment `{payment.id}` is already recorded at {seen.path}:{seen.line()}"
+                f"payment `{payment.id}` is already recorded at {seen.path}:{seen.line()}", "id"
             )
             continue
         first[payment.id] = origin
@@ -329,7 +291,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if invoice is None:
             if not books.may_exist(schema.Invoice, payment.invoice):
                 yield origin.problem(
-                    "invoice", _unknown("invoice", payment.invoice, books.invoices)
+                    _unknown("invoice", payment.invoice, books.invoices), "invoice"
                 )
             continue
         client = books.clients.get(invoice.client)
@@ -338,8 +300,8 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         terms = invoice_terms(settings, client, invoice)
         if payment.currency != terms.currency:
             yield origin.problem(
-                "currency",
                 f"invoice {invoice.number} is in {terms.currency}, not {payment.currency}",
+                "currency",
             )
             continue
         bad = list(_amount(origin, payment.amount, payment.currency, "amount"))
@@ -354,26 +316,26 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             option = next((o for o in options if o.id == payment.plan), None)
             if option is None:
                 yield origin.problem(
-                    "plan", f"plan `{payment.plan}` is not offered on invoice {invoice.number}"
+                    f"plan `{payment.plan}` is not offered on invoice {invoice.number}", "plan"
                 )
                 continue
             if payment.instalment is not None and payment.instalment > len(option.instalments):
                 yield origin.problem(
-                    "instalment",
                     f"plan `{payment.plan}` has {len(option.instalments)} instalments, not {payment.instalment}",
+                    "instalment",
                 )
                 continue
             plan, where = chosen.setdefault(invoice.number, (payment.plan, origin))
             if plan != payment.plan:
                 yield origin.problem(
-                    "plan",
                     f"invoice {invoice.number} is already on plan `{plan}`, chosen by the payment at "
                     f"{where.path}:{where.line()}",
+                    "plan",
                 )
                 continue
         if invoice.void is not None and payment.kind == "payment":
             yield origin.problem(
-                "invoice", f"invoice {invoice.number} is void; refund this payment", warning=True
+                f"invoice {invoice.number} is void; refund this payment", "invoice", warning=True
             )
         sound[invoice.number].append(payment)
         last[invoice.number] = payment
@@ -394,13 +356,13 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if state.overpaid > 0:
             excess = money.format_plain(state.overpaid, state.currency)
             yield books.origin(payment).problem(
-                "amount",
                 f"invoice {number} is overpaid by {excess}; record a refund of the excess",
+                "amount",
                 warning=True,
             )
         elif state.paid - state.totals.deposit < 0:
             yield books.origin(payment).problem(
-                "amount", f"invoice {number} has more refunded than paid"
+                f"invoice {number} has more refunded than paid", "amount"
             )
 
 
@@ -411,15 +373,13 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if message.client not in books.clients and not books.may_exist(
             schema.Client, message.client
         ):
-            yield origin.problem("client", _unknown("client", message.client, books.clients))
+            yield origin.problem(_unknown("client", message.client, books.clients), "client")
         if message.stage not in stages:
-            yield origin.problem("stage", f"no policy has a stage `{message.stage}`")
+            yield origin.problem(f"no policy has a stage `{message.stage}`", "stage")
         for index, item in enumerate(message.items):
             number = item.split("#")[0]
             if number not in books.invoices and not books.may_exist(schema.Invoice, number):
-                yield origin.problem(
-                    f"items[{index}]", _unknown("invoice", number, books.invoices), "items", index
-                )
+                yield origin.problem(_unknown("invoice", number, books.invoices), "items", index)
 
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:

@@ -40,10 +40,11 @@ class Origin:
     def line(self, *sub: str | int) -> int:
         return self.file.line((*self.key, *sub))
 
-    def problem(self, field: str, message: str, *sub: str | int, warning: bool = False) -> Problem:
-        """A problem about `field` of this record, at the line of `sub` (the field itself if omitted)."""
-        at = sub or (tuple(field.split(".")) if field else ())
-        return Problem(self.path, self.line(*at), field, message, "warning" if warning else "error")
+    def problem(self, message: str, *at: str | int, warning: bool = False) -> Problem:
+        """A problem about the field at key path `at` within this record, on that field's line."""
+        return Problem(
+            self.path, self.line(*at), dotted(at), message, "warning" if warning else "error"
+        )
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _unique(
             first = books.origin(found[name])
             problems.append(
                 books.origin(record).problem(
-                    ident, f"{noun} `{name}` is already used at {first.path}:{first.line()}"
+                    f"{noun} `{name}` is already used at {first.path}:{first.line()}", ident
                 )
             )
         else:
