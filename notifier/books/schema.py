@@ -267,6 +267,7 @@ class Client(Model):
     terms: TermsOverride | None = None
     pause: Pause | None = None
     notes: str | None = None
+    page_rotation: Annotated[int, Field(ge=0)] = 0
 
 
 # Invoices ---------------------------------------------------------------------------------------
