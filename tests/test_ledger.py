@@ -318,3 +318,17 @@ def test_a_message_counts_from_its_day_in_the_business_time_zone(tmp_path):
     assert after is not None
     assert before.stage.name == "call"
     assert after.stage.name == "final-notice"
+
+
+def test_reminders_wait_for_fresh_payments():
+    from notifier.books.load import load_books
+    from notifier.payments.freshness import stale_reason
+
+    books, _ = load_books(ROOT)
+    assert stale_reason(books, DEMO_DATE) is None
+    assert stale_reason(books, date(2026, 11, 26)) is None
+    assert stale_reason(books, date(2026, 11, 27)) == (
+        "payments were last imported 4 days ago, on 2026-11-23 (the limit is 3)"
+    )
+    books.imports = []
+    assert stale_reason(books, DEMO_DATE) is not None

@@ -226,6 +226,13 @@ class Reminders(Model):
     policy: Name = "standard"
 
 
+class PaymentSettings(Model):
+    """How payments reach the books. `stale_after_days`: reminders are not sent when payments were
+    last imported longer ago than this (null: no imports are expected, bank transfers only)."""
+
+    stale_after_days: Annotated[int, Field(ge=1, le=60)] | None = 3
+
+
 class Settings(Model):
     """`data/business.yaml`."""
 
@@ -234,6 +241,7 @@ class Settings(Model):
     plans: list[Plan] = []
     policies: dict[Name, list[Stage]]
     reminders: Reminders = Reminders()
+    payments: PaymentSettings = PaymentSettings()
 
 
 # Clients ----------------------------------------------------------------------------------------
@@ -417,3 +425,14 @@ class Message(Model):
     to: list[EmailStr] = []
     subject: str | None = None
     note: str | None = None
+
+
+class Import(Model):
+    """One run of `notifier reconcile`: when, from where, the newest payment it saw, and counts."""
+
+    at: datetime
+    source: Annotated[str, Field(min_length=1)]
+    newest: date | None = None
+    rows: Annotated[int, Field(ge=0)] = 0
+    applied: Annotated[int, Field(ge=0)] = 0
+    review: Annotated[int, Field(ge=0)] = 0
