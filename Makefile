@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The example books describe a business as of this date; pinning it keeps the demo's states as documented.
 DEMO_DATE ?= 2026-11-23
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean translations
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/notifier check
 	$(BIN)/notifier status --as-of $(DEMO_DATE)
+	$(BIN)/notifier build --demo --as-of $(DEMO_DATE)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check notifier tests
@@ -26,6 +27,12 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/pytest
+
+# Gather the theme's words into site/locale/messages.pot and merge them into each language's .po.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k gettext -k ngettext:1,2 --no-location --sort-output \
+		--omit-header -o site/locale/messages.pot .
+	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-location --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) public .pytest_cache .mypy_cache .ruff_cache .hypothesis

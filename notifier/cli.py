@@ -6,6 +6,7 @@ setup error.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from notifier import __version__, money
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.ledger.state import InvoiceState, ledger
+from notifier.portal.addresses import Secret
+from notifier.portal.build import build_site
 from notifier.problems import Problem, errors
 
 EXIT_PROBLEMS = 1
@@ -135,6 +138,49 @@ def _row(state: InvoiceState) -> tuple[str, ...]:
         late,
         owed,
         step.strip("; "),
+    )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the site. Default: public/ in the root folder.",
+)
+@as_of_option
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Build without NOTIFIER_SECRET, with public addresses; every page says so.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to keep rendered PDFs between builds. Default: .cache/pdf in the root folder.",
+)
+@click.pass_obj
+def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: Path | None) -> None:
+    """Render every client's private pages (HTML, PDF, calendar) into public/."""
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=demo)
+    if secret is None:
+        click.echo(
+            "notifier: NOTIFIER_SECRET is not set; the page addresses need it "
+            "(or pass --demo for a demo site with public addresses)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    books, _ = _load(root)
+    day = _today(books, as_of)
+    result = build_site(
+        root, books, day, secret, out or root / "public", cache or root / ".cache" / "pdf"
+    )
+    mode = " (demo mode: addresses are public)" if result.demo else ""
+    click.echo(
+        f"Built {result.pages} pages for {result.clients} clients as of {day}{mode}: "
+        f"{len(result.changed)} files written, {len(result.removed)} removed, "
+        f"{result.written - len(result.changed)} unchanged."
     )
 
 

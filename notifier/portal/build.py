@@ -1,0 +1,282 @@
+"""Build the portal: every client's private pages, from the books as of a date, into one folder.
+
+One template environment and one ledger per build; each client's pages are rendered in the client's
+language and formats. The output depends only on the books, the theme, the content, the secret and
+the as-of date: no clock, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from notifier import formatting, money
+from notifier.books.load import Books
+from notifier.ledger.state import ledger
+from notifier.portal import i18n
+from notifier.portal.addresses import Secret
+from notifier.portal.content import localised, render_markdown
+from notifier.portal.documents import (
+    due_dates_calendar,
+    epc_qr_svg,
+    pdf_from_html,
+    pdf_key,
+    prune_cache,
+)
+from notifier.portal.views import ClientView, InvoiceView, client_views
+from notifier.portal.writer import SiteWriter
+
+# No request may leave for another host: styles and images from this site only, no scripts at all.
+CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+ROBOTS = b"User-agent: *\nDisallow: /\n"
+# For static hosts that read a _headers file (Netlify, Cloudflare Pages); the pages say the same in
+# <meta> for hosts that do not (GitHub Pages).
+HEADERS = (
+    "/*\n"
+    "  X-Robots-Tag: noindex, nofollow, noarchive\n"
+    "  Referrer-Policy: no-referrer\n"
+    f"  Content-Security-Policy: {CSP}; frame-ancestors 'none'\n"
+    "  X-Content-Type-Options: nosniff\n"
+).encode()
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Amounts, numbers and dates in one locale, for the templates."""
+
+    locale: str
+
+    def amount(self, minor: int, currency: str) -> str:
+        return formatting.amount(minor, currency, self.locale)
+
+    def major(self, value: Decimal, currency: str) -> str:
+        return formatting.amount(money.to_minor(value, currency), currency, self.locale)
+
+    def day(self, value: date, style: formatting.DateStyle = "long") -> str:
+        return formatting.day(value, self.locale, style)
+
+    def number(self, value: Decimal) -> str:
+        return str(format_decimal(value, locale=formatting.locale(self.locale)))
+
+    def percent(self, value: Decimal) -> str:
+        return str(format_percent(value / 100, "#,##0.##%", locale=formatting.locale(self.locale)))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    clients: int
+    pages: int
+    written: int
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    demo: bool
+
+
+def _nl2br(text: str) -> Markup:
+    return Markup("<br>").join(escape(line) for line in text.strip().splitlines())
+
+
+class Theme:
+    """The templates and translations of `site/`, loaded once per build."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / "site"
+        self.environment = Environment(
+            loader=FileSystemLoader(self.folder / "templates"),
+            autoescape=select_autoescape(["html"]),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.environment.filters["nl2br"] = _nl2br
+        self.environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        self.translations = i18n.load_translations(self.folder)
+        self.css = (self.folder / "static" / "style.css").read_text(encoding="utf-8")
+
+    def render(self, template: str, language: str, **context: Any) -> str:
+        words = i18n.for_language(self.translations, language)
+        return self.environment.get_template(template).render(
+            **i18n.template_functions(words), csp=CSP, **context
+        )
+
+    def words(self, language: str) -> NullTranslations:
+        return i18n.for_language(self.translations, language)
+
+    def static_files(self) -> Iterator[tuple[str, bytes]]:
+        static = self.folder / "static"
+        for path in sorted(p for p in static.rglob("*") if p.is_file()):
+            yield f"assets/{path.relative_to(static).as_posix()}", path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Portal:
+    """What every page of one build shares."""
+
+    root: Path
+    books: Books
+    theme: Theme
+    as_of: date
+    demo: bool
+    cache: Path | None
+    pdfs_used: set[str] = field(default_factory=set)
+
+    def client_page(self, view: ClientView) -> str:
+        return self._render("client.html", view, root="../../", client=view.client, view=view)
+
+    def invoice_page(self, view: ClientView, invoice: InvoiceView, *, pdf: bool = False) -> str:
+        assert self.books.settings is not None
+        business = self.books.settings.business
+        language = formatting.language(view.locale)
+        qr = None
+        account = next((a for a in invoice.bank_accounts if a.iban), None)
+        if account is not None and account.iban is not None and not pdf:
+            title = self.theme.words(language).gettext("EPC QR code for a SEPA transfer")
+            qr = epc_qr_svg(
+                invoice.state,
+                invoice.pay_now,
+                account.account_name,
+                account.iban,
+                account.bic,
+                title,
+            )
+        content = self.root / "content"
+        fallback = formatting.language(business.locale)
+        terms = localised(content, "pages/terms", language, fallback)
+        notes = invoice.state.invoice.notes
+        return self._render(
+            "invoice.html",
+            view,
+            root="../../",
+            client=view.client,
+            invoice=invoice,
+            qr=qr,
+            terms=render_markdown(terms) if terms else "",
+            notes=render_markdown(notes) if notes else "",
+            mailto=_mail_links(self.theme, language, business.reply_to or business.email, invoice),
+            pdf=pdf,
+        )
+
+    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> bytes:
+        html = self.invoice_page(view, invoice, pdf=True)
+        self.pdfs_used.add(pdf_key(html))
+        return pdf_from_html(html, str(self.root / "site" / "static"), self.cache)
+
+    def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
+        assert self.books.settings is not None
+        business = self.books.settings.business
+        language = formatting.language(view.locale)
+        summary = self.theme.words(language).gettext(
+            "Pay invoice {number} from {business}: {amount}"
+        )
+        host = urlsplit(str(business.portal_url)).hostname or "notifier"
+        return due_dates_calendar(invoice.state, business.name, host, summary)
+
+    def _render(self, template: str, reader: ClientView, **context: Any) -> str:
+        """`template` for the client of `reader`: in their language, amounts and dates."""
+        assert self.books.settings is not None
+        return self.theme.render(
+            template,
+            formatting.language(reader.locale),
+            lang=formatting.language(reader.locale),
+            business=self.books.settings.business,
+            f=Formatter(reader.locale),
+            as_of=self.as_of,
+            demo=self.demo,
+            css=self.theme.css,
+            pdf=context.pop("pdf", False),
+            **context,
+        )
+
+
+def _mail_links(
+    theme: Theme, language: str, address: str, invoice: InvoiceView
+) -> list[tuple[str, str]]:
+    """Prefilled emails for a question, a dispute and a promise, each naming the invoice."""
+    number = invoice.number
+    words = theme.words(language)
+    wanted = [
+        (words.gettext("I have a question"), words.gettext("Question about invoice %(number)s")),
+        (words.gettext("I dispute this invoice"), words.gettext("Dispute of invoice %(number)s")),
+    ]
+    if invoice.state.status.is_open:
+        wanted.append(
+            (
+                words.gettext("I promise to pay by …"),
+                words.gettext("Invoice %(number)s: I will pay by"),
+            )
+        )
+    return [
+        (label, f"mailto:{address}?subject={quote(subject % {'number': number})}")
+        for label, subject in wanted
+    ]
+
+
+def build_site(
+    root: Path, books: Books, as_of: date, secret: Secret, out: Path, cache: Path | None
+) -> BuildResult:
+    """Render every client's pages into `out`; write only what changed; remove what went away."""
+    assert books.settings is not None
+    portal = Portal(root, books, Theme(root), as_of, secret.demo, cache)
+    views = client_views(books, ledger(books, as_of), secret, as_of)
+    writer = SiteWriter(out)
+    for relative, data in portal.theme.static_files():
+        writer.write(relative, data)
+    writer.write("robots.txt", ROBOTS)
+    writer.write("_headers", HEADERS)
+    business_language = formatting.language(books.settings.business.locale)
+    writer.write(
+        "index.html",
+        portal.theme.render(
+            "index.html",
+            business_language,
+            lang=business_language,
+            business=books.settings.business,
+            root="",
+            demo=secret.demo,
+            pdf=False,
+            css="",
+        ).encode(),
+    )
+    pages = 1
+    for view in views:
+        writer.write(view.folder + "index.html", portal.client_page(view).encode())
+        pages += 1
+        for invoice in view.invoices:
+            writer.write(view.folder + invoice.page, portal.invoice_page(view, invoice).encode())
+            writer.write(view.folder + invoice.pdf, portal.invoice_pdf(view, invoice))
+            if invoice.state.status.is_open:
+                writer.write(view.folder + invoice.ics, portal.calendar(view, invoice))
+            pages += 1
+    writer.finish()
+    if cache is not None:
+        prune_cache(cache, portal.pdfs_used)  # daily interest makes yesterday's PDFs useless
+    return BuildResult(
+        clients=len(views),
+        pages=pages,
+        written=len(writer.written),
+        changed=tuple(writer.changed),
+        removed=tuple(writer.removed),
+        demo=secret.demo,
+    )
+
+
+def invoice_pdf(
+    root: Path, books: Books, as_of: date, secret: Secret, number: str, cache: Path | None = None
+) -> bytes:
+    """The PDF of one invoice as its client's page offers it (for bundles and attachments)."""
+    portal = Portal(root, books, Theme(root), as_of, secret.demo, cache)
+    for view in client_views(books, ledger(books, as_of), secret, as_of):
+        for invoice in view.invoices:
+            if invoice.number == number:
+                return portal.invoice_pdf(view, invoice)
+    raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

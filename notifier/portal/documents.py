@@ -1,0 +1,92 @@
+"""Files beside each invoice page: its PDF, a calendar of its due dates, and an EPC QR code."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import icalendar
+from segno import helpers as segno_helpers
+
+from notifier import money
+from notifier.ledger.state import InvoiceState
+
+EPC_MAX = Decimal("999999999.99")
+
+
+def pdf_key(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def pdf_from_html(html: str, base_url: str, cache: Path | None) -> bytes:
+    """`html` printed to PDF with WeasyPrint. Printing is slow (about 0.2 s a page), so a PDF is
+    kept in `cache` under the hash of its HTML and reused until the HTML changes."""
+    cached = cache / f"{pdf_key(html)}.pdf" if cache is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
+    from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
+
+    data: bytes = HTML(string=html, base_url=base_url).write_pdf()
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, cached)
+    return data
+
+
+def prune_cache(cache: Path, keep: set[str]) -> int:
+    """Remove cached PDFs other than `keep` (keys): what the latest build did not use."""
+    removed = 0
+    for path in cache.glob("*.pdf") if cache.is_dir() else ():
+        if path.stem not in keep:
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def due_dates_calendar(state: InvoiceState, business: str, host: str, summary: str) -> bytes:
+    """An iCalendar file with one all-day event per date the client must pay by (each instalment
+    of the chosen plan, or the due date). Stamped with the issue date so builds are reproducible."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//notifier//invoice due dates//EN")
+    calendar.add("version", "2.0")
+    schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
+    stamp = datetime(
+        state.invoice.issue_date.year,
+        state.invoice.issue_date.month,
+        state.invoice.issue_date.day,
+        tzinfo=UTC,
+    )
+    for instalment in schedule:
+        event = icalendar.Event()
+        event.add("uid", f"{state.invoice.number}-{instalment.number}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", instalment.due_date)
+        amount = money.format_plain(instalment.amount, state.currency)
+        event.add(
+            "summary", summary.format(number=state.invoice.number, amount=amount, business=business)
+        )
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def epc_qr_svg(
+    state: InvoiceState, minor: int, name: str, iban: str, bic: str | None, title: str
+) -> str | None:
+    """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
+    invoice is not in EUR or the amount is outside what the standard allows."""
+    amount = money.to_major(minor, state.currency)
+    if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
+        return None
+    code = segno_helpers.make_epc_qr(
+        name=name[:70], iban=iban, amount=amount, text=state.invoice.number, bic=bic
+    )
+    svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
+    return svg
