@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,8 +19,9 @@ from notifier import __version__, money
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.ledger.state import InvoiceState, ledger
-from notifier.portal.addresses import Secret
+from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.portal.build import build_site
+from notifier.portal.serve import start_server, watch
 from notifier.problems import Problem, errors
 
 EXIT_PROBLEMS = 1
@@ -182,6 +184,51 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
         f"{len(result.changed)} files written, {len(result.removed)} removed, "
         f"{result.written - len(result.changed)} unchanged."
     )
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=int,
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@as_of_option
+@click.pass_obj
+def serve(root: Path, port: int, as_of: date | None) -> None:
+    """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=True)
+    assert secret is not None
+    out, cache = root / "public", root / ".cache" / "pdf"
+
+    def rebuild() -> None:
+        books, problems = check_books(root)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if errors(problems):
+            click.echo(
+                "Not rebuilt: the books have problems; still serving the last build.", err=True
+            )
+            return
+        result = build_site(root, books, _today(books, as_of), secret, out, cache)
+        click.echo(f"Rebuilt: {len(result.changed)} files written, {len(result.removed)} removed.")
+
+    books, _ = _load(root)
+    build_site(root, books, _today(books, as_of), secret, out, cache)
+    server = start_server(out, port)
+    address = f"http://127.0.0.1:{server.server_address[1]}/"
+    mode = " in demo mode (NOTIFIER_SECRET is not set)" if secret.demo else ""
+    click.echo(f"Serving {out} at {address}{mode}; Ctrl-C stops.")
+    for client in books.clients.values():
+        token = client_token(secret, client.id, client.page_rotation)
+        click.echo(f"  {client.id}: {address}{client_page(token)}")
+    try:
+        watch(root, rebuild, threading.Event())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
 
 
 def main() -> None:
