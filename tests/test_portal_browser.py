@@ -206,9 +206,7 @@ def test_serve_rebuilds_when_the_words_change(tmp_path):
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     assert server.stdout is not None
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in server.stdout], daemon=True
-    ).start()  # type: ignore[union-attr]
+    threading.Thread(target=_read_lines, args=(server.stdout, lines), daemon=True).start()
     try:
         first = lines.get(timeout=60)
         assert first.startswith("Serving ")
