@@ -44,7 +44,7 @@ test: lint browser
 translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k gettext -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o site/locale/messages.pot .
-	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-location --no-fuzzy-matching
+	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) public .pytest_cache .mypy_cache .ruff_cache .hypothesis

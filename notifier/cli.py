@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from rich.console import Console
 
 from notifier import __version__, money
 from notifier.books.checks import check_books
@@ -23,6 +24,10 @@ from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.portal.build import build_site
 from notifier.portal.serve import start_server, watch
 from notifier.problems import Problem, errors
+from notifier.report.receivables import build_report
+from notifier.report.render import print_report
+from notifier.report.render import to_csv as report_csv
+from notifier.report.render import to_json as report_json
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -229,6 +234,30 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
         pass
     finally:
         server.shutdown()
+
+
+@cli.command()
+@as_of_option
+@click.option(
+    "--json", "as_json", is_flag=True, help="The whole report as JSON (amounts as decimal strings)."
+)
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="One row per invoice with its aging bucket, as CSV."
+)
+@click.pass_obj
+def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
+    """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
+    if as_json and as_csv:
+        click.echo("notifier report: choose --json or --csv, not both", err=True)
+        sys.exit(EXIT_USAGE)
+    books, _ = _load(root)
+    day = _today(books, as_of)
+    if as_csv:
+        click.echo(report_csv(ledger(books, day), day), nl=False)
+    elif as_json:
+        click.echo(report_json(build_report(books, day)), nl=False)
+    else:
+        print_report(build_report(books, day), Console())
 
 
 def main() -> None:

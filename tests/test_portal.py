@@ -57,7 +57,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> Path:
     result = cli_build(ROOT, out, cache=cache)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "Built 25 pages for 7 clients as of 2026-11-23: 56 files written, 0 removed, 0 unchanged.\n"
+        "Built 26 pages for 7 clients as of 2026-11-23: 57 files written, 0 removed, 0 unchanged.\n"
     )
     return out
 
@@ -333,3 +333,21 @@ def test_words_from_the_books_are_sanitised(tmp_path, cache):
     assert "<script" not in html
     assert "javascript:" not in html
     assert "tracker.example" not in html
+
+
+def test_the_business_has_its_own_private_dashboard(site):
+    folder = addresses.dashboard_page(addresses.dashboard_token(SECRET))
+    assert re.fullmatch(r"b/[a-z2-7]{32}/", folder)
+    assert [p.name for p in (site / "b").iterdir()] == [folder.split("/")[1]]
+    html = (site / folder / "index.html").read_text()
+    seen = text(html)
+    assert "Receivables as of 23 November 2026" in seen
+    assert "In EUR €24,871.56" in seen
+    assert "Days sales outstanding 78" in seen
+    assert '<title id="aging-EUR-title">Owed by days overdue, in EUR</title>' in html
+    assert (
+        '<desc id="aging-EUR-desc">not due: €13,450.00; 1-30: €4,295.91; 31-60: €7,125.65;' in html
+    )
+    assert '<title id="collected-GBP-title">Collected per month, in GBP</title>' in html
+    for other in html_pages(site).values():
+        assert folder not in other or other == html  # nothing links to it

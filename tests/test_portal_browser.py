@@ -45,6 +45,8 @@ LINKS = """  payment_links:
 
 
 def url(base: str, client_id: str, name: str = "") -> str:
+    if client_id == "the business":
+        return base + addresses.dashboard_page(addresses.dashboard_token(SECRET))
     return base + addresses.client_page(addresses.client_token(SECRET, client_id)) + name
 
 
@@ -152,6 +154,7 @@ PAGES = [
     ("invoice-plan-de", "kessler", "HP-2026-029.html"),
     ("invoice-fr", "atelier-morel", "HP-2026-030.html"),
     ("invoice-paid-jpy", "tanaka", "HP-2026-018.html"),
+    ("dashboard", "the business", ""),
 ]
 
 

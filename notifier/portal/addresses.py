@@ -56,6 +56,11 @@ def invoice_page(token: str, number: str) -> str:
     return f"p/{token}/{number}.html"
 
 
+def dashboard_page(token: str) -> str:
+    """The business's dashboard, relative to the portal's root."""
+    return f"b/{token}/"
+
+
 def absolute(portal_url: str, relative: str) -> str:
     """`relative` as an address under the portal's root (as given in the books)."""
     return portal_url.rstrip("/") + "/" + relative

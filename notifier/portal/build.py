@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -23,7 +25,7 @@ from notifier import formatting, money
 from notifier.books.load import Books
 from notifier.ledger.state import ledger
 from notifier.portal import i18n
-from notifier.portal.addresses import Secret
+from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
     due_dates_calendar,
@@ -34,6 +36,8 @@ from notifier.portal.documents import (
 )
 from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.portal.writer import SiteWriter
+from notifier.report.charts import bar_chart
+from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report, build_report
 
 # No request may leave for another host: styles and images from this site only, no scripts at all.
 CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
@@ -166,6 +170,62 @@ class Portal:
             pdf=pdf,
         )
 
+    def dashboard(self, report: Report) -> str:
+        """The business's own page: the receivables report with charts, in its language."""
+        assert self.books.settings is not None
+        business = self.books.settings.business
+        language = formatting.language(business.locale)
+        f = Formatter(business.locale)
+        words = self.theme.words(language)
+        aging = {
+            item.currency: bar_chart(
+                f"aging-{item.currency}",
+                words.gettext("Owed by days overdue, in %(currency)s")
+                % {"currency": item.currency},
+                [
+                    (name if name != "current" else words.gettext("not due"), item.aging[name])
+                    for name in BUCKETS
+                ],
+                partial(f.amount, currency=item.currency),
+            )
+            for item in report.currencies
+        }
+        collected = {
+            currency: bar_chart(
+                f"collected-{currency}",
+                words.gettext("Collected per month, in %(currency)s") % {"currency": currency},
+                [
+                    (
+                        format_date(
+                            date.fromisoformat(month + "-01"),
+                            "MMM",
+                            locale=formatting.locale(business.locale),
+                        ),
+                        value,
+                    )
+                    for month, value in months.items()
+                ],
+                partial(f.amount, currency=currency),
+            )
+            for currency, months in report.collected_by_month.items()
+        }
+        return self.theme.render(
+            "dashboard.html",
+            language,
+            lang=language,
+            business=business,
+            f=f,
+            as_of=self.as_of,
+            demo=self.demo,
+            css=self.theme.css,
+            pdf=False,
+            root="../../",
+            report=report,
+            charts={"aging": aging, "collected": collected},
+            period=PERIOD_DAYS,
+            horizon=HORIZON_DAYS,
+        )
+
     def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> bytes:
         html = self.invoice_page(view, invoice, pdf=True)
         self.pdfs_used.add(pdf_key(html))
@@ -257,6 +317,9 @@ def build_site(
             if invoice.state.status.is_open:
                 writer.write(view.folder + invoice.ics, portal.calendar(view, invoice))
             pages += 1
+    dashboard = dashboard_page(dashboard_token(secret))
+    writer.write(dashboard + "index.html", portal.dashboard(build_report(books, as_of)).encode())
+    pages += 1
     writer.finish()
     if cache is not None:
         prune_cache(cache, portal.pdfs_used)  # daily interest makes yesterday's PDFs useless

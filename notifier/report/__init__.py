@@ -1,0 +1,1 @@
+"""The business's view: receivables aging, cash, and each client's record."""

@@ -1,0 +1,272 @@
+"""Where the business stands on a day: receivables aging, DSO, cash in and expected, and each
+client's record. Pure: the books, the ledger and the date in; figures out (minor units per currency).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from notifier import money
+from notifier.books import schema
+from notifier.books.load import Books
+from notifier.ledger.state import InvoiceState, Status, ledger
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+PERIOD_DAYS = 90  # for DSO and cash collected
+HORIZON_DAYS = 30  # for cash expected
+WAITING = {"task": "task", "sending": "check"}  # a message's last status that needs a person
+
+
+@dataclass(frozen=True)
+class CurrencyFigures:
+    currency: str
+    aging: dict[str, int]
+    owed: int
+    fees_and_interest: int
+    sales: int  # invoiced in the period
+    collected: int  # received in the period, net of refunds
+    expected: int  # falling due in the next HORIZON_DAYS days
+    dso: int | None  # days sales outstanding; None without sales in the period
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    client: str
+    name: str
+    open_invoices: int
+    owed: dict[str, int]
+    average_days_late: float | None
+    paid_on_time: float | None  # share of paid invoices paid by their due date
+    rating: str
+    promises_due: tuple[str, ...]  # "NUMBER by DATE"
+    disputes: tuple[str, ...]
+    paused_until: date | None
+    last_message: str | None  # "DATE STAGE (STATUS)"
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    at: str
+    client: str
+    kind: str  # "task" (a call, a hand-off) or "check" (sent or not? a person must look)
+    stage: str
+    items: tuple[str, ...]
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    as_of: date
+    period_start: date
+    currencies: tuple[CurrencyFigures, ...]
+    clients: tuple[ClientRecord, ...]
+    tasks: tuple[OpenTask, ...]
+    collected_by_month: dict[str, dict[str, int]] = field(
+        default_factory=dict
+    )  # currency → YYYY-MM → minor
+
+
+def bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1-30"
+    if days_overdue <= 60:
+        return "31-60"
+    return "61-90" if days_overdue <= 90 else "90+"
+
+
+def build_report(books: Books, as_of: date) -> Report:
+    """The report as of `as_of` (assumes books that passed `check`)."""
+    states = ledger(books, as_of)
+    start = as_of - timedelta(days=PERIOD_DAYS)
+    payments = [p for p in books.payments if p.date <= as_of and p.invoice in states]
+    return Report(
+        as_of=as_of,
+        period_start=start,
+        currencies=_currencies(states, payments, as_of, start),
+        clients=tuple(
+            _client_record(books, client, states, payments, as_of)
+            for client in books.clients.values()
+        ),
+        tasks=_open_tasks(books),
+        collected_by_month=_collected_by_month(states, payments, as_of),
+    )
+
+
+def _signed(payment: schema.Payment, currency: str) -> int:
+    amount = money.to_minor(payment.amount, currency)
+    return amount if payment.kind == "payment" else -amount
+
+
+def _issued(state: InvoiceState) -> bool:
+    return state.status not in (Status.DRAFT, Status.VOID)
+
+
+def _currencies(
+    states: dict[str, InvoiceState], payments: list[schema.Payment], as_of: date, start: date
+) -> tuple[CurrencyFigures, ...]:
+    aging: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
+    fees: dict[str, int] = defaultdict(int)
+    sales: dict[str, int] = defaultdict(int)
+    collected: dict[str, int] = defaultdict(int)
+    expected: dict[str, int] = defaultdict(int)
+    horizon = as_of + timedelta(days=HORIZON_DAYS)
+    for state in states.values():
+        if not _issued(state):
+            continue
+        currency = state.currency
+        aging[currency]  # every currency invoiced appears, even when nothing is owed
+        if state.balance > 0:
+            # Days past the due date, disputed or promised or not: aging is about the money.
+            aging[currency][bucket((as_of - state.due_date).days)] += state.balance
+            fees[currency] += state.fees + state.interest
+        if start < state.invoice.issue_date <= as_of:
+            sales[currency] += state.totals.total
+        if state.balance > 0 and state.status is not Status.DISPUTED:
+            expected[currency] += _falling_due(state, as_of, horizon)
+    for payment in payments:
+        if payment.date > start:
+            currency = states[payment.invoice].currency
+            collected[currency] += _signed(payment, currency)
+    figures = []
+    for currency in sorted(aging):
+        owed = sum(aging[currency].values())
+        dso = round(owed * PERIOD_DAYS / sales[currency]) if sales[currency] > 0 else None
+        figures.append(
+            CurrencyFigures(
+                currency,
+                dict(aging[currency]),
+                owed,
+                fees[currency],
+                sales[currency],
+                collected[currency],
+                expected[currency],
+                dso,
+            )
+        )
+    return tuple(figures)
+
+
+def _falling_due(state: InvoiceState, as_of: date, horizon: date) -> int:
+    """What of this invoice falls due after today and within the horizon, still unpaid."""
+    schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
+    paid = state.paid - state.totals.deposit
+    running, due = 0, 0
+    for instalment in schedule:
+        running += instalment.amount
+        unpaid = max(0, min(instalment.amount, running - paid))
+        if as_of < instalment.due_date <= horizon:
+            due += unpaid
+    return due
+
+
+def _collected_by_month(
+    states: dict[str, InvoiceState], payments: list[schema.Payment], as_of: date
+) -> dict[str, dict[str, int]]:
+    """Cash received per calendar month over the last twelve, per currency."""
+    months = []
+    year, month = as_of.year, as_of.month
+    for _ in range(12):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    months.reverse()
+    found: dict[str, dict[str, int]] = {}
+    for payment in payments:
+        key = payment.date.strftime("%Y-%m")
+        if key in months:
+            currency = states[payment.invoice].currency
+            per_month = found.setdefault(currency, dict.fromkeys(months, 0))
+            per_month[key] += _signed(payment, currency)
+    return dict(sorted(found.items()))
+
+
+def _client_record(
+    books: Books,
+    client: schema.Client,
+    states: dict[str, InvoiceState],
+    payments: list[schema.Payment],
+    as_of: date,
+) -> ClientRecord:
+    own = [s for s in states.values() if s.client.id == client.id and _issued(s)]
+    owed: dict[str, int] = defaultdict(int)
+    for state in own:
+        if state.balance > 0:
+            owed[state.currency] += state.balance
+    lateness = [_days_late(state, payments) for state in own if state.status is Status.PAID]
+    known = [days for days in lateness if days is not None]
+    # Invoices still open and already late count too: a client who never pays is not "on time".
+    known += [state.days_overdue for state in own if state.days_overdue > 0]
+    paid_on_time = sum(1 for days in known if days <= 0) / len(known) if known else None
+    average = sum(max(0, days) for days in known) / len(known) if known else None
+    soon = as_of + timedelta(days=7)
+    messages = [m for m in books.messages if m.client == client.id]
+    last = max(messages, key=lambda m: m.at, default=None)
+    return ClientRecord(
+        client=client.id,
+        name=client.name,
+        open_invoices=sum(1 for state in own if state.balance > 0),
+        owed=dict(sorted(owed.items())),
+        average_days_late=round(average, 1) if average is not None else None,
+        paid_on_time=round(paid_on_time, 2) if paid_on_time is not None else None,
+        rating=_rating(average, paid_on_time, any(s.status is Status.DISPUTED for s in own)),
+        promises_due=tuple(
+            f"{s.invoice.number} by {s.invoice.promise.by}"
+            for s in own
+            if s.invoice.promise is not None
+            and as_of <= s.invoice.promise.by <= soon
+            and s.balance > 0
+        ),
+        disputes=tuple(s.invoice.number for s in own if s.status is Status.DISPUTED),
+        paused_until=client.pause.until if client.pause and client.pause.until >= as_of else None,
+        last_message=f"{last.at.date()} {last.stage} ({last.status})" if last else None,
+    )
+
+
+def _days_late(state: InvoiceState, payments: list[schema.Payment]) -> int | None:
+    """Days between the last date to pay by and the payment that settled the invoice."""
+    schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
+    target = state.totals.to_pay - state.discount_taken
+    running = 0
+    for payment in sorted(
+        (p for p in payments if p.invoice == state.invoice.number), key=lambda p: p.date
+    ):
+        running += _signed(payment, state.currency)
+        if running >= target:
+            return (payment.date - schedule[-1].due_date).days
+    return None  # settled by the deposit alone
+
+
+def _rating(average: float | None, on_time: float | None, disputed: bool) -> str:
+    """A plain word for how a client pays, from their history."""
+    if average is None or on_time is None:
+        return "new"
+    if average <= 3 and on_time >= 0.8 and not disputed:
+        return "reliable"
+    if average <= 15:
+        return "usually on time"
+    if average <= 45:
+        return "often late"
+    return "risky"
+
+
+def _open_tasks(books: Books) -> tuple[OpenTask, ...]:
+    """Tasks not yet done, and messages whose sending was never confirmed, oldest first."""
+    latest: dict[str, schema.Message] = {}
+    for message in books.messages:
+        latest[message.id] = message  # a message is recorded once per status; the last one counts
+    tasks = []
+    for message in sorted(latest.values(), key=lambda m: m.at):
+        kind = WAITING.get(message.status)
+        if kind is None:
+            continue
+        client = books.clients.get(message.client)
+        phone = next((c.phone for c in client.contacts if c.phone), None) if client else None
+        tasks.append(
+            OpenTask(
+                str(message.at), message.client, kind, message.stage, tuple(message.items), phone
+            )
+        )
+    return tuple(tasks)
