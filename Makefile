@@ -18,6 +18,7 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/notifier check
 	$(BIN)/notifier status --as-of $(DEMO_DATE)
+	$(BIN)/notifier remind --as-of $(DEMO_DATE) --dry-run
 	$(BIN)/notifier build --demo --as-of $(DEMO_DATE)
 
 lint: $(BIN)/.installed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,10 +20,16 @@ from notifier import __version__, money
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.ledger.state import InvoiceState, ledger
+from notifier.payments.freshness import stale_reason
 from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.portal.build import build_site
 from notifier.portal.serve import start_server, watch
 from notifier.problems import Problem, errors
+from notifier.reminders import deliver as reminders_deliver
+from notifier.reminders.plan import plan_run
+from notifier.reminders.preview import run_moment, simulate, steps
+from notifier.reminders.send import Sender, SetupError, parse_smtp_url
+from notifier.reminders.summary import summary_lines
 from notifier.report.receivables import build_report
 from notifier.report.render import print_report
 from notifier.report.render import to_csv as report_csv
@@ -258,6 +264,95 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
         click.echo(report_json(build_report(books, day)), nl=False)
     else:
         print_report(build_report(books, day), Console())
+
+
+@cli.command()
+@as_of_option
+@click.option("--dry-run", is_flag=True, help="Print the plan; send and record nothing.")
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each message as DIR/ID.eml (tasks as .txt, hand-offs as .zip); record nothing.",
+)
+@click.option(
+    "--preview",
+    type=click.IntRange(1, 366),
+    metavar="DAYS",
+    help="Simulate DAYS days from the as-of date on the books as they are: who gets what, when.",
+)
+@click.option(
+    "--allow-stale-payments",
+    is_flag=True,
+    help="Send even though payments have not been imported recently.",
+)
+@click.pass_obj
+def remind(
+    root: Path,
+    as_of: date | None,
+    dry_run: bool,
+    outbox: Path | None,
+    preview: int | None,
+    allow_stale_payments: bool,
+) -> None:
+    """Send the reminders that are due today, one email per client, each recorded before and
+    after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
+    --preview (which use demo page addresses without a secret, and say so)."""
+    if sum((dry_run, outbox is not None, preview is not None)) > 1:
+        click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
+        sys.exit(EXIT_USAGE)
+    books, _ = _load(root)
+    day = _today(books, as_of)
+    # With --as-of the run acts at 09:00 that day, so its records and Date headers are repeatable.
+    now = run_moment(books, day) if as_of is not None else datetime.now(UTC)
+    sending = not (dry_run or outbox is not None or preview is not None)
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=not sending)
+    if secret is None:
+        click.echo(
+            "notifier: NOTIFIER_SECRET is not set: sending needs it for the page addresses "
+            "(--dry-run, --outbox and --preview work without it, in demo mode)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    smtp = None
+    if sending:
+        try:
+            smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", "smtp:"))
+        except SetupError as error:
+            click.echo(f"notifier: {error}", err=True)
+            sys.exit(EXIT_USAGE)
+    stale = stale_reason(books, day)
+    if stale and sending and not allow_stale_payments:
+        click.echo(f"notifier: not sending: {stale} (or use --allow-stale-payments)", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if stale:
+        click.echo(f"warning: {stale}", err=True)
+    if secret.demo:
+        click.echo("demo mode: NOTIFIER_SECRET is not set; page addresses are the public demo ones")
+    if preview is not None:
+        for plan in simulate(books, day, preview):
+            for step in steps(plan):
+                click.echo(step.line())
+        return
+    plan = plan_run(books, day, now)
+    report = reminders_deliver.compose_all(books, plan, now, secret, with_notice=not dry_run)
+    setup_error = None
+    if outbox is not None:
+        reminders_deliver.write_outbox(books, report, outbox, secret)
+    elif smtp is not None:
+        try:
+            with Sender(smtp) as sender:
+                reminders_deliver.send_and_record(books, report, now, secret, sender)
+        except SetupError as error:
+            setup_error = error
+    mode = "outbox" if outbox is not None else "send" if sending else "dry-run"
+    for line in summary_lines(report, mode):
+        click.echo(line)
+    if setup_error is not None or report.count("unsent"):
+        reason = setup_error or "the mail server could not be reached; the rest go next run"
+        click.echo(f"notifier: {reason}", err=True)
+        sys.exit(EXIT_USAGE)
+    if report.problems or plan.unresolved or report.count("uncertain"):
+        sys.exit(EXIT_PROBLEMS)
 
 
 def main() -> None:

@@ -80,4 +80,11 @@ def test_help_lists_the_commands():
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: notifier [OPTIONS] COMMAND [ARGS]...")
     commands = result.stdout.split("Commands:\n")[1].splitlines()
-    assert [line.split()[0] for line in commands] == ["build", "check", "report", "serve", "status"]
+    assert [line.split()[0] for line in commands] == [
+        "build",
+        "check",
+        "remind",
+        "report",
+        "serve",
+        "status",
+    ]

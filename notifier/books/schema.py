@@ -222,8 +222,18 @@ class Stage(Model):
         return self
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class Reminders(Model):
+    """How reminders go out: the default policy, the weekdays (in each client's time zone) on which
+    emails may go, the most emails one run sends, and how recent a payment must be to be thanked."""
+
     policy: Name = "standard"
+    sending_days: Annotated[list[Weekday], Field(min_length=1)] = list(WEEKDAYS)
+    per_run: Annotated[int, Field(ge=1, le=10000)] = 100
+    thanks_within_days: Annotated[int, Field(ge=0, le=90)] = 7
 
 
 class PaymentSettings(Model):
@@ -425,6 +435,7 @@ class Message(Model):
     to: list[EmailStr] = []
     subject: str | None = None
     note: str | None = None
+    payments: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
 
 
 class Import(Model):

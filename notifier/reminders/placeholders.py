@@ -1,0 +1,235 @@
+"""The placeholders a text in `content/reminders/` may use: the contract between the code and the
+words. Every amount and date is already formatted in the client's language (its `locale`, else the
+business's). Values are plain strings, numbers or lists of small objects; a link (`*.page_url`) is
+its address in plain text and a link in HTML. A placeholder used where it is not defined fails the
+run (StrictUndefined), it never renders blank.
+
+Every email text (`courtesy`, `friendly`, `follow-up`, `final-notice`, `thanks`, `notice`):
+  client.name, client.contact (the person to greet: the first named contact, else client.name)
+  business.name, .legal_name, .email, .phone, .address, .website, .tax_id (empty when not given)
+  invoices: list, each .number, .issue_date, .due_date, .total, .paid, .amount_due (what to pay now:
+    on a plan, the instalment that is due), .balance (all still owed), .fees (late fees and
+    interest), .days_overdue (number), .instalment ("2/3", or empty), .stage, .page_url
+  total_due (what to pay now, all invoices; one amount per currency joined with " + "),
+  balance (all still owed), fees_due (fees and interest within total_due; "" when none),
+  has_fees (true when there are fees or interest), due_date (the earliest due date),
+  days_overdue (the most), today, page_url (the client's page), demo (true: demo page addresses)
+  received: list of payments thanked in this message, each .amount, .date, .invoice, .method,
+    .balance (what is left on that invoice), .paid_in_full
+  deadline: the new deadline; only for a stage with `deadline_days` (final notice and its letter)
+Task texts (`call`, `collections`; read by the business, in its language) have all of the above
+(in the business's formats) and: phone (names and numbers, one line), history (list, each .date,
+.stage, .channel, .status, .items, .note), bundle (the hand-off zip's path, or "").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from notifier import formatting, money
+from notifier.books import schema
+from notifier.books.load import Books
+from notifier.ledger.state import InvoiceState
+from notifier.portal.addresses import Secret, absolute, client_page, client_token, invoice_page
+from notifier.reminders.plan import Item, Receipt
+from notifier.reminders.render import Dual, link
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: str
+    name: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class BusinessView:
+    name: str
+    legal_name: str
+    email: str
+    phone: str
+    address: str
+    website: str
+    tax_id: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    number: str
+    issue_date: str
+    due_date: str
+    total: str
+    paid: str
+    amount_due: str
+    balance: str
+    fees: str
+    days_overdue: int
+    instalment: str
+    stage: str
+    page_url: Dual
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    amount: str
+    date: str
+    invoice: str
+    method: str
+    balance: str
+    paid_in_full: bool
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    date: str
+    stage: str
+    channel: str
+    status: str
+    items: str
+    note: str
+
+
+def locale_of(books: Books, client: schema.Client) -> str:
+    assert books.settings is not None
+    return client.locale or books.settings.business.locale
+
+
+def amount_due(state: InvoiceState) -> int:
+    """What to pay now: the balance, or on a plan the unpaid part up to the next instalment (with
+    any fees and interest)."""
+    plan, instalment = state.active_plan, state.next_instalment
+    if plan is None or instalment is None:
+        return state.balance
+    through = sum(i.amount for i in plan.instalments if i.number <= instalment.number)
+    unpaid = through - (state.paid - state.totals.deposit)
+    return min(state.balance, max(unpaid, 0) + state.fees + state.interest)
+
+
+def sums(amounts: Iterable[tuple[int, str]], locale: str) -> str:
+    """Amounts added per currency, each formatted, joined with ` + ` (currencies sorted)."""
+    totals: dict[str, int] = defaultdict(int)
+    for minor, currency in amounts:
+        totals[currency] += minor
+    return " + ".join(formatting.amount(totals[c], c, locale) for c in sorted(totals))
+
+
+def common(
+    books: Books,
+    client: schema.Client,
+    items: tuple[Item, ...],
+    receipts: tuple[Receipt, ...],
+    as_of: date,
+    secret: Secret,
+    locale: str,
+) -> dict[str, Any]:
+    """The placeholders every text has (see the module's docstring)."""
+    assert books.settings is not None
+    business = books.settings.business
+    portal = str(business.portal_url)
+    token = client_token(secret, client.id, client.page_rotation)
+    states = [item.state for item in items]
+    due_amounts = [(amount_due(s), s.currency) for s in states]
+    fee_amounts = [(s.fees + s.interest, s.currency) for s in states]
+    return {
+        "client": ClientView(client.id, client.name, _contact(client)),
+        "business": BusinessView(
+            business.name,
+            business.legal_name or business.name,
+            str(business.email),
+            business.phone or "",
+            business.address.strip(),
+            str(business.website or ""),
+            business.tax_id or "",
+        ),
+        "invoices": [_invoice(item, portal, token, locale) for item in items],
+        "total_due": sums(due_amounts, locale),
+        "balance": sums(((s.balance, s.currency) for s in states), locale),
+        "fees_due": sums(((m, c) for m, c in fee_amounts if m), locale),
+        "has_fees": any(m for m, _ in fee_amounts),
+        "due_date": formatting.day(min(s.due_date for s in states), locale) if states else "",
+        "days_overdue": max((s.days_overdue for s in states), default=0),
+        "today": formatting.day(as_of, locale),
+        "page_url": link(absolute(portal, client_page(token))),
+        "demo": secret.demo,
+        "received": [_receipt(r, locale) for r in receipts],
+    }
+
+
+def deadline(stage: schema.Stage | None, as_of: date) -> date | None:
+    """The final notice's new deadline: `deadline_days` after the day it is sent."""
+    if stage is None or stage.deadline_days is None:
+        return None
+    return as_of + timedelta(days=stage.deadline_days)
+
+
+def history(books: Books, client_id: str, locale: str) -> list[HistoryView]:
+    """Every message and task recorded for the client, in the order first recorded (the records
+    are appended in time order), each id once with its latest status."""
+    latest: dict[str, schema.Message] = {}
+    for message in books.messages:
+        if message.client == client_id:
+            latest[message.id] = message
+    return [
+        HistoryView(
+            formatting.day(m.at.date(), locale, "medium"),
+            m.stage,
+            m.channel,
+            m.status,
+            ", ".join(m.items),
+            m.note or "",
+        )
+        for m in latest.values()
+    ]
+
+
+def phone_line(client: schema.Client) -> str:
+    """Who to call and on which number, every contact with a phone."""
+    found = [f"{c.name or c.role or client.name} {c.phone}" for c in client.contacts if c.phone]
+    return "; ".join(found) or "no phone number in the books"
+
+
+def _contact(client: schema.Client) -> str:
+    named = [c.name for c in client.contacts if c.name and c.email] + [
+        c.name for c in client.contacts if c.name
+    ]
+    return named[0] if named else client.name
+
+
+def _invoice(item: Item, portal: str, token: str, locale: str) -> InvoiceView:
+    state = item.state
+    currency = state.currency
+    plan, instalment = state.active_plan, state.next_instalment
+    return InvoiceView(
+        state.invoice.number,
+        formatting.day(state.invoice.issue_date, locale),
+        formatting.day(state.due_date, locale),
+        formatting.amount(state.totals.total, currency, locale),
+        formatting.amount(state.paid, currency, locale),
+        formatting.amount(amount_due(state), currency, locale),
+        formatting.amount(state.balance, currency, locale),
+        formatting.amount(state.fees + state.interest, currency, locale),
+        state.days_overdue,
+        f"{instalment.number}/{len(plan.instalments)}" if plan and instalment else "",
+        item.stage.name,
+        link(absolute(portal, invoice_page(token, state.invoice.number))),
+    )
+
+
+def _receipt(receipt: Receipt, locale: str) -> ReceiptView:
+    payment, state = receipt.payment, receipt.state
+    return ReceiptView(
+        formatting.amount(_minor(payment, state.currency), payment.currency, locale),
+        formatting.day(payment.date, locale),
+        payment.invoice,
+        payment.method,
+        formatting.amount(state.balance, state.currency, locale),
+        state.balance == 0,
+    )
+
+
+def _minor(payment: schema.Payment, currency: str) -> int:
+    return money.to_minor(payment.amount, payment.currency or currency)

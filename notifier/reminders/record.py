@@ -1,0 +1,103 @@
+"""What `remind` writes to `data/records/messages.yaml`: the intent before an email goes, its
+outcome after, and tasks for a person. One record per stage and status, so the ledger knows each
+invoice's stage went, even when one email carried invoices at different stages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from notifier.books import schema
+from notifier.books.load import MESSAGES_FILE
+from notifier.books.records import append_records
+from notifier.reminders.plan import THANKS, Email, Task
+
+EmailStatus = Literal["sending", "sent", "failed"]
+
+
+def email_records(
+    email: Email, at: datetime, status: EmailStatus, subject: str, note: str | None = None
+) -> list[schema.Message]:
+    """The records of `email` in `status`: one per stage it carried (a thank-you alone: one)."""
+    payments = [receipt.payment.id for receipt in email.receipts]
+    if email.stage is None:
+        items = list(dict.fromkeys(receipt.payment.invoice for receipt in email.receipts))
+        return [
+            _message(email.id, at, email, THANKS, THANKS, items, status, subject, note, payments)
+        ]
+    records = []
+    for stage, record_id in email.ids.items():
+        items = [item.target for item in email.items if item.stage.name == stage]
+        thanked = payments if record_id == email.id else []  # the tone's record carries them
+        records.append(
+            _message(record_id, at, email, stage, "email", items, status, subject, note, thanked)
+        )
+    return records
+
+
+def task_records(task: Task, at: datetime, note: str) -> list[schema.Message]:
+    """A task for a person, one record per stage it covers."""
+    return [
+        schema.Message(
+            id=record_id,
+            at=at,
+            client=task.client.id,
+            stage=stage,
+            channel=task.channel,
+            items=[item.target for item in task.items if item.stage.name == stage],
+            status="task",
+            note=note,
+        )
+        for stage, record_id in task.ids.items()
+    ]
+
+
+def failure_task(email: Email, at: datetime, note: str) -> schema.Message:
+    """A task for a person when an email could not be delivered: reach the client another way."""
+    items = [item.target for item in email.items] or list(
+        dict.fromkeys(receipt.payment.invoice for receipt in email.receipts)
+    )
+    return schema.Message(
+        id=f"{email.id}-task",
+        at=at,
+        client=email.client.id,
+        stage=email.stage_name,
+        channel="phone",
+        items=items,
+        status="task",
+        note=note,
+    )
+
+
+def append(root: Path, records: list[schema.Message]) -> None:
+    """Append `records` to the books, atomically: all of them or none."""
+    append_records(root / MESSAGES_FILE, records)
+
+
+def _message(
+    record_id: str,
+    at: datetime,
+    email: Email,
+    stage: str,
+    channel: Literal["email", "thanks"],
+    items: list[str],
+    status: EmailStatus,
+    subject: str,
+    note: str | None,
+    payments: list[str],
+) -> schema.Message:
+    return schema.Message(
+        id=record_id,
+        at=at,
+        client=email.client.id,
+        stage=stage,
+        channel=channel,
+        items=items,
+        status=status,
+        to=list(email.to),
+        subject=subject,
+        note=note,
+        payments=payments or None,
+    )

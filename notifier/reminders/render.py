@@ -1,0 +1,165 @@
+"""Render a stage's words: Jinja (StrictUndefined) into plain text, and into Markdown then sanitised
+HTML with the CSS inlined.
+
+Values from the books are untrusted. In the HTML rendering every value is escaped for HTML and for
+Markdown before Markdown sees it, so a client called `*Acme* <b>` reads exactly so; the result is
+then sanitised with an allow-list (nh3) as a second fence. Values that carry their own HTML (a link,
+a table) implement `__html__`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import css_inline
+import jinja2
+import markdown
+import nh3
+from markupsafe import Markup, escape
+
+from notifier.reminders.texts import Text, TextError
+
+# Backslash-escaped for Markdown; `<`, `>` and `&` are HTML-escaped instead.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_ALLOWED_TAGS = {
+    "a", "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "hr",
+    "h1", "h2", "h3", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "code", "span",
+}  # fmt: skip
+_ALLOWED_ATTRIBUTES = {"a": {"href"}, "td": {"class"}, "th": {"class"}, "table": {"class"}}
+
+
+@dataclass(frozen=True)
+class Dual:
+    """A value with a plain-text and an HTML form: `{{ x }}` picks the one the rendering needs."""
+
+    text: str
+    html: Markup
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> Markup:
+        return self.html
+
+
+def link(url: str, label: str | None = None) -> Dual:
+    """An address for running text: itself in plain text, a link in HTML (its words kept from
+    Markdown's reach)."""
+    words = Markup(escape(_MARKDOWN_SPECIAL.sub(r"\\\1", label or url)))
+    return Dual(url, Markup('<a href="{}">{}</a>').format(url, words))
+
+
+def _markdown_safe(value: Any) -> Any:
+    if hasattr(value, "__html__") or value is None:
+        return value
+    return escape(_MARKDOWN_SPECIAL.sub(r"\\\1", str(value)))
+
+
+# trim_blocks and lstrip_blocks: a `{% for %}` on its own line leaves no blank line, so a loop over
+# invoices makes one Markdown list.
+_TEXT_ENV = jinja2.Environment(
+    autoescape=False,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_HTML_ENV = jinja2.Environment(
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    finalize=_markdown_safe,
+)
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str  # the body's HTML fragment, sanitised, before the layout
+
+
+def render(text: Text, context: dict[str, Any]) -> Rendered:
+    """`text` with `context` filled in; a placeholder the context lacks is a TextError."""
+    try:
+        subject = _template(False, text.subject).render(context)
+        # Bold markers are for the HTML part; in plain text they would read as stray stars.
+        plain = _template(False, text.body.replace("**", "")).render(context)
+        source = _template(True, text.body).render(context)
+    except jinja2.TemplateError as error:
+        raise TextError(f"{text.path}: {error}") from None
+    html = markdown.markdown(source, extensions=["tables", "nl2br"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"https", "http", "mailto"},
+        link_rel=None,
+    )
+    # A subject is one line: runs of ASCII whitespace become one space (non-breaking spaces in
+    # amounts stay); any other control character is refused later, by the header check.
+    return Rendered(re.sub(r"[ \t\r\n]+", " ", subject).strip(), _tidy(plain), clean)
+
+
+@lru_cache(maxsize=512)
+def _template(html: bool, source: str) -> jinja2.Template:
+    """Compiled once per source: compiling costs far more than rendering."""
+    return (_HTML_ENV if html else _TEXT_ENV).from_string(source)
+
+
+def _tidy(text: str) -> str:
+    """Plain text without trailing spaces or runs of blank lines, ending in one newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+EMAIL_STYLE = """
+body { margin: 0; padding: 0; background: #f4f4f1; }
+.wrap { max-width: 600px; margin: 0 auto; padding: 24px; background: #ffffff;
+  font-family: Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.5; color: #1f2328; }
+p { margin: 0 0 14px 0; }
+a { color: #0b5cad; }
+table { border-collapse: collapse; width: 100%; margin: 0 0 16px 0; font-size: 14px; }
+th { text-align: left; border-bottom: 2px solid #d0d4d9; padding: 6px 8px; }
+td { border-bottom: 1px solid #e4e7eb; padding: 6px 8px; vertical-align: top; }
+td.amount, th.amount { text-align: right; white-space: nowrap; }
+tr.total td { font-weight: bold; border-bottom: none; }
+.footer { color: #5b636b; font-size: 12px; margin-top: 24px; }
+"""
+
+_LAYOUT = _HTML_ENV.from_string(
+    """<!DOCTYPE html>
+<html lang="{{ language }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ subject }}</title>
+<style>{{ style }}</style>
+</head>
+<body>
+<div class="wrap">
+{{ body }}
+<p class="footer">{{ footer }}</p>
+</div>
+</body>
+</html>
+"""
+)
+
+
+def email_html(rendered: Rendered, language: str, footer: str) -> str:
+    """The whole HTML part: the body in a simple layout, every style inlined for mail clients."""
+    page = _LAYOUT.render(
+        language=Markup(escape(language)),
+        subject=Markup(escape(rendered.subject)),
+        style=Markup(EMAIL_STYLE),
+        body=Markup(rendered.html),
+        footer=Markup(escape(footer)),
+    )
+    return str(_INLINER.inline(page))
