@@ -6,9 +6,11 @@ setup error.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +22,10 @@ from notifier import __version__, money
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.ledger.state import InvoiceState, ledger
+from notifier.payments import apply as payments_apply
+from notifier.payments import links as payment_links
+from notifier.payments import stripe_api
+from notifier.payments.exports import RowProblem, StripeRow, read_export
 from notifier.payments.freshness import stale_reason
 from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.portal.build import build_site
@@ -198,72 +204,104 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from-stripe", is_flag=True, help="Read payments through the Stripe API.")
 @click.option(
-    "--port",
-    type=int,
-    default=8000,
-    show_default=True,
-    help="Port on 127.0.0.1; 0 picks a free one.",
+    "--since",
+    type=AsOf(),
+    default=None,
+    help="With --from-stripe: only payments created on or after this day (YYYY-MM-DD).",
 )
-@as_of_option
 @click.pass_obj
-def serve(root: Path, port: int, as_of: date | None) -> None:
-    """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
-    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=True)
-    assert secret is not None
-    out, cache = root / "public", root / ".cache" / "pdf"
-
-    def rebuild() -> None:
-        books, problems = check_books(root)
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        if errors(problems):
-            click.echo(
-                "Not rebuilt: the books have problems; still serving the last build.", err=True
-            )
-            return
-        result = build_site(root, books, _today(books, as_of), secret, out, cache)
-        click.echo(f"Rebuilt: {len(result.changed)} files written, {len(result.removed)} removed.")
-
+def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: date | None) -> None:
+    """Import Stripe exports (FILE...) or the Stripe API into the books, each payment once."""
+    if from_stripe == bool(files) or (since is not None and not from_stripe):
+        click.echo(
+            "notifier reconcile: give export FILEs, or --from-stripe [--since DATE]", err=True
+        )
+        sys.exit(EXIT_USAGE)
     books, _ = _load(root)
-    build_site(root, books, _today(books, as_of), secret, out, cache)
-    server = start_server(out, port)
-    address = f"http://127.0.0.1:{server.server_address[1]}/"
-    mode = " in demo mode (NOTIFIER_SECRET is not set)" if secret.demo else ""
-    click.echo(f"Serving {out} at {address}{mode}; Ctrl-C stops.")
-    for client in books.clients.values():
-        token = client_token(secret, client.id, client.page_rotation)
-        click.echo(f"  {client.id}: {address}{client_page(token)}")
+    assert books.settings is not None
+    zone = ZoneInfo(books.settings.business.timezone)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(zone).date()
+    if from_stripe:
+        client = stripe_api.make_client(_stripe_key())
+        rows: Iterable[StripeRow | RowProblem] = stripe_api.payment_rows(client, since, zone)
+        source = stripe_api.SOURCE
+    else:
+        rows = itertools.chain.from_iterable(read_export(p, str(p), zone) for p in files)
+        source = ", ".join(p.name for p in files)
     try:
-        watch(root, rebuild, threading.Event())
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
+        outcome = payments_apply.reconcile(books, rows, source, today)
+    except stripe_api.StripeProblem as exc:
+        click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
+        sys.exit(EXIT_USAGE)
+    if outcome.problems:
+        for problem in outcome.problems:
+            click.echo(str(problem), err=True)
+        count = len(outcome.problems)
+        click.echo(
+            f"{count} problem{'s' if count != 1 else ''} in the exports; nothing was imported",
+            err=True,
+        )
+        sys.exit(EXIT_PROBLEMS)
+    payments_apply.write_outcome(root, outcome, now)
+    for line in outcome.summary():
+        click.echo(line)
+    changes = payments_apply.invoice_changes(books, outcome, today)
+    if changes:
+        click.echo(f"As of {today}:")
+        for line in changes:
+            click.echo(line)
 
 
 @cli.command()
-@as_of_option
-@click.option(
-    "--json", "as_json", is_flag=True, help="The whole report as JSON (amounts as decimal strings)."
-)
-@click.option(
-    "--csv", "as_csv", is_flag=True, help="One row per invoice with its aging bucket, as CSV."
-)
+@click.option("--dry-run", is_flag=True, help="Show the links that would change; change nothing.")
 @click.pass_obj
-def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
-    """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
-    if as_json and as_csv:
-        click.echo("notifier report: choose --json or --csv, not both", err=True)
-        sys.exit(EXIT_USAGE)
+def links(root: Path, dry_run: bool) -> None:
+    """Create the Stripe Payment Links the open invoices lack; replace those whose amount changed."""
     books, _ = _load(root)
-    day = _today(books, as_of)
-    if as_csv:
-        click.echo(report_csv(ledger(books, day), day), nl=False)
-    elif as_json:
-        click.echo(report_json(build_report(books, day)), nl=False)
-    else:
-        print_report(build_report(books, day), Console())
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=dry_run)
+    if secret is None:
+        click.echo(
+            "notifier links: set NOTIFIER_SECRET: each link sends the client back to their "
+            "private page",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    now = datetime.now(UTC).replace(microsecond=0)
+    plan = payment_links.plan_links(books, _today(books, None), secret)
+    if dry_run:
+        if secret.demo:
+            click.echo("(NOTIFIER_SECRET is not set: the return addresses below are demo ones)")
+        for request in plan.create:
+            amount = money.format_plain(request.amount, request.currency)
+            click.echo(f"would create: {request.invoice} {request.target} {amount}")
+        for link, why in plan.deactivate:
+            click.echo(f"would turn off: {link.invoice} {link.target} {link.id} ({why})")
+        click.echo(f"{len(plan.create)} to create, {len(plan.deactivate)} to turn off")
+        return
+    client = stripe_api.make_client(_stripe_key())
+    run = payment_links.carry_out(plan, stripe_api.StripeLinks(client))
+    payment_links.record_links(root, run.created, run.deactivated, now)
+    for request, ident, url in run.created:
+        click.echo(f"created: {request.invoice} {request.target} {ident} {url}")
+    for link in run.deactivated:
+        click.echo(f"turned off: {link.invoice} {link.target} {link.id}")
+    click.echo(f"{len(run.created)} created, {len(run.deactivated)} turned off")
+    if run.problem is not None:
+        click.echo(f"notifier links: {run.problem}; the links above were recorded", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _stripe_key() -> str:
+    """STRIPE_API_KEY, or exit 2 saying so."""
+    key = os.environ.get("STRIPE_API_KEY", "")
+    if not key:
+        click.echo("notifier: set STRIPE_API_KEY to reach Stripe", err=True)
+        sys.exit(EXIT_USAGE)
+    return key
 
 
 @cli.command()
@@ -353,6 +391,75 @@ def remind(
         sys.exit(EXIT_USAGE)
     if report.problems or plan.unresolved or report.count("uncertain"):
         sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=int,
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@as_of_option
+@click.pass_obj
+def serve(root: Path, port: int, as_of: date | None) -> None:
+    """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=True)
+    assert secret is not None
+    out, cache = root / "public", root / ".cache" / "pdf"
+
+    def rebuild() -> None:
+        books, problems = check_books(root)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if errors(problems):
+            click.echo(
+                "Not rebuilt: the books have problems; still serving the last build.", err=True
+            )
+            return
+        result = build_site(root, books, _today(books, as_of), secret, out, cache)
+        click.echo(f"Rebuilt: {len(result.changed)} files written, {len(result.removed)} removed.")
+
+    books, _ = _load(root)
+    build_site(root, books, _today(books, as_of), secret, out, cache)
+    server = start_server(out, port)
+    address = f"http://127.0.0.1:{server.server_address[1]}/"
+    mode = " in demo mode (NOTIFIER_SECRET is not set)" if secret.demo else ""
+    click.echo(f"Serving {out} at {address}{mode}; Ctrl-C stops.")
+    for client in books.clients.values():
+        token = client_token(secret, client.id, client.page_rotation)
+        click.echo(f"  {client.id}: {address}{client_page(token)}")
+    try:
+        watch(root, rebuild, threading.Event())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+
+
+@cli.command()
+@as_of_option
+@click.option(
+    "--json", "as_json", is_flag=True, help="The whole report as JSON (amounts as decimal strings)."
+)
+@click.option(
+    "--csv", "as_csv", is_flag=True, help="One row per invoice with its aging bucket, as CSV."
+)
+@click.pass_obj
+def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
+    """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
+    if as_json and as_csv:
+        click.echo("notifier report: choose --json or --csv, not both", err=True)
+        sys.exit(EXIT_USAGE)
+    books, _ = _load(root)
+    day = _today(books, as_of)
+    if as_csv:
+        click.echo(report_csv(ledger(books, day), day), nl=False)
+    elif as_json:
+        click.echo(report_json(build_report(books, day)), nl=False)
+    else:
+        print_report(build_report(books, day), Console())
 
 
 def main() -> None:

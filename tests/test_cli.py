@@ -83,6 +83,8 @@ def test_help_lists_the_commands():
     assert [line.split()[0] for line in commands] == [
         "build",
         "check",
+        "links",
+        "reconcile",
         "remind",
         "report",
         "serve",

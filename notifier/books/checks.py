@@ -33,7 +33,7 @@ def cross_check(books: Books) -> list[Problem]:
     if books.settings is None:
         return []
     problems: list[Problem] = []
-    for check in (_settings, _clients, _invoices, _payments, _messages):
+    for check in (_settings, _clients, _invoices, _payments, _messages, _link_records):
         problems.extend(check(books, books.settings))
     return problems
 
@@ -380,6 +380,27 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             number = item.split("#")[0]
             if number not in books.invoices and not books.may_exist(schema.Invoice, number):
                 yield origin.problem(_unknown("invoice", number, books.invoices), "items", index)
+
+
+def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+    """Payment Links the tool recorded: for an invoice the books have, in its currency."""
+    for record in books.payment_links:
+        origin = books.origin(record)
+        invoice = books.invoices.get(record.invoice)
+        if invoice is None:
+            if not books.may_exist(schema.Invoice, record.invoice):
+                yield origin.problem(_unknown("invoice", record.invoice, books.invoices), "invoice")
+            continue
+        client = books.clients.get(invoice.client)
+        if client is None:
+            continue
+        currency = invoice_terms(settings, client, invoice).currency
+        if record.currency != currency:
+            yield origin.problem(
+                f"invoice {invoice.number} is in {currency}, not {record.currency}", "currency"
+            )
+        else:
+            yield from _amount(origin, record.amount, currency, "amount")
 
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:

@@ -25,6 +25,7 @@ INVOICE_FILES = ("data/invoices.yaml", "data/invoices/*.yaml")
 PAYMENTS_FILE = "data/records/payments.yaml"
 MESSAGES_FILE = "data/records/messages.yaml"
 IMPORTS_FILE = "data/records/imports.yaml"
+PAYMENT_LINKS_FILE = "data/records/payment-links.yaml"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Books:
     payments: list[schema.Payment] = field(default_factory=list)
     messages: list[schema.Message] = field(default_factory=list)
     imports: list[schema.Import] = field(default_factory=list)
+    payment_links: list[schema.PaymentLinkRecord] = field(default_factory=list)
     origins: dict[int, Origin] = field(default_factory=dict)
     # Records that failed validation, as (kind, id), and kinds with a file that could not be read at
     # all: cross-checks must not call a reference to them unknown.
@@ -103,6 +105,9 @@ def load_books(root: Path) -> tuple[Books, list[Problem]]:
     books.payments = list(_records(root, (PAYMENTS_FILE,), schema.Payment, "id", books, problems))
     books.messages = list(_records(root, (MESSAGES_FILE,), schema.Message, "id", books, problems))
     books.imports = list(_records(root, (IMPORTS_FILE,), schema.Import, "at", books, problems))
+    books.payment_links = list(
+        _records(root, (PAYMENT_LINKS_FILE,), schema.PaymentLinkRecord, "id", books, problems)
+    )
     books.content_files = frozenset(
         p.relative_to(root / "content").as_posix()
         for p in (root / "content").rglob("*")

@@ -241,6 +241,9 @@ class PaymentSettings(Model):
     last imported longer ago than this (null: no imports are expected, bank transfers only)."""
 
     stale_after_days: Annotated[int, Field(ge=1, le=60)] | None = 3
+    # Stripe's payment method types (`card`, `sepa_debit`, ...) offered on the Payment Links that
+    # `notifier links` creates; empty: the ones turned on in Stripe's dashboard.
+    payment_methods: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]] = []
 
 
 class Settings(Model):
@@ -447,3 +450,18 @@ class Import(Model):
     rows: Annotated[int, Field(ge=0)] = 0
     applied: Annotated[int, Field(ge=0)] = 0
     review: Annotated[int, Field(ge=0)] = 0
+
+
+class PaymentLinkRecord(Model):
+    """A Stripe Payment Link that `notifier links` created (`active`) or turned off
+    (`deactivated`), one line each, in `data/records/payment-links.yaml`. The latest line for an
+    invoice's `target` is the link its page shows and reconcile matches."""
+
+    invoice: InvoiceNumber
+    target: Annotated[str, Field(pattern=rf"^(full|{NAME_PATTERN}#[1-9][0-9]?)$")]
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    url: HttpUrl
+    amount: PositiveAmount
+    currency: Currency
+    at: datetime
+    status: Literal["active", "deactivated"] = "active"

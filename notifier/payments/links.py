@@ -1,0 +1,213 @@
+"""Payment Links: which link each invoice has, and which ones `notifier links` must create, replace
+or turn off. Pure: the Stripe calls are in `stripe_api`, the writing in `apply_links`.
+
+A link pays one `target` of an invoice: `full`, or `PLAN#N` (instalment N of plan PLAN). Its
+Payment Intent carries the metadata keys `invoice` and `instalment` (the target, when it is an
+instalment), so payments through it reach the Payments export already matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from notifier import money
+from notifier.books import schema
+from notifier.books.load import PAYMENT_LINKS_FILE, Books
+from notifier.books.payment_links import Link, current_links, parse_target
+from notifier.books.records import append_records
+from notifier.ledger.plans import FULL
+from notifier.ledger.state import InvoiceState, ledger
+from notifier.portal.addresses import Secret, absolute, client_page, client_token
+
+# Planning ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """A Payment Link to create: everything Stripe needs, and the key that makes a retry safe."""
+
+    invoice: str
+    target: str
+    amount: int
+    currency: str
+    name: str
+    description: str
+    metadata: dict[str, str]
+    redirect: str
+    payment_methods: tuple[str, ...]
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """What `notifier links` will do: create `create`, and turn off `deactivate` (each with why)."""
+
+    create: tuple[LinkRequest, ...]
+    deactivate: tuple[tuple[Link, str], ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.create and not self.deactivate
+
+
+def wanted_links(state: InvoiceState) -> dict[str, int]:
+    """The links an invoice should have, by target, with the amount each charges.
+
+    `full` charges what is left of the invoice (payments so far deducted; late fees and interest
+    are not put on a link). Each instalment not yet covered of each offered plan gets its own
+    link; once a plan is chosen, only that plan's."""
+    if not state.status.is_open or state.balance <= 0:
+        return {}
+    paid = state.paid - state.totals.deposit
+    wanted: dict[str, int] = {}
+    if state.active_plan is None:
+        left = state.totals.to_pay - state.discount_taken - paid
+        if left > 0:
+            wanted[FULL] = left
+    for option in state.plans:
+        if option.id == FULL or (state.active_plan and option.id != state.active_plan.id):
+            continue
+        covered = 0
+        for instalment in option.instalments:
+            covered += instalment.amount
+            if covered > paid:
+                wanted[f"{option.id}#{instalment.number}"] = instalment.amount
+    return wanted
+
+
+def plan_links(books: Books, as_of: date, secret: Secret) -> LinkPlan:
+    """The links to create for every open invoice and instalment that lacks one, and the links to
+    turn off: those whose amount no longer matches, and those an invoice no longer needs."""
+    assert books.settings is not None
+    settings = books.settings
+    have = current_links(books)
+    create: list[LinkRequest] = []
+    deactivate: list[tuple[Link, str]] = []
+    for number, state in ledger(books, as_of).items():
+        wanted = wanted_links(state)
+        existing = have.get(number, {})
+        for target, link in sorted(existing.items()):
+            if link.id is None or link.amount is None:
+                continue  # written by hand without an id or amount: not the tool's to manage
+            if target not in wanted:
+                deactivate.append((link, f"invoice {number} is {state.status.value}"))
+            elif link.amount != wanted[target]:
+                was = money.format_plain(link.amount, state.currency)
+                now = money.format_plain(wanted[target], state.currency)
+                deactivate.append((link, f"the amount changed from {was} to {now}"))
+        for target, amount in wanted.items():
+            link_now = existing.get(target)
+            if link_now is not None and (link_now.amount in (None, amount)):
+                continue
+            create.append(_request(settings, state, target, amount, secret))
+    return LinkPlan(tuple(create), tuple(deactivate))
+
+
+def _request(
+    settings: schema.Settings, state: InvoiceState, target: str, amount: int, secret: Secret
+) -> LinkRequest:
+    number = state.invoice.number
+    plan, instalment = parse_target(target)
+    if plan is None:
+        name = f"Invoice {number}"
+        metadata = {"invoice": number}
+    else:
+        count = next(len(o.instalments) for o in state.plans if o.id == plan)
+        name = f"Invoice {number}, instalment {instalment} of {count}"
+        metadata = {"invoice": number, "instalment": target}
+    page = client_page(client_token(secret, state.client.id, state.client.page_rotation))
+    key = hashlib.sha256(
+        "\0".join((number, target, str(amount), state.currency)).encode("utf-8")
+    ).hexdigest()[:32]
+    return LinkRequest(
+        invoice=number,
+        target=target,
+        amount=amount,
+        currency=state.currency,
+        name=name,
+        description=f"{name} from {settings.business.name}",
+        metadata=metadata,
+        redirect=absolute(str(settings.business.portal_url), page),
+        payment_methods=tuple(settings.payments.payment_methods),
+        idempotency_key=f"notifier-link-{key}",
+    )
+
+
+class ProviderProblem(Exception):
+    """The payment provider refused a request or could not be reached."""
+
+
+class LinkMaker(Protocol):
+    """What creates and turns off links at the provider (`stripe_api.StripeLinks`)."""
+
+    def create_link(self, request: LinkRequest) -> tuple[str, str]: ...
+
+    def deactivate_link(self, link_id: str) -> None: ...
+
+
+@dataclass
+class LinkRun:
+    """What `carry_out` did: links created (request, id, url), links turned off, and the problem
+    that stopped it, if one did."""
+
+    created: list[tuple[LinkRequest, str, str]] = field(default_factory=list)
+    deactivated: list[Link] = field(default_factory=list)
+    problem: str | None = None
+
+
+def carry_out(plan: LinkPlan, maker: LinkMaker) -> LinkRun:
+    """Create the new links first, then turn off the old ones, so an invoice is never left without
+    one; stop at the first refusal and say what was done until then."""
+    run = LinkRun()
+    try:
+        for request in plan.create:
+            ident, url = maker.create_link(request)
+            run.created.append((request, ident, url))
+        for link, _ in plan.deactivate:
+            assert link.id is not None
+            maker.deactivate_link(link.id)
+            run.deactivated.append(link)
+    except ProviderProblem as exc:
+        run.problem = str(exc)
+    return run
+
+
+def record_links(
+    root: Path,
+    created: Iterable[tuple[LinkRequest, str, str]],
+    deactivated: Iterable[Link],
+    at: datetime,
+) -> int:
+    """Write each created link (request, id, url) and each link turned off to the records, in one
+    atomic append; how many lines."""
+    records = [
+        schema.PaymentLinkRecord(
+            invoice=link.invoice,
+            target=link.target,
+            id=link.id or "",
+            url=link.url,
+            amount=money.to_major(link.amount or 0, link.currency or ""),
+            currency=link.currency or "",
+            at=at,
+            status="deactivated",
+        )
+        for link in deactivated
+    ]
+    records += [
+        schema.PaymentLinkRecord(
+            invoice=request.invoice,
+            target=request.target,
+            id=ident,
+            url=url,
+            amount=money.to_major(request.amount, request.currency),
+            currency=request.currency,
+            at=at,
+        )
+        for request, ident, url in created
+    ]
+    return append_records(root / PAYMENT_LINKS_FILE, records)
