@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books
+from notifier.books.payment_links import Link, current_links
 from notifier.ledger.fees import annual_rate
 from notifier.ledger.plans import PlanOption
 from notifier.ledger.state import InvoiceState, Status
@@ -115,12 +116,19 @@ def client_views(
     for payment in books.payments:
         if payment.date <= as_of:
             payments[payment.invoice].append(payment)
+    links = current_links(books)
     views = []
     for client_id, client_states in by_client.items():
         client = books.clients[client_id]
         email = next((c.email for c in client.contacts if c.email), None)
         invoices = [
-            _invoice_view(settings, state, payments[state.invoice.number], email)
+            _invoice_view(
+                settings,
+                state,
+                payments[state.invoice.number],
+                links.get(state.invoice.number, {}),
+                email,
+            )
             for state in sorted(
                 client_states, key=lambda s: (s.invoice.issue_date, s.invoice.number)
             )
@@ -152,6 +160,7 @@ def _invoice_view(
     settings: schema.Settings,
     state: InvoiceState,
     payments: list[schema.Payment],
+    links: dict[str, Link],
     email: str | None,
 ) -> InvoiceView:
     number = state.invoice.number
@@ -165,7 +174,7 @@ def _invoice_view(
         ics=f"{number}.ics",
         reference=number,
         steps=next_steps(settings, state),
-        pay_links=tuple(_pay_link(link, reference, email) for link in state.invoice.payment_links),
+        pay_links=tuple(_pay_link(link, reference, email) for _, link in sorted(links.items())),
         bank_accounts=tuple(accounts),
         payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))),
         interest_rate=annual_rate(state.terms.late_payment),
@@ -188,8 +197,8 @@ def client_reference(number: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", number)[:200]
 
 
-def _pay_link(link: schema.PaymentLink, reference: str, email: str | None) -> PayLink:
-    url = str(link.url)
+def _pay_link(link: Link, reference: str, email: str | None) -> PayLink:
+    url = link.url
     if urlsplit(url).hostname in STRIPE_LINK_HOSTS:
         # Stripe reads these from the address: the payment arrives named, the form prefilled.
         parameters = {"client_reference_id": reference}
@@ -197,7 +206,7 @@ def _pay_link(link: schema.PaymentLink, reference: str, email: str | None) -> Pa
             parameters["prefilled_email"] = email
         url += ("&" if "?" in url else "?") + urlencode(parameters)
     plan, _, number = link.target.partition("#")
-    return PayLink(link.target, plan, int(number) if number else None, url, None)
+    return PayLink(link.target, plan, int(number) if number else None, url, link.amount)
 
 
 def next_steps(settings: schema.Settings, state: InvoiceState) -> tuple[Step, ...]:
