@@ -96,6 +96,7 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                         "text",
                         warning=True,
                     )
+    yield from _builtin_texts(books, settings, languages, client_languages)
     currencies = {
         invoice.currency or books.clients[invoice.client].currency or settings.business.currency
         for invoice in books.invoices.values()
@@ -110,6 +111,36 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 "bank_accounts",
                 warning=True,
             )
+
+
+def _builtin_texts(
+    books: Books, settings: schema.Settings, languages: set[str], client_languages: set[str]
+) -> Iterator[Problem]:
+    """The words `remind` needs besides the stages': a thank-you, and the final notice's letter."""
+    origin = books.settings_origin
+    assert origin is not None
+    needed: list[tuple[str, tuple[str | int, ...]]] = []
+    if settings.reminders.thanks_within_days:
+        needed.append(("thanks", ("reminders", "thanks_within_days")))
+    finals = [
+        ("policies", name, index, "deadline_days")
+        for name, stages in settings.policies.items()
+        for index, stage in enumerate(stages)
+        if stage.deadline_days
+    ]
+    if finals:
+        needed.append(("notice", finals[0]))
+    for text, at in needed:
+        for lang in sorted(languages | client_languages):
+            path = stage_text_path(text, lang)
+            if path not in books.content_files:
+                fallback = lang not in languages
+                reason = f"content/{path} is missing" + (
+                    f"; clients in that language get the {settings.business.locale} text"
+                    if fallback
+                    else ""
+                )
+                yield origin.problem(reason, *at, warning=fallback)
 
 
 def _known_plans(
