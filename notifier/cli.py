@@ -43,6 +43,8 @@ from notifier.report.render import to_json as report_json
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+INBOX = "data/inbox"  # where the scheduled job finds exports to import
+ARCHIVE = "data/archive"  # where it keeps them once imported
 
 
 class AsOf(click.ParamType[date, object]):
@@ -232,6 +234,19 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
     else:
         rows = itertools.chain.from_iterable(read_export(p, str(p), zone) for p in files)
         source = ", ".join(p.name for p in files)
+    _import_payments(root, books, rows, source, now, today)
+
+
+def _import_payments(
+    root: Path,
+    books: Books,
+    rows: Iterable[StripeRow | RowProblem],
+    source: str,
+    now: datetime,
+    today: date,
+) -> None:
+    """Apply `rows` to the books and print what happened; exit 1 (nothing written) if any row
+    cannot be read, 2 if Stripe cannot be asked."""
     try:
         outcome = payments_apply.reconcile(books, rows, source, today)
     except stripe_api.StripeProblem as exc:
@@ -460,6 +475,72 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
         click.echo(report_json(build_report(books, day)), nl=False)
     else:
         print_report(build_report(books, day), Console())
+
+
+@cli.command()
+@as_of_option
+@click.option(
+    "--allow-stale-payments",
+    is_flag=True,
+    help="Send reminders even though payments have not been imported recently.",
+)
+@click.pass_context
+def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> None:
+    """The scheduled job: check the books, import the exports waiting in data/inbox/ (then move
+    them to data/archive/), send the reminders that are due, and build the pages. Safe to run
+    twice: the second run does only what the first did not."""
+    root: Path = ctx.obj
+    if not os.environ.get("NOTIFIER_SECRET"):
+        click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
+        sys.exit(EXIT_USAGE)
+    books, _ = _load(root)  # a problem in the books stops the run before anything happens
+    assert books.settings is not None
+    zone = ZoneInfo(books.settings.business.timezone)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = as_of or now.astimezone(zone).date()
+    click.echo("Payments")
+    inbox = sorted(p for p in (root / INBOX).glob("*.csv") if p.is_file())
+    if inbox:
+        rows = itertools.chain.from_iterable(
+            read_export(p, str(p.relative_to(root)), zone) for p in inbox
+        )
+        _import_payments(root, books, rows, ", ".join(p.name for p in inbox), now, today)
+        for path in (
+            inbox
+        ):  # imported: a crash before this moves them makes the next run re-read them, harmlessly
+            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
+    else:
+        click.echo(f"  no exports waiting in {INBOX}/")
+    click.echo("Reminders")
+    try:
+        ctx.invoke(
+            remind,
+            as_of=as_of,
+            dry_run=False,
+            outbox=None,
+            preview=None,
+            allow_stale_payments=allow_stale_payments,
+        )
+        code = 0
+    except SystemExit as stop:  # remind has said why; the pages are built all the same
+        code = int(stop.code or 0)
+    # Last, so the pages show what was just sent; they are published after the run in any case.
+    click.echo("Pages")
+    ctx.invoke(build, out=None, as_of=as_of, demo=False, cache=None)
+    sys.exit(code)
+
+
+def _archive(root: Path, export: Path, today: date) -> Path:
+    """Move an imported export to data/archive/, named with the day, never over another file."""
+    folder = root / ARCHIVE
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{today}-{export.name}"
+    counter = 2
+    while target.exists():
+        target = folder / f"{today}-{counter}-{export.name}"
+        counter += 1
+    os.replace(export, target)
+    return target
 
 
 def main() -> None:

@@ -87,6 +87,7 @@ def test_help_lists_the_commands():
         "reconcile",
         "remind",
         "report",
+        "run",
         "serve",
         "status",
     ]

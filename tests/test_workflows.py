@@ -52,7 +52,7 @@ def test_the_daily_run_never_overlaps_and_always_records():
     assert "workflow_dispatch" in workflow[True]
     assert workflow["concurrency"] == {"group": "notifier-books", "cancel-in-progress": False}
     run = {step.get("name"): step for step in workflow["jobs"]["run"]["steps"]}
-    assert run["Import payments, build the pages, send the reminders"]["run"] == "notifier run"
+    assert run["Import payments, send the reminders, build the pages"]["run"] == "notifier run"
     assert run["Commit the record back"] == {
         "name": "Commit the record back",
         "if": "${{ !cancelled() }}",
