@@ -10,13 +10,15 @@ import itertools
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
+from rich.progress import Progress
 
 from notifier import __version__, money
 from notifier.books.checks import check_books
@@ -43,6 +45,7 @@ from notifier.report.render import to_json as report_json
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
 ARCHIVE = "data/archive"  # where it keeps them once imported
 
@@ -77,11 +80,19 @@ as_of_option = click.option(
     show_default=True,
     help="The folder that holds data/, content/ and site/.",
 )
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only problems, warnings and errors (on stderr)."
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also print each file written or removed.")
 @click.version_option(__version__, prog_name="notifier")
 @click.pass_context
-def cli(ctx: click.Context, root: Path) -> None:
-    """Invoices kept as YAML in git: check the books and see where each invoice stands."""
+def cli(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
+    """Invoices kept as YAML in git: client pages, reminders, payments and reports."""
     ctx.obj = root
+    ctx.meta[VERBOSE] = verbose and not quiet
+    if quiet:
+        # Everything a command says on stdout is a summary; problems go to stderr and still show.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - kept open until the process ends
 
 
 def _load(root: Path) -> tuple[Books, list[Problem]]:
@@ -98,6 +109,21 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
         click.echo(f"{len(found)} problem{'s' if len(found) != 1 else ''} in the books", err=True)
         sys.exit(EXIT_PROBLEMS)
     return books, problems
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing in a log, or with --quiet (stdout is not a tty)."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    with Progress(transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _today(books: Books, as_of: date | None) -> date:
@@ -194,15 +220,27 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
         sys.exit(EXIT_USAGE)
     books, _ = _load(root)
     day = _today(books, as_of)
-    result = build_site(
-        root, books, day, secret, out or root / "public", cache or root / ".cache" / "pdf"
-    )
+    with _progress("Building the pages") as progress:
+        result = build_site(
+            root,
+            books,
+            day,
+            secret,
+            out or root / "public",
+            cache or root / ".cache" / "pdf",
+            progress,
+        )
     mode = " (demo mode: addresses are public)" if result.demo else ""
     click.echo(
         f"Built {result.pages} pages for {result.clients} clients as of {day}{mode}: "
         f"{len(result.changed)} files written, {len(result.removed)} removed, "
         f"{result.written - len(result.changed)} unchanged."
     )
+    if click.get_current_context().meta.get(VERBOSE):
+        for name in result.changed:
+            click.echo(f"  wrote {name}")
+        for name in result.removed:
+            click.echo(f"  removed {name}")
 
 
 @cli.command()
@@ -393,8 +431,8 @@ def remind(
         reminders_deliver.write_outbox(books, report, outbox, secret)
     elif smtp is not None:
         try:
-            with Sender(smtp) as sender:
-                reminders_deliver.send_and_record(books, report, now, secret, sender)
+            with Sender(smtp) as sender, _progress("Sending") as progress:
+                reminders_deliver.send_and_record(books, report, now, secret, sender, progress)
         except SetupError as error:
             setup_error = error
     mode = "outbox" if outbox is not None else "send" if sending else "dry-run"

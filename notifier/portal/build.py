@@ -6,7 +6,7 @@ the as-of date: no clock, no network."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -281,10 +281,20 @@ def _mail_links(
     ]
 
 
+Progress = Callable[[int, int], None]
+
+
 def build_site(
-    root: Path, books: Books, as_of: date, secret: Secret, out: Path, cache: Path | None
+    root: Path,
+    books: Books,
+    as_of: date,
+    secret: Secret,
+    out: Path,
+    cache: Path | None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """Render every client's pages into `out`; write only what changed; remove what went away."""
+    """Render every client's pages into `out`; write only what changed; remove what went away.
+    `progress(done, total)` is told after each client."""
     assert books.settings is not None
     portal = Portal(root, books, Theme(root), as_of, secret.demo, cache)
     views = client_views(books, ledger(books, as_of), secret, as_of)
@@ -308,7 +318,7 @@ def build_site(
         ).encode(),
     )
     pages = 1
-    for view in views:
+    for done, view in enumerate(views, 1):
         writer.write(view.folder + "index.html", portal.client_page(view).encode())
         pages += 1
         for invoice in view.invoices:
@@ -317,6 +327,8 @@ def build_site(
             if invoice.state.status.is_open:
                 writer.write(view.folder + invoice.ics, portal.calendar(view, invoice))
             pages += 1
+        if progress is not None:
+            progress(done, len(views))
     dashboard = dashboard_page(dashboard_token(secret))
     writer.write(dashboard + "index.html", portal.dashboard(build_report(books, as_of)).encode())
     pages += 1

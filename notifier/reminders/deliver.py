@@ -9,6 +9,7 @@ and go on the next run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,11 +75,16 @@ def write_outbox(books: Books, report: Report, folder: Path, secret: Secret) -> 
 
 
 def send_and_record(
-    books: Books, report: Report, now: datetime, secret: Secret, sender: Sender
+    books: Books,
+    report: Report,
+    now: datetime,
+    secret: Secret,
+    sender: Sender,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Create the tasks (bundles first, then their records), then send each email between its
     intent and its outcome. Stops at the first email the server could not be reached for; the
-    rest wait for the next run."""
+    rest wait for the next run. `progress(done, total)` is told after each email."""
     root = books.root
     for sheet in report.tasks:
         task = sheet.task
@@ -87,7 +93,7 @@ def send_and_record(
             write_bundle(path, bundle_files(books, task, report.plan.as_of, secret))
             report.written.append(path)
         record.append(root, record.task_records(task, now, sheet.note))
-    for composed in report.composed:
+    for done, composed in enumerate(report.composed, 1):
         email = composed.email
 
         def intent(composed: Composed = composed) -> None:
@@ -109,6 +115,8 @@ def send_and_record(
             record.append(root, records)
         elif delivery.status == "unsent":
             break  # the server cannot be reached: nothing more goes this run
+        if progress is not None:
+            progress(done, len(report.composed))
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -1,0 +1,82 @@
+"""How notifier talks on a terminal and in a CI log: bars on a terminal only, plain lines in a
+log, --quiet keeps only what needs a person, --verbose adds the details."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ["build", "--demo", "--as-of", "2026-11-23"]
+
+
+def notifier(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(ROOT), *args, "--out", str(tmp_path / "public"),
+         "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_log_gets_plain_lines(tmp_path):
+    result = notifier(tmp_path, *BUILD)
+    assert result.returncode == 0
+    assert "\x1b[" not in result.stdout + result.stderr  # no colours, no bars, no cursor moves
+    assert result.stdout.startswith("Built 26 pages for 7 clients")
+
+
+def test_quiet_prints_nothing_when_all_is_well(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(ROOT), "--quiet", *BUILD,
+         "--out", str(tmp_path / "public"), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (tmp_path / "public" / "index.html").is_file()
+
+
+def test_quiet_still_shows_problems(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(ROOT / "tests" / "broken" / "not-utf8"), "--quiet", "check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode in (1, 2)
+    assert result.stderr != ""
+
+
+def test_verbose_names_each_file(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(ROOT), "--verbose", *BUILD,
+         "--out", str(tmp_path / "public"), "--cache", str(tmp_path / "cache")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    wrote = [line for line in result.stdout.splitlines() if line.startswith("  wrote ")]
+    assert len(wrote) == 57
+    assert "  wrote robots.txt" in wrote
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path):
+    command = [sys.executable, "-m", "notifier", "--root", str(ROOT), *BUILD,
+               "--out", str(tmp_path / "public"), "--cache", str(tmp_path / "cache")]  # fmt: skip
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        command, stdout=follower, stderr=follower, env=os.environ | {"TERM": "xterm"}
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    child.wait(timeout=60)
+    os.close(leader)
+    assert child.returncode == 0
+    assert b"Building the pages" in seen
+    assert b"Built 26 pages for 7 clients" in seen
