@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from notifier.books import schema
@@ -82,3 +84,14 @@ def state(
     return invoice_state(
         the_settings, who or client(), inv, plans, list(payments), sent or {}, as_of
     )
+
+
+EXAMPLE = Path(__file__).resolve().parents[1]
+
+
+def example_books(tmp: Path) -> Path:
+    """A copy of the example books (data/, content/, site/) that a test may change and append to."""
+    root = tmp / "books"
+    for part in ("data", "content", "site"):
+        shutil.copytree(EXAMPLE / part, root / part)
+    return root

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -21,6 +20,7 @@ from notifier.books.checks import check_books
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
 from notifier.portal.build import build_site
+from tests.scratch import example_books
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DATE = date(2026, 11, 23)
@@ -184,9 +184,7 @@ def test_a_build_with_nothing_changed_writes_nothing(tmp_path, cache):
 
 
 def test_rotating_one_client_moves_only_that_client(tmp_path, cache):
-    root = tmp_path / "books"
-    for part in ("data", "content", "site"):
-        shutil.copytree(ROOT / part, root / part)
+    root = example_books(tmp_path)
     out = tmp_path / "public"
     books, _ = check_books(root)
     build_site(root, books, DEMO_DATE, SECRET, out, cache)
@@ -310,9 +308,7 @@ def test_the_calendar_holds_each_date_to_pay_by(site):
 
 
 def test_words_from_the_books_are_sanitised(tmp_path, cache):
-    root = tmp_path / "books"
-    for part in ("data", "content", "site"):
-        shutil.copytree(ROOT / part, root / part)
+    root = example_books(tmp_path)
     invoices = root / "data" / "invoices" / "2026.yaml"
     hostile = (
         "  notes: |\n"

@@ -25,6 +25,7 @@ from notifier.reminders.compose import UnsafeHeader, compose_email, header_value
 from notifier.reminders.notice import notice_html
 from notifier.reminders.plan import Email, Item, Receipt
 from notifier.reminders.preview import run_moment
+from tests.scratch import example_books
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "remind"
@@ -33,14 +34,6 @@ SECRET = "snapshot secret: not a real one"
 PDF_BODY = re.compile(
     rb"(Content-Type: application/pdf\n(?:[^\n]+\n)*\n)[A-Za-z0-9+/=\n]+?(\n--=_)"
 )
-
-
-def example_books(tmp: Path) -> Path:
-    root = tmp / "books"
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copytree(ROOT / "content", root / "content")
-    shutil.copytree(ROOT / "site", root / "site")  # the portal's theme makes the invoice PDFs
-    return root
 
 
 def remind(root: Path, *args: str) -> Result:

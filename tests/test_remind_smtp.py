@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -34,19 +33,11 @@ from notifier.cli import cli
 from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.problems import errors
 from notifier.reminders.preview import simulate, steps
+from tests.scratch import example_books
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test secret for the reminder tests"
 BATCH_DAY = "2026-12-14"  # five emails (one with the final notice) and four tasks
-
-
-def example_books(tmp: Path) -> Path:
-    """A copy of the example books (data/, content/, site/) to send from and append to."""
-    root = tmp / "books"
-    shutil.copytree(ROOT / "data", root / "data")
-    shutil.copytree(ROOT / "content", root / "content")
-    shutil.copytree(ROOT / "site", root / "site")  # the portal's theme makes the invoice PDFs
-    return root
 
 
 @dataclass

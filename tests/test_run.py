@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.test_remind_smtp import Mailbox, certificate, example_books, start_server
+from tests.scratch import example_books
+from tests.test_remind_smtp import Mailbox, certificate, start_server
 
 __all__ = ["certificate"]  # the fixture, used by name below
 
@@ -33,11 +34,17 @@ def run(root: Path, port: int, ca_file: Path, *extra: str) -> subprocess.Complet
     )  # fmt: skip
 
 
-def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, Path]):
-    root = example_books(tmp_path)
+def with_an_export_waiting(root: Path) -> Path:
+    """The demo Payments export (it pays HP-2026-022) in the books' inbox."""
     inbox = root / "data" / "inbox"
     inbox.mkdir()
     shutil.copy(ROOT / "tests" / "fixtures" / "stripe" / "demo-payments.csv", inbox)
+    return inbox
+
+
+def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, Path]):
+    root = example_books(tmp_path)
+    inbox = with_an_export_waiting(root)
     mailbox = Mailbox()
     controller, port = start_server(mailbox, certificate)
     try:
@@ -70,9 +77,7 @@ def test_a_problem_in_the_books_stops_the_run_before_anything(tmp_path, certific
     root = example_books(tmp_path)
     clients = root / "data" / "clients.yaml"
     clients.write_text(clients.read_text().replace("currency: JPY", "currency: YEN"))
-    inbox = root / "data" / "inbox"
-    inbox.mkdir()
-    shutil.copy(ROOT / "tests" / "fixtures" / "stripe" / "demo-payments.csv", inbox)
+    inbox = with_an_export_waiting(root)
     mailbox = Mailbox()
     controller, port = start_server(mailbox, certificate)
     try:
@@ -94,9 +99,7 @@ def test_the_daily_workflow_steps_end_to_end(tmp_path, certificate):
     books = example_books(tmp_path)
     shutil.copytree(ROOT / ".github", books / ".github")
     shutil.copy(ROOT / ".gitattributes", books)
-    inbox = books / "data" / "inbox"
-    inbox.mkdir()
-    shutil.copy(ROOT / "tests" / "fixtures" / "stripe" / "demo-payments.csv", inbox)
+    with_an_export_waiting(books)
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "init", "--bare", "--quiet", "-b", "main", str(origin)], check=True)
     for command in (

@@ -29,11 +29,7 @@ def test_a_log_gets_plain_lines(tmp_path):
 
 
 def test_quiet_prints_nothing_when_all_is_well(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "notifier", "--root", str(ROOT), "--quiet", *BUILD,
-         "--out", str(tmp_path / "public"), "--cache", str(tmp_path / "cache")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = notifier(tmp_path, "--quiet", *BUILD)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert (tmp_path / "public" / "index.html").is_file()
 
@@ -48,11 +44,7 @@ def test_quiet_still_shows_problems(tmp_path):
 
 
 def test_verbose_names_each_file(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "notifier", "--root", str(ROOT), "--verbose", *BUILD,
-         "--out", str(tmp_path / "public"), "--cache", str(tmp_path / "cache")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = notifier(tmp_path, "--verbose", *BUILD)
     wrote = [line for line in result.stdout.splitlines() if line.startswith("  wrote ")]
     assert len(wrote) == 57
     assert "  wrote robots.txt" in wrote
