@@ -3,11 +3,14 @@
 Everything else works on plain values: `LinkRequest`s go in, link ids and addresses come out;
 PaymentIntents and Checkout Sessions come out as the same `StripeRow`s an export gives, so the API
 and the CSV exports share one import. Tests pass their own `stripe.HTTPClient` (the package's own
-seam) or point `base` at a local server; nothing here reads the environment.
+seam) or point `base` at a local server. The one setting read from the environment is
+STRIPE_API_BASE, the address of a local stand-in for Stripe (localstripe, stripe-mock) to use
+instead of Stripe's own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
@@ -20,6 +23,8 @@ from notifier.payments.exports import METADATA_KEYS, StripeRow
 from notifier.payments.links import LinkRequest, ProviderProblem
 
 SOURCE = "the Stripe API"
+BASE_VARIABLE = "STRIPE_API_BASE"
+SESSION_LIFETIME = 24 * 60 * 60  # the longest a Checkout Session stays open, in seconds
 # Stripe counts these currencies in whole units or thousandths, and every other in hundredths,
 # whatever ISO 4217 says; amounts are converted between the two at this edge only.
 ZERO_DECIMAL = frozenset(
@@ -52,7 +57,10 @@ class StripeProblem(ProviderProblem):
 def make_client(
     api_key: str, *, http_client: stripe.HTTPClient | None = None, base: str | None = None
 ) -> stripe.StripeClient:
-    """A StripeClient for `api_key`; `http_client` and `base` are for tests."""
+    """A StripeClient for `api_key`, reaching Stripe at `base`, else at STRIPE_API_BASE when that
+    is set (a stand-in such as localstripe on `http://127.0.0.1:8420`), else at Stripe's own
+    address; `http_client` is for tests."""
+    base = base or os.environ.get(BASE_VARIABLE, "").strip().rstrip("/") or None
     return stripe.StripeClient(
         api_key,
         http_client=http_client,
@@ -175,14 +183,18 @@ def payment_rows(
     the charge's id, its amount and refunds, the PaymentIntent's metadata and description, and
     from its Checkout Session the Client Reference ID and Payment Link."""
     created: dict[str, Any] = {}
+    opened: dict[str, Any] = {}
     if since is not None:
-        start = datetime.combine(since, time(), tzinfo=zone).astimezone(UTC)
-        created = {"created": {"gte": int(start.timestamp())}}
+        start = int(datetime.combine(since, time(), tzinfo=zone).astimezone(UTC).timestamp())
+        created = {"created": {"gte": start}}
+        # A PaymentIntent is made when its Checkout Session is paid, which can be up to a day
+        # after the Session was opened (they expire after 24 hours at most).
+        opened = {"created": {"gte": start - SESSION_LIFETIME}}
     try:
         sessions: dict[str, tuple[str, str]] = {}
         if checkout_sessions:
             for session in client.v1.checkout.sessions.list(
-                cast(Any, {"limit": 100, **created})
+                cast(Any, {"limit": 100, **opened})
             ).auto_paging_iter():
                 intent = _field(session, "payment_intent")
                 if intent:
