@@ -244,7 +244,7 @@ def test_an_overdue_invoice_shows_fees_interest_and_what_happens_next(site):
 
 def test_the_early_payment_discount_is_offered_while_it_lasts(site):
     seen = text(page(site, "brightwater", "HP-2026-033.html"))
-    assert "Pay £1,293.60 by 28 November 2026 and save £26.40." in seen
+    assert "Pay £1,293.60 by bank transfer by 28 November 2026 and save £26.40." in seen
 
 
 def test_plans_are_offered_with_their_schedules(site):
