@@ -110,7 +110,7 @@ def client_views(
     settings = books.settings
     by_client: dict[str, list[InvoiceState]] = defaultdict(list)
     for state in states.values():
-        if state.status not in (Status.DRAFT,):
+        if state.status is not Status.DRAFT:
             by_client[state.client.id].append(state)
     payments: dict[str, list[schema.Payment]] = defaultdict(list)
     for payment in books.payments:
