@@ -26,7 +26,6 @@ from notifier.books.load import Books
 from notifier.ledger.state import InvoiceState, ledger
 from notifier.payments import apply as payments_apply
 from notifier.payments import links as payment_links
-from notifier.payments import stripe_api
 from notifier.payments.exports import RowProblem, StripeRow, read_export
 from notifier.payments.freshness import stale_reason
 from notifier.portal.addresses import Secret, client_page, client_token
@@ -266,6 +265,8 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.astimezone(zone).date()
     if from_stripe:
+        from notifier.payments import stripe_api  # only here: the stripe package is slow to load
+
         client = stripe_api.make_client(_stripe_key())
         rows: Iterable[StripeRow | RowProblem] = stripe_api.payment_rows(client, since, zone)
         source = stripe_api.SOURCE
@@ -287,7 +288,7 @@ def _import_payments(
     cannot be read, 2 if Stripe cannot be asked."""
     try:
         outcome = payments_apply.reconcile(books, rows, source, today)
-    except stripe_api.StripeProblem as exc:
+    except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
         click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
         sys.exit(EXIT_USAGE)
     if outcome.problems:
@@ -335,6 +336,8 @@ def links(root: Path, dry_run: bool) -> None:
             click.echo(f"would turn off: {link.invoice} {link.target} {link.id} ({why})")
         click.echo(f"{len(plan.create)} to create, {len(plan.deactivate)} to turn off")
         return
+    from notifier.payments import stripe_api  # only here: the stripe package is slow to load
+
     client = stripe_api.make_client(_stripe_key())
     run = payment_links.carry_out(plan, stripe_api.StripeLinks(client))
     payment_links.record_links(root, run.created, run.deactivated, now)
