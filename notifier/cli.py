@@ -47,6 +47,7 @@ EXIT_USAGE = 2
 VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
 ARCHIVE = "data/archive"  # where it keeps them once imported
+BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
 
 
 class AsOf(click.ParamType[date, object]):
@@ -100,7 +101,7 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
     if not (root / "data").is_dir():
         click.echo(f"notifier: no data/ folder in {root.resolve()} (use --root)", err=True)
         sys.exit(EXIT_USAGE)
-    books, problems = check_books(root)
+    books, problems = check_books(root, root / BOOKS_CACHE)
     for problem in problems:
         click.echo(str(problem), err=True)
     found = errors(problems)
@@ -466,7 +467,7 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
     out, cache = root / "public", root / ".cache" / "pdf"
 
     def rebuild() -> None:
-        books, problems = check_books(root)
+        books, problems = check_books(root, root / BOOKS_CACHE)
         for problem in problems:
             click.echo(str(problem), err=True)
         if errors(problems):

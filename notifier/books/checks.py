@@ -21,9 +21,10 @@ from notifier.problems import Problem
 FULL_PLAN = "full"
 
 
-def check_books(root: Path) -> tuple[Books, list[Problem]]:
-    """Load the books under `root` and check them: every problem, in file and line order."""
-    books, problems = load_books(root)
+def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
+    """Load the books under `root` and check them: every problem, in file and line order. Read
+    files are kept in `cache` (see notifier.books.cache) when given."""
+    books, problems = load_books(root, cache)
     problems.extend(cross_check(books))
     return books, sorted(problems, key=lambda p: (p.path, p.line))
 

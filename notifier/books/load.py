@@ -4,9 +4,12 @@ every record came from. Problems are collected, never raised: one run reports al
 from __future__ import annotations
 
 import difflib
+import multiprocessing
+import os
 import types
 import typing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from notifier.books import schema
+from notifier.books.cache import FileCache
 from notifier.books.yamlfile import Key, YamlFile, dotted, read_yaml
 from notifier.problems import Problem
 
@@ -77,43 +81,57 @@ class Books:
         return kind.__name__ in self.unreadable or (kind.__name__, ident) in self.broken
 
 
-def load_books(root: Path) -> tuple[Books, list[Problem]]:
-    """Read and validate the books under `root`. Pure apart from reading files."""
+def load_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
+    """Read and validate the books under `root`. Pure apart from reading files, and from keeping
+    each file's result in `cache` (a folder; see notifier.books.cache) when one is given."""
     books = Books(root=root)
     problems: list[Problem] = []
+    files = FileCache(cache)
+    kinds = _kinds(root)
+    results = _read_all(root, kinds, files)
 
-    settings_file = _read(root, SETTINGS_FILE, problems, required=True)
-    if settings_file is not None:
-        books.settings = _validate(schema.Settings, settings_file, (), books, problems)
-        if books.settings is not None:
-            books.settings_origin = Origin(settings_file, ())
+    settings = results[SETTINGS_FILE]
+    problems.extend(settings.problems)
+    for record, key in settings.records:
+        books.settings = record
+        books.settings_origin = Origin(settings.file, key)  # type: ignore[arg-type]
 
-    books.clients = _unique(
-        _records(root, CLIENT_FILES, schema.Client, "id", books, problems),
-        "id",
-        "client",
-        books,
-        problems,
-    )
-    books.invoices = _unique(
-        _records(root, INVOICE_FILES, schema.Invoice, "number", books, problems),
-        "number",
-        "invoice number",
-        books,
-        problems,
-    )
-    books.payments = list(_records(root, (PAYMENTS_FILE,), schema.Payment, "id", books, problems))
-    books.messages = list(_records(root, (MESSAGES_FILE,), schema.Message, "id", books, problems))
-    books.imports = list(_records(root, (IMPORTS_FILE,), schema.Import, "at", books, problems))
-    books.payment_links = list(
-        _records(root, (PAYMENT_LINKS_FILE,), schema.PaymentLinkRecord, "id", books, problems)
-    )
+    def records(model: type[M]) -> Iterator[M]:
+        return _records(kinds[model], results, model, books, problems)
+
+    books.clients = _unique(records(schema.Client), "id", "client", books, problems)
+    books.invoices = _unique(records(schema.Invoice), "number", "invoice number", books, problems)
+    books.payments = list(records(schema.Payment))
+    books.messages = list(records(schema.Message))
+    books.imports = list(records(schema.Import))
+    books.payment_links = list(records(schema.PaymentLinkRecord))
     books.content_files = frozenset(
         p.relative_to(root / "content").as_posix()
         for p in (root / "content").rglob("*")
         if p.is_file()
     )
+    files.prune()
     return books, problems
+
+
+# Each kind of record: the files that hold it, and the field that names each record ("" for the
+# settings: one record, not a list).
+_KINDS: tuple[tuple[type[BaseModel], tuple[str, ...], str], ...] = (
+    (schema.Settings, (SETTINGS_FILE,), ""),
+    (schema.Client, CLIENT_FILES, "id"),
+    (schema.Invoice, INVOICE_FILES, "number"),
+    (schema.Payment, (PAYMENTS_FILE,), "id"),
+    (schema.Message, (MESSAGES_FILE,), "id"),
+    (schema.Import, (IMPORTS_FILE,), "at"),
+    (schema.PaymentLinkRecord, (PAYMENT_LINKS_FILE,), "id"),
+)
+
+
+def _kinds(root: Path) -> dict[type[BaseModel], list[str]]:
+    """The files present for each kind of record, in the order they are read."""
+    found = {model: list(_paths(root, patterns)) for model, patterns, _ in _KINDS}
+    found[schema.Settings] = [SETTINGS_FILE]  # required: a missing one is a problem
+    return found
 
 
 def _unique(
@@ -135,63 +153,130 @@ def _unique(
     return found
 
 
-def _read(root: Path, name: str, problems: list[Problem], *, required: bool) -> YamlFile | None:
-    path = root / name
-    if not path.is_file():
-        if required:
-            problems.append(Problem(name, 1, "", "file is missing"))
-        return None
-    file, found = read_yaml(path, name)
-    problems.extend(found)
-    return file
-
-
 def _paths(root: Path, patterns: tuple[str, ...]) -> Iterator[str]:
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
             yield path.relative_to(root).as_posix()
 
 
+@dataclass
+class FileResult:
+    """What one file of the books holds: its valid records (with their key paths), its problems,
+    and the names of records that did not validate. The unit the cache keeps."""
+
+    file: YamlFile | None
+    records: list[tuple[Any, Key]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+    unreadable: bool = False
+
+
+# Reading files in parallel pays once there is this much to read (forking costs ~10 ms a worker).
+_PARALLEL_BYTES = 512 * 1024
+
+
+def _read_all(
+    root: Path, kinds: dict[type[BaseModel], list[str]], files: FileCache
+) -> dict[str, FileResult]:
+    """Every file's result: from the cache, else read (in forked workers when there is a lot)."""
+    idents = {model: ident for model, _, ident in _KINDS}
+    results: dict[str, FileResult] = {}
+    missed: list[tuple[str, bytes, type[BaseModel], str, str]] = []
+    for model, names in kinds.items():
+        for name in names:
+            try:
+                raw = (root / name).read_bytes()
+            except (FileNotFoundError, IsADirectoryError):
+                results[name] = FileResult(None, problems=[Problem(name, 1, "", "file is missing")])
+                continue
+            key = files.key(name, model.__name__, raw)
+            cached = files.get(key)
+            if isinstance(cached, FileResult):
+                results[name] = cached
+            else:
+                missed.append((name, raw, model, idents[model], key))
+    workers = min(len(missed), os.cpu_count() or 1)
+    if workers > 1 and sum(len(raw) for _, raw, *_ in missed) > _PARALLEL_BYTES:
+        biggest_first = sorted(missed, key=lambda item: -len(item[1]))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            done = pool.map(
+                _read_forgetting, *zip(*[item[:4] for item in biggest_first], strict=True)
+            )
+            read = dict(zip((item[0] for item in biggest_first), done, strict=True))
+    else:
+        read = {
+            name: _read_forgetting(name, raw, model, ident) for name, raw, model, ident, _ in missed
+        }
+    for name, _, _, _, key in missed:
+        results[name] = read[name]
+        files.put(key, read[name])
+    return results
+
+
+def _read_forgetting(name: str, raw: bytes, model: type[BaseModel], ident: str) -> FileResult:
+    result = _read_file(raw, name, model, ident)
+    if result.file is not None:
+        result.file.forget(raw)
+    return result
+
+
+def _read_file(raw: bytes, name: str, model: type[BaseModel], ident: str) -> FileResult:
+    file, problems = read_yaml(raw, name)
+    result = FileResult(file, problems=problems)
+    if file is None:
+        result.unreadable = True
+        return result
+    if not ident:
+        record = _validate(model, file, (), result.problems)
+        if record is not None:
+            result.records.append((record, ()))
+        return result
+    if file.data is None:
+        return result  # an empty file
+    if not isinstance(file.data, list):
+        result.unreadable = True
+        wanted = f"expected a list of {model.__name__.lower()} entries (`- ...`)"
+        result.problems.append(Problem(name, 1, "", wanted))
+        return result
+    for index, raw_record in enumerate(file.data):
+        record = _validate(model, file, (index,), result.problems)
+        if record is not None:
+            result.records.append((record, (index,)))
+        elif isinstance(raw_record, dict) and isinstance(raw_record.get(ident), str | int):
+            result.broken.append(str(raw_record[ident]))
+    return result
+
+
 def _records(
-    root: Path,
-    patterns: tuple[str, ...],
+    names: list[str],
+    results: dict[str, FileResult],
     model: type[M],
-    ident: str,
     books: Books,
     problems: list[Problem],
 ) -> Iterator[M]:
-    """The valid records of every file matching `patterns`; each file holds a list of them."""
-    for name in _paths(root, patterns):
-        file = _read(root, name, problems, required=False)
-        if file is not None and file.data is None:
-            continue  # an empty file
-        if file is None or not isinstance(file.data, list):
+    """The valid records of the files `names`, each a list of `model` records."""
+    for name in names:
+        result = results[name]
+        problems.extend(result.problems)
+        if result.unreadable:
             books.unreadable.add(model.__name__)
-            if file is not None:
-                wanted = f"expected a list of {model.__name__.lower()} entries (`- ...`)"
-                problems.append(Problem(name, 1, "", wanted))
-            continue
-        for index, raw in enumerate(file.data):
-            record = _validate(model, file, (index,), books, problems)
-            if record is not None:
-                yield record
-            elif isinstance(raw, dict) and isinstance(raw.get(ident), str | int):
-                books.broken.add((model.__name__, str(raw[ident])))
+        books.broken.update((model.__name__, broken) for broken in result.broken)
+        for record, key in result.records:
+            assert result.file is not None
+            books.origins[id(record)] = Origin(result.file, key)
+            yield record
 
 
-def _validate(
-    model: type[M], file: YamlFile, key: Key, books: Books, problems: list[Problem]
-) -> M | None:
+def _validate(model: type[M], file: YamlFile, key: Key, problems: list[Problem]) -> M | None:
     raw = file.data
     for part in key:
         raw = raw[part]
     try:
-        record = model.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_problems(model, exc, file, key))
         return None
-    books.origins[id(record)] = Origin(file, key)
-    return record
 
 
 # Turning pydantic's errors into the books' own words --------------------------------------------

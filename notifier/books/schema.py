@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,11 +19,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     HttpUrl,
     model_validator,
 )
+from pydantic.networks import validate_email
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
@@ -36,6 +37,16 @@ class Model(BaseModel):
 
 
 # Field types ------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _email(value: str) -> str:
+    """pydantic's EmailStr check (email-validator, same errors), remembered: the books repeat the
+    same few thousand addresses in every message record."""
+    return validate_email(value)[1]
+
+
+Email = Annotated[str, AfterValidator(_email)]
 
 
 def _currency(value: str) -> str:
@@ -123,8 +134,8 @@ class BankAccount(Model):
 class Business(Model):
     name: Text
     legal_name: str | None = None
-    email: EmailStr
-    reply_to: EmailStr | None = None
+    email: Email
+    reply_to: Email | None = None
     phone: str | None = None
     address: Text
     country: Country
@@ -262,7 +273,7 @@ class Settings(Model):
 
 class Contact(Model):
     name: str | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: str | None = None
     role: str | None = None
 
@@ -435,7 +446,7 @@ class Message(Model):
         Field(min_length=1),
     ]
     status: Literal["sending", "sent", "failed", "task", "done"]
-    to: list[EmailStr] = []
+    to: list[Email] = []
     subject: str | None = None
     note: str | None = None
     payments: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None

@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 try:
-    from yaml import CSafeLoader as Loader
+    from yaml._yaml import CParser as Parser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as Parser  # type: ignore[assignment]
 
 from notifier.problems import Problem
 
@@ -31,6 +31,31 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TAG = "tag:yaml.org,2002:"
 
 
+class _Resolver(yaml.resolver.Resolver):
+    """PyYAML's resolver, remembering the tag of each plain scalar: the books repeat the same keys
+    and values thousands of times, and matching each against every implicit pattern is a third of
+    the time it takes to read them."""
+
+    _plain: dict[str, str] = {}  # noqa: RUF012 - shared on purpose: a scalar's tag never changes
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._plain.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+                self._plain[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
+
+class Loader(Parser, _Resolver):
+    """The C parser and composer, with the resolver above; no constructor (see `_construct`)."""
+
+    def __init__(self, stream: str) -> None:
+        Parser.__init__(self, stream)
+        _Resolver.__init__(self)
+
+
 @dataclass
 class YamlFile:
     """The values of one file, and the line (1-based) of each key path within it."""
@@ -38,23 +63,41 @@ class YamlFile:
     path: str
     data: Any
     lines: dict[Key, int] = field(default_factory=dict)
+    text: bytes | None = None  # kept by `forget` to find the lines again when one is asked for
 
     def line(self, key: Key) -> int:
         """The line of `key`, or of its nearest ancestor that the file has (a missing field)."""
+        if not self.lines and self.text is not None:
+            again, _ = read_yaml(self.text, self.path)
+            self.lines = again.lines if again is not None else {}
         while key not in self.lines and key:
             key = key[:-1]
         return self.lines.get(key, 1)
 
+    def forget(self, raw: bytes) -> None:
+        """Drop the values and lines (the file's `raw` bytes can give the lines again): what is
+        kept of a file once its records are validated, small enough to cache."""
+        self.data = None
+        self.lines = {}
+        self.text = raw
 
-def read_yaml(path: Path, shown: str) -> tuple[YamlFile | None, list[Problem]]:
-    """Parse `path` (reported as `shown`). On a syntax error, return no file and the problem."""
-    raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+
+def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[Problem]]:
+    """Parse `source`, a file or its bytes (reported as `shown`). On a syntax error, return no file
+    and the problem."""
+    raw = (source if isinstance(source, bytes) else source.read_bytes()).removeprefix(
+        codecs.BOM_UTF8
+    )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, [_not_utf8(raw, exc.start, shown)]
     try:
-        node = yaml.compose(text, Loader=Loader)
+        loader = Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         line, message = _syntax(exc, text)
         return None, [Problem(shown, line, "", f"YAML syntax: {message}")]

@@ -1,0 +1,74 @@
+"""The cache of read book files (notifier.books.cache): a load from it says exactly what a load from
+the YAML says, reads only the files whose bytes changed, and never trusts a damaged entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from notifier.books import load
+from notifier.books.checks import check_books
+from tests.scratch import example_books
+from tests.test_broken_books import CASES, build
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files read from YAML from now on (not taken from the cache)."""
+    names: list[str] = []
+    real = load._read_file
+
+    def counting(raw: bytes, name: str, *rest: object) -> load.FileResult:
+        names.append(name)
+        return real(raw, name, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "_read_file", counting)
+    return names
+
+
+@pytest.mark.parametrize("case", ["_base", *CASES])
+def test_a_cached_load_reports_the_same_problems_on_the_same_lines(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build(case, tmp_path)
+    cache = tmp_path / "cache"
+    books, first = check_books(root, cache)
+    reads = _reads(monkeypatch)
+    again, second = check_books(root, cache)
+    assert reads == []
+    assert [str(p) for p in second] == [str(p) for p in first]
+    assert again.invoices == books.invoices
+    assert again.payments == books.payments
+    assert again.broken == books.broken
+    assert again.unreadable == books.unreadable
+
+
+def test_only_the_edited_file_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    cache = tmp_path / "cache"
+    check_books(root, cache)
+    entries = set(cache.iterdir())
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    invoices.write_text(invoices.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    reads = _reads(monkeypatch)
+    _, problems = check_books(root, cache)
+    assert reads == ["data/invoices/2026.yaml"]
+    assert [p for p in problems if p.severity == "error"] == []
+    # The entry for the file's old bytes is gone, the new one replaces it: the cache does not grow.
+    after = set(cache.iterdir())
+    assert len(after) == len(entries)
+    assert len(after - entries) == 1
+
+
+def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = example_books(tmp_path)
+    cache = tmp_path / "cache"
+    books, _ = check_books(root, cache)
+    for entry in cache.iterdir():
+        entry.write_bytes(b"not a pickle")
+    reads = _reads(monkeypatch)
+    again, _ = check_books(root, cache)
+    assert len(reads) == len(list(cache.iterdir()))
+    assert again.invoices == books.invoices
