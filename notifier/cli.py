@@ -17,20 +17,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+import yaml
 from rich.console import Console
 from rich.progress import Progress
 
 from notifier import __version__, money
 from notifier.books.checks import check_books
-from notifier.books.load import Books
+from notifier.books.load import SETTINGS_FILE, Books
 from notifier.ledger.state import InvoiceState, ledger
 from notifier.payments import apply as payments_apply
 from notifier.payments import links as payment_links
 from notifier.payments.exports import RowProblem, StripeRow, read_export
 from notifier.payments.freshness import stale_reason
 from notifier.portal.addresses import Secret, client_page, client_token
-from notifier.portal.build import build_site
 from notifier.portal.serve import start_server, watch
+from notifier.portal.site import build_site, inputs_digest, unchanged
 from notifier.problems import Problem, errors
 from notifier.reminders import deliver as reminders_deliver
 from notifier.reminders.plan import plan_run
@@ -126,6 +127,16 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
+def _business_today(root: Path) -> date | None:
+    """Today in the business's time zone, read from data/business.yaml alone (None if it cannot
+    be: then the books are loaded, and their problems reported, as usual)."""
+    try:
+        settings = yaml.safe_load((root / SETTINGS_FILE).read_text(encoding="utf-8"))
+        return datetime.now(ZoneInfo(settings["business"]["timezone"])).date()
+    except Exception:  # any doubt: take the long way
+        return None
+
+
 def _today(books: Books, as_of: date | None) -> date:
     if as_of is not None:
         return as_of
@@ -218,18 +229,24 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    books, _ = _load(root)
-    day = _today(books, as_of)
-    with _progress("Building the pages") as progress:
-        result = build_site(
-            root,
-            books,
-            day,
-            secret,
-            out or root / "public",
-            cache or root / ".cache" / "pdf",
-            progress,
-        )
+    out = out or root / "public"
+    day = as_of or _business_today(root)
+    inputs = inputs_digest(root, day, secret) if day is not None else None
+    result = unchanged(out, inputs, secret.demo) if inputs is not None else None
+    if result is None:
+        books, _ = _load(root)
+        day = _today(books, as_of)
+        with _progress("Building the pages") as progress:
+            result = build_site(
+                root,
+                books,
+                day,
+                secret,
+                out,
+                cache or root / ".cache" / "pdf",
+                progress,
+                inputs=inputs,
+            )
     mode = " (demo mode: addresses are public)" if result.demo else ""
     click.echo(
         f"Built {result.pages} pages for {result.clients} clients as of {day}{mode}: "

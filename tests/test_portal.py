@@ -19,7 +19,7 @@ from segno import helpers as segno_helpers
 from notifier.books.checks import check_books
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
-from notifier.portal.build import build_site
+from notifier.portal.site import build_site
 from tests.scratch import example_books
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def files(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".notifier-manifest"
+        if p.is_file()
     }
 
 
@@ -164,6 +164,14 @@ def test_the_secret_is_nowhere_in_the_output(site):
         assert SECRET_TEXT.encode() not in data, name
 
 
+def test_the_site_holds_no_hidden_file(site):
+    """Static hosts publish hidden files too (GitHub Pages' artifact does): what the build keeps
+    for itself, such as the manifest naming every client's address, lives beside the site."""
+    assert [p.name for p in site.rglob(".*")] == []
+    manifest = (site.parent / ".public.notifier" / "manifest").read_text(encoding="utf-8")
+    assert f"p/{token('kessler')}/index.html" in manifest.split()
+
+
 def test_the_same_books_give_byte_identical_sites(tmp_path, site):
     again = cli_build(ROOT, tmp_path / "public")  # its own, empty PDF cache
     assert again.returncode == 0, again.stderr
@@ -177,7 +185,7 @@ def test_a_build_with_nothing_changed_writes_nothing(tmp_path, cache):
     assert len(first.changed) == first.written
     times = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     second = build_site(ROOT, books, DEMO_DATE, SECRET, out, cache)
-    assert (second.changed, second.removed) == ((), ())
+    assert (second.changed, second.removed, second.rendered) == ((), (), 0)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == times
     later = build_site(ROOT, books, date(2026, 11, 24), SECRET, out, cache)
     assert 0 < len(later.changed) < later.written  # interest moved on; paid invoices did not

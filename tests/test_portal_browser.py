@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from notifier.books.checks import check_books
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
-from notifier.portal.build import build_site
+from notifier.portal.site import build_site
 from notifier.portal.serve import start_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ every record came from. Problems are collected, never raised: one run reports al
 from __future__ import annotations
 
 import difflib
+import hashlib
 import multiprocessing
 import os
 import types
@@ -67,6 +68,9 @@ class Books:
     imports: list[schema.Import] = field(default_factory=list)
     payment_links: list[schema.PaymentLinkRecord] = field(default_factory=list)
     origins: dict[int, Origin] = field(default_factory=dict)
+    # A digest of each record as written: what a build compares to know a client's pages are as
+    # they were (see notifier.portal.build).
+    digests: dict[int, bytes] = field(default_factory=dict)
     # Records that failed validation, as (kind, id), and kinds with a file that could not be read at
     # all: cross-checks must not call a reference to them unknown.
     broken: set[tuple[str, str]] = field(default_factory=set)
@@ -75,6 +79,9 @@ class Books:
 
     def origin(self, record: BaseModel) -> Origin:
         return self.origins[id(record)]
+
+    def digest(self, record: BaseModel) -> bytes:
+        return self.digests[id(record)]
 
     def may_exist(self, kind: type[BaseModel], ident: str) -> bool:
         """Whether a `kind` record named `ident` may be in the books though it did not load."""
@@ -92,9 +99,10 @@ def load_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Probl
 
     settings = results[SETTINGS_FILE]
     problems.extend(settings.problems)
-    for record, key in settings.records:
+    for (record, key), digest in zip(settings.records, settings.digests, strict=True):
         books.settings = record
         books.settings_origin = Origin(settings.file, key)  # type: ignore[arg-type]
+        books.digests[id(record)] = digest
 
     def records(model: type[M]) -> Iterator[M]:
         return _records(kinds[model], results, model, books, problems)
@@ -166,6 +174,7 @@ class FileResult:
 
     file: YamlFile | None
     records: list[tuple[Any, Key]] = field(default_factory=list)
+    digests: list[bytes] = field(default_factory=list)  # of each record's values as written
     problems: list[Problem] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     unreadable: bool = False
@@ -231,6 +240,7 @@ def _read_file(raw: bytes, name: str, model: type[BaseModel], ident: str) -> Fil
         record = _validate(model, file, (), result.problems)
         if record is not None:
             result.records.append((record, ()))
+            result.digests.append(_digest(file.data))
         return result
     if file.data is None:
         return result  # an empty file
@@ -243,6 +253,7 @@ def _read_file(raw: bytes, name: str, model: type[BaseModel], ident: str) -> Fil
         record = _validate(model, file, (index,), result.problems)
         if record is not None:
             result.records.append((record, (index,)))
+            result.digests.append(_digest(raw_record))
         elif isinstance(raw_record, dict) and isinstance(raw_record.get(ident), str | int):
             result.broken.append(str(raw_record[ident]))
     return result
@@ -262,10 +273,15 @@ def _records(
         if result.unreadable:
             books.unreadable.add(model.__name__)
         books.broken.update((model.__name__, broken) for broken in result.broken)
-        for record, key in result.records:
+        for (record, key), digest in zip(result.records, result.digests, strict=True):
             assert result.file is not None
             books.origins[id(record)] = Origin(result.file, key)
+            books.digests[id(record)] = digest
             yield record
+
+
+def _digest(raw: Any) -> bytes:
+    return hashlib.blake2b(repr(raw).encode(), digest_size=16).digest()
 
 
 def _validate(model: type[M], file: YamlFile, key: Key, problems: list[Problem]) -> M | None:

@@ -105,8 +105,11 @@ class InvoiceState:
         return self.next_instalment.due_date if self.next_instalment else self.terms.due_date
 
 
-def ledger(books: Books, as_of: date) -> dict[str, InvoiceState]:
-    """Every valid invoice's state on `as_of`, by number, in the books' order.
+def ledger(
+    books: Books, as_of: date, only: Iterable[schema.Invoice] | None = None
+) -> dict[str, InvoiceState]:
+    """Every valid invoice's state on `as_of` (or only those of `only`), by number, in the books'
+    order.
 
     Assumes `notifier.books.check` found no errors in `books`."""
     assert books.settings is not None
@@ -133,7 +136,9 @@ def ledger(books: Books, as_of: date) -> dict[str, InvoiceState]:
             sent,
             as_of,
         )
-        for number, invoice in books.invoices.items()
+        for number, invoice in (
+            books.invoices.items() if only is None else ((i.number, i) for i in only)
+        )
     }
 
 

@@ -6,7 +6,7 @@ the as-of date: no clock, no network."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,19 +25,17 @@ from notifier import formatting, money
 from notifier.books.load import Books
 from notifier.ledger.state import ledger
 from notifier.portal import i18n
-from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
+from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
     due_dates_calendar,
     epc_qr_svg,
     pdf_from_html,
     pdf_key,
-    prune_cache,
 )
 from notifier.portal.views import ClientView, InvoiceView, client_views
-from notifier.portal.writer import SiteWriter
 from notifier.report.charts import bar_chart
-from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report, build_report
+from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report
 
 # No request may leave for another host: styles and images from this site only, no scripts at all.
 CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
@@ -73,16 +71,6 @@ class Formatter:
 
     def percent(self, value: Decimal) -> str:
         return str(format_percent(value / 100, "#,##0.##%", locale=formatting.locale(self.locale)))
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    clients: int
-    pages: int
-    written: int
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    demo: bool
 
 
 def _nl2br(text: str) -> Markup:
@@ -279,70 +267,6 @@ def _mail_links(
         (label, f"mailto:{address}?subject={quote(subject % {'number': number})}")
         for label, subject in wanted
     ]
-
-
-Progress = Callable[[int, int], None]
-
-
-def build_site(
-    root: Path,
-    books: Books,
-    as_of: date,
-    secret: Secret,
-    out: Path,
-    cache: Path | None,
-    progress: Progress | None = None,
-) -> BuildResult:
-    """Render every client's pages into `out`; write only what changed; remove what went away.
-    `progress(done, total)` is told after each client."""
-    assert books.settings is not None
-    portal = Portal(root, books, Theme(root), as_of, secret.demo, cache)
-    views = client_views(books, ledger(books, as_of), secret, as_of)
-    writer = SiteWriter(out)
-    for relative, data in portal.theme.static_files():
-        writer.write(relative, data)
-    writer.write("robots.txt", ROBOTS)
-    writer.write("_headers", HEADERS)
-    business_language = formatting.language(books.settings.business.locale)
-    writer.write(
-        "index.html",
-        portal.theme.render(
-            "index.html",
-            business_language,
-            lang=business_language,
-            business=books.settings.business,
-            root="",
-            demo=secret.demo,
-            pdf=False,
-            css="",
-        ).encode(),
-    )
-    pages = 1
-    for done, view in enumerate(views, 1):
-        writer.write(view.folder + "index.html", portal.client_page(view).encode())
-        pages += 1
-        for invoice in view.invoices:
-            writer.write(view.folder + invoice.page, portal.invoice_page(view, invoice).encode())
-            writer.write(view.folder + invoice.pdf, portal.invoice_pdf(view, invoice))
-            if invoice.state.status.is_open:
-                writer.write(view.folder + invoice.ics, portal.calendar(view, invoice))
-            pages += 1
-        if progress is not None:
-            progress(done, len(views))
-    dashboard = dashboard_page(dashboard_token(secret))
-    writer.write(dashboard + "index.html", portal.dashboard(build_report(books, as_of)).encode())
-    pages += 1
-    writer.finish()
-    if cache is not None:
-        prune_cache(cache, portal.pdfs_used)  # daily interest makes yesterday's PDFs useless
-    return BuildResult(
-        clients=len(views),
-        pages=pages,
-        written=len(writer.written),
-        changed=tuple(writer.changed),
-        removed=tuple(writer.removed),
-        demo=secret.demo,
-    )
 
 
 def invoice_pdf(

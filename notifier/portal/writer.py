@@ -3,7 +3,11 @@
 A file whose bytes are unchanged is not touched (its modification time stays, so a static host or a
 git diff of the output sees nothing). Files an earlier build wrote and this one did not (a client's
 old address after `page_rotation`, a removed invoice) are deleted, and only those: the manifest
-names them, so nothing else in the output folder is ever removed."""
+names them, so nothing else in the output folder is ever removed.
+
+The manifest lists every client's private address, so it is kept beside the output folder, never in
+it: static hosts publish every file of the folder, hidden ones included (GitHub Pages' artifact
+does)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST = ".notifier-manifest"
+MANIFEST = "manifest"
+LEGACY_MANIFEST = ".notifier-manifest"  # where versions before 2026-11-23 kept it: in the site
+
+
+def bookkeeping(out: Path) -> Path:
+    """The folder beside `out` where builds keep what they wrote (`public` → `.public.notifier`)."""
+    return out.parent / f".{out.name}.notifier"
 
 
 @dataclass
@@ -42,10 +52,24 @@ class SiteWriter:
             raise
         self.changed.append(relative)
 
+    def keep(self, relative: str) -> None:
+        """Count `relative` as part of this build without touching it: it is as it was (or another
+        process of the same build wrote it)."""
+        if relative in self.written:
+            raise ValueError(f"{relative} is written twice in one build")
+        self.written.add(relative)
+
+    def last_build(self) -> list[str]:
+        """The files the last finished build wrote."""
+        for manifest in (bookkeeping(self.out) / MANIFEST, self.out / LEGACY_MANIFEST):
+            if manifest.is_file():
+                return manifest.read_text(encoding="utf-8").split()
+        return []
+
     def finish(self) -> None:
         """Remove what the last build wrote and this one did not; record what this one wrote."""
-        manifest = self.out / MANIFEST
-        before = set(manifest.read_text(encoding="utf-8").split()) if manifest.is_file() else set()
+        manifest = bookkeeping(self.out) / MANIFEST
+        before = set(self.last_build())
         for relative in sorted(before - self.written):
             path = self.out / relative
             if path.is_file():
@@ -57,4 +81,9 @@ class SiteWriter:
                 parent = parent.parent
         listing = "".join(f"{relative}\n" for relative in sorted(self.written))
         if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listing:
-            manifest.write_text(listing, encoding="utf-8")
+            manifest.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=manifest.parent, prefix=".", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(listing)
+            os.replace(temporary, manifest)
+        (self.out / LEGACY_MANIFEST).unlink(missing_ok=True)  # it published every address

@@ -1,0 +1,368 @@
+"""Build the portal: every client's private pages, from the books as of a date, into one folder.
+
+What keeps a build fast at 10,000 invoices (issue 7), by structure rather than by luck:
+- One theme (template environment, translations) per build, made before any worker starts.
+- The clients to render are split into shares, rendered by forked workers, one per core; each worker
+  works out the ledger of its own clients' invoices only, renders their files and writes them.
+- A client whose pages depend on exactly what they did at the last build (the same records, theme,
+  content, date, secret and code: the client's key) is not rendered again; its files are kept.
+- A build whose inputs are all as they were (`unchanged`) does not even load the books.
+- The writer replaces only files whose bytes changed, so a build that changes nothing writes nothing.
+
+The output depends only on the books, the theme, the content, the secret and the as-of date: no
+clock, no network, and not on how many workers there were."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from notifier import formatting
+from notifier.books import schema
+from notifier.books.load import Books
+from notifier.ledger.state import ledger
+from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
+from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
+from notifier.portal.documents import prune_cache
+from notifier.portal.views import client_views
+from notifier.portal.writer import SiteWriter, bookkeeping
+from notifier.report.receivables import build_report
+
+STATE = (
+    "build.json"  # beside the manifest: the last build's inputs, and each client's key and files
+)
+DASHBOARD = ""  # the dashboard's share of the work, among the clients' (whose ids are never empty)
+PACKAGE = Path(__file__).resolve().parent.parent
+# Below this many invoices to render, forking workers costs more than it saves.
+PARALLEL_FROM = 400
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    clients: int
+    pages: int
+    written: int
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    demo: bool
+    rendered: int = 0  # clients whose pages were rendered (the others were as they were)
+
+
+@dataclass
+class _Rendered:
+    """What rendering some clients gave: per client, its files and the PDFs it used."""
+
+    files: dict[str, list[str]] = field(default_factory=dict)
+    pdfs: dict[str, list[str]] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    pages: int = 0
+    views: int = 0
+
+
+# The data a forked worker inherits; set by `build_site` just before the workers start.
+_JOB: dict[str, Any] = {}
+
+
+def inputs_digest(root: Path, as_of: date, secret: Secret) -> str:
+    """A digest of everything a build reads: every file of data/, content/ and site/, the date,
+    the secret (as a token derived from it, never itself) and the code. Equal digests, equal sites."""
+    digest = hashlib.sha256(f"{as_of}\0{dashboard_token(secret)}\0{secret.demo}\0".encode())
+    digest.update(_code_digest())
+    _add_files(digest, root, ("data", "content", "site"))
+    return digest.hexdigest()
+
+
+def _add_files(digest: Any, root: Path, parts: Iterable[str]) -> None:
+    """Every file's name and bytes under the folders `parts` of `root`, into `digest`."""
+    for part in parts:
+        for path in sorted((root / part).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _code_digest() -> bytes:
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+def unchanged(out: Path, inputs: str, demo: bool) -> BuildResult | None:
+    """The last build in `out`, if it was made from `inputs` (see `inputs_digest`) and every file
+    of it is still in place: a new build would write exactly the same files. Else None."""
+    state = _read_state(out)
+    if state.get("inputs") != inputs:
+        return None
+    files = SiteWriter(out).last_build()
+    if not all((out / name).is_file() for name in files):
+        return None
+    return BuildResult(state["clients_with_pages"], state["pages"], len(files), (), (), demo)
+
+
+def build_site(
+    root: Path,
+    books: Books,
+    as_of: date,
+    secret: Secret,
+    out: Path,
+    cache: Path | None,
+    progress: Progress | None = None,
+    *,
+    workers: int | None = None,
+    inputs: str | None = None,
+) -> BuildResult:
+    """Render every client's pages into `out`; write only what changed; remove what went away.
+    `progress(done, total)` is told as clients are done; `inputs` (see `inputs_digest`) is kept so
+    that the next build can tell nothing changed."""
+    assert books.settings is not None
+    theme = Theme(root)
+    portal = Portal(root, books, theme, as_of, secret.demo, cache)
+    writer = SiteWriter(out)
+    for relative, data in theme.static_files():
+        writer.write(relative, data)
+    writer.write("robots.txt", ROBOTS)
+    writer.write("_headers", HEADERS)
+    language = formatting.language(books.settings.business.locale)
+    index = theme.render(
+        "index.html",
+        language,
+        lang=language,
+        business=books.settings.business,
+        root="",
+        demo=secret.demo,
+        pdf=False,
+        css="",
+    )
+    writer.write("index.html", index.encode())
+
+    invoices = _invoices_by_client(books)
+    common = _common_key(root, books, as_of, secret)
+    related = _related(books)
+    keys = {
+        client: _client_key(common, books, client, found, related)
+        for client, found in invoices.items()
+    }
+    before = _read_state(out).get("clients", {})
+    todo: list[str] = []
+    kept = _Rendered()
+    for client, key in keys.items():
+        last = before.get(client)
+        if last is not None and last[0] == key and all((out / f).is_file() for f in last[1]):
+            kept.files[client], kept.pdfs[client] = last[1], last[2]
+            for relative in last[1]:
+                writer.keep(relative)
+        else:
+            todo.append(client)
+
+    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices)
+    try:
+        rendered = _render_all(todo, invoices, workers, progress)
+    finally:
+        _JOB.clear()
+    writer.changed.extend(rendered.changed)
+    for files in rendered.files.values():
+        for relative in files:
+            writer.keep(relative)
+    writer.finish()
+    rendered.files.pop(DASHBOARD, None)
+    rendered.pdfs.pop(DASHBOARD, None)
+
+    every = {**kept.files, **rendered.files}
+    pdfs = {**kept.pdfs, **rendered.pdfs}
+    clients_with_pages = sum(1 for files in every.values() if files)
+    pages = 2 + sum(1 for files in every.values() for f in files if f.endswith(".html"))
+    _write_state(
+        out,
+        {
+            "inputs": inputs,
+            "clients": {c: [keys[c], every[c], pdfs[c]] for c in keys if c in every},
+            "clients_with_pages": clients_with_pages,
+            "pages": pages,
+        },
+    )
+    if cache is not None:
+        # Daily interest makes yesterday's PDFs useless: keep only what this build's pages use.
+        prune_cache(cache, {key for used in pdfs.values() for key in used})
+    return BuildResult(
+        clients=clients_with_pages,
+        pages=pages,
+        written=len(writer.written),
+        changed=tuple(writer.changed),
+        removed=tuple(writer.removed),
+        demo=secret.demo,
+        rendered=len(todo),
+    )
+
+
+def _render_all(
+    todo: list[str],
+    invoices: dict[str, list[schema.Invoice]],
+    workers: int | None,
+    progress: Progress | None,
+) -> _Rendered:
+    """Render the clients `todo` and the dashboard, in forked workers when it pays."""
+    count = workers or len(os.sched_getaffinity(0))
+    size = sum(len(invoices[c]) for c in todo)
+    tasks: list[list[str] | None] = [None, *_shares(todo, invoices, count * 4)]  # None: dashboard
+    total = len(todo)
+    done = 0
+    result = _Rendered()
+
+    def merge(part: _Rendered) -> None:
+        nonlocal done
+        result.files.update(part.files)
+        result.pdfs.update(part.pdfs)
+        result.changed.extend(part.changed)
+        done += part.views
+        if progress is not None:
+            progress(done, total)
+
+    if count > 1 and size >= PARALLEL_FROM:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(count) as pool:
+            for part in pool.imap_unordered(_render_task, tasks):
+                merge(part)
+    else:
+        for task in tasks:
+            merge(_render_task(task))
+    result.changed.sort()
+    return result
+
+
+def _render_task(clients: list[str] | None) -> _Rendered:
+    """One share of the work: the dashboard (None), or the pages of `clients`."""
+    portal: Portal = _JOB["portal"]
+    secret: Secret = _JOB["secret"]
+    writer = SiteWriter(_JOB["out"])
+    books, as_of = portal.books, portal.as_of
+    part = _Rendered()
+    if clients is None:
+        page = portal.dashboard(build_report(books, as_of))
+        part.files[DASHBOARD] = [dashboard_page(dashboard_token(secret)) + "index.html"]
+        writer.write(part.files[DASHBOARD][0], page.encode())
+        part.changed = writer.changed
+        return part
+    mine = [invoice for client in clients for invoice in _JOB["invoices"][client]]
+    states = ledger(books, as_of, mine)
+    for client in clients:
+        part.files[client], part.pdfs[client] = [], []
+    for view in client_views(books, states, secret, as_of):
+        files, pdfs = part.files[view.client.id], part.pdfs[view.client.id]
+        files.append(view.folder + "index.html")
+        writer.write(files[-1], portal.client_page(view).encode())
+        for invoice in view.invoices:
+            files.append(view.folder + invoice.page)
+            writer.write(files[-1], portal.invoice_page(view, invoice).encode())
+            before = set(portal.pdfs_used)
+            files.append(view.folder + invoice.pdf)
+            writer.write(files[-1], portal.invoice_pdf(view, invoice))
+            pdfs.extend(sorted(portal.pdfs_used - before))
+            if invoice.state.status.is_open:
+                files.append(view.folder + invoice.ics)
+                writer.write(files[-1], portal.calendar(view, invoice))
+        part.views += 1
+    part.changed = writer.changed
+    return part
+
+
+def _shares(
+    todo: list[str], invoices: dict[str, list[schema.Invoice]], count: int
+) -> list[list[str]]:
+    """`todo` in about `count` shares of about as many invoices each, in order."""
+    total = sum(len(invoices[c]) for c in todo)
+    size = max(1, -(-total // max(count, 1)))
+    shares: list[list[str]] = [[]]
+    weight = 0
+    for client in todo:
+        if weight >= size:
+            shares.append([])
+            weight = 0
+        shares[-1].append(client)
+        weight += len(invoices[client])
+    return [share for share in shares if share]
+
+
+def _invoices_by_client(books: Books) -> dict[str, list[schema.Invoice]]:
+    found: dict[str, list[schema.Invoice]] = {client: [] for client in books.clients}
+    for invoice in books.invoices.values():
+        found.setdefault(invoice.client, []).append(invoice)
+    return found
+
+
+def _common_key(root: Path, books: Books, as_of: date, secret: Secret) -> bytes:
+    """What every client's pages depend on: the business's settings, the theme and the content,
+    the date, the secret (as a token derived from it) and the code."""
+    assert books.settings is not None
+    digest = hashlib.sha256(f"{as_of}\0{dashboard_token(secret)}\0{secret.demo}\0".encode())
+    digest.update(books.digest(books.settings))
+    digest.update(_code_digest())
+    _add_files(digest, root, ("content", "site"))
+    return digest.digest()
+
+
+def _client_key(
+    common: bytes,
+    books: Books,
+    client: str,
+    invoices: Iterable[schema.Invoice],
+    related: dict[str, list[Any]],
+) -> str:
+    """What one client's pages depend on, beyond `common`: the client's record, its invoices, and
+    the payments, messages and payment links that name them (`related`, by invoice)."""
+    digest = hashlib.sha256(common)
+    record = books.clients.get(client)
+    if record is not None:
+        digest.update(books.digest(record))
+    for invoice in invoices:
+        digest.update(books.digest(invoice))
+        for other in related.get(invoice.number, ()):
+            digest.update(books.digest(other))
+    return digest.hexdigest()
+
+
+def _related(books: Books) -> dict[str, list[Any]]:
+    """Payments, messages and payment links by the invoice they name."""
+    found: dict[str, list[Any]] = defaultdict(list)
+    for payment in books.payments:
+        found[payment.invoice].append(payment)
+    for message in books.messages:
+        for item in message.items:
+            found[item].append(message)
+    for link in books.payment_links:
+        found[link.invoice].append(link)
+    return found
+
+
+def _read_state(out: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((bookkeeping(out) / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) and isinstance(state.get("clients"), dict) else {}
+
+
+def _write_state(out: Path, state: dict[str, Any]) -> None:
+    """Keep what this build was made from, for the next one (atomically; untouched if the same)."""
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    path = bookkeeping(out) / STATE
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)

@@ -1,0 +1,128 @@
+"""What keeps `notifier build` fast at scale (issue 7), guarded by structure rather than timing:
+a build with nothing changed loads no books and writes no file; one changed invoice renders one
+client; the template environment is made once per build; workers change nothing in the output."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import pytest
+from click.testing import CliRunner
+
+from notifier import cli as cli_module
+from notifier.books.checks import check_books
+from notifier.portal import site as site_module
+from notifier.portal.addresses import (
+    Secret,
+    client_page,
+    client_token,
+    dashboard_page,
+    dashboard_token,
+)
+from notifier.portal.site import build_site
+from tests.scratch import example_books
+
+AS_OF = date(2026, 11, 23)
+SECRET = Secret(b"structure test secret", demo=False)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def times(*folders: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for f in folders for p in f.rglob("*") if p.is_file()}
+
+
+def build(root: Path, *extra: str) -> str:
+    result = CliRunner().invoke(
+        cli_module.cli,
+        ["--root", str(root), "build", "--as-of", AS_OF.isoformat(), *extra],
+        env={"NOTIFIER_SECRET": "structure test secret"},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_build_with_nothing_changed_loads_no_books_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    first = build(root)
+    out, kept = root / "public", root / ".public.notifier"
+    before = times(out, kept, root / ".cache")
+
+    def no_loading(root: Path) -> None:
+        raise AssertionError("the books were loaded")
+
+    monkeypatch.setattr(cli_module, "_load", no_loading)
+    again = build(root)
+    assert times(out, kept, root / ".cache") == before
+    written = first.split(": ")[1].split(" files written")[0]
+    assert again.endswith(f": 0 files written, 0 removed, {written} unchanged.\n")
+
+
+def test_one_changed_invoice_renders_only_its_client(tmp_path: Path) -> None:
+    root = example_books(tmp_path)
+    out = tmp_path / "public"
+    books, _ = check_books(root)
+    first = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
+    assert first.rendered == len(books.clients)
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text(encoding="utf-8")
+    start = text.index("- number: HP-2026-030")
+    price = text.index("unit_price: ", start) + len("unit_price: ")
+    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
+    books, problems = check_books(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    client = books.invoices["HP-2026-030"].client
+    second = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
+    assert second.rendered == 1
+    folder = client_page(client_token(SECRET, client))
+    dashboard = dashboard_page(dashboard_token(SECRET))
+    assert any(name.startswith(folder) for name in second.changed)
+    assert all(name.startswith((folder, dashboard)) for name in second.changed)
+    # Exactly what a build from scratch gives.
+    fresh = tmp_path / "fresh"
+    build_site(root, books, AS_OF, SECRET, fresh, tmp_path / "pdf")
+    assert tree(out) == tree(fresh)
+
+
+def test_one_template_environment_per_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    made: list[jinja2.Environment] = []
+    real = jinja2.Environment.__init__
+
+    def counting(self: jinja2.Environment, *args: object, **kwargs: object) -> None:
+        made.append(self)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "__init__", counting)
+    build_site(root, books, AS_OF, SECRET, tmp_path / "public", tmp_path / "pdf", workers=1)
+    assert len(made) == 1
+
+
+def test_forked_workers_build_what_one_process_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    alone = build_site(root, books, AS_OF, SECRET, tmp_path / "one", tmp_path / "pdf", workers=1)
+    monkeypatch.setattr(site_module, "PARALLEL_FROM", 0)  # fork even for these few invoices
+    shared = build_site(root, books, AS_OF, SECRET, tmp_path / "two", tmp_path / "pdf", workers=2)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert (shared.pages, shared.written, shared.clients) == (
+        alone.pages,
+        alone.written,
+        alone.clients,
+    )
