@@ -14,34 +14,25 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 import yaml
-from rich.console import Console
-from rich.progress import Progress
 
-from notifier import __version__, money
-from notifier.books.checks import check_books
-from notifier.books.load import SETTINGS_FILE, Books
-from notifier.ledger.state import InvoiceState, ledger
-from notifier.payments import apply as payments_apply
-from notifier.payments import links as payment_links
-from notifier.payments.exports import RowProblem, StripeRow, read_export
-from notifier.payments.freshness import stale_reason
-from notifier.portal.addresses import Secret, client_page, client_token
-from notifier.portal.serve import start_server, watch
-from notifier.portal.site import build_site, inputs_digest, unchanged
-from notifier.problems import Problem, errors
-from notifier.reminders import deliver as reminders_deliver
-from notifier.reminders.plan import plan_run
-from notifier.reminders.preview import run_moment, simulate, steps
-from notifier.reminders.send import Sender, SetupError, parse_smtp_url
-from notifier.reminders.summary import summary_lines
-from notifier.report.receivables import build_report
-from notifier.report.render import print_report
-from notifier.report.render import to_csv as report_csv
-from notifier.report.render import to_json as report_json
+from notifier import __version__
+from notifier.books.paths import SETTINGS_FILE
+from notifier.portal.addresses import Secret
+from notifier.portal.last_build import inputs_digest, unchanged
+
+# The rest is imported by the commands that use it: `notifier build` with nothing to do, `--help`
+# and the scheduled job's first steps should not wait for Jinja, Babel, pydantic and WeasyPrint.
+if TYPE_CHECKING:
+    from notifier.books.load import Books
+    from notifier.ledger.state import InvoiceState
+    from notifier.payments.exports import RowProblem, StripeRow
+    from notifier.problems import Problem
+
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -99,6 +90,9 @@ def cli(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
 def _load(root: Path) -> tuple[Books, list[Problem]]:
     """The books under `root` and their warnings, or exit: 1 listing every error, 2 if there are no
     books at all. Warnings are printed and do not stop anything."""
+    from notifier.books.checks import check_books
+    from notifier.problems import errors
+
     if not (root / "data").is_dir():
         click.echo(f"notifier: no data/ folder in {root.resolve()} (use --root)", err=True)
         sys.exit(EXIT_USAGE)
@@ -115,6 +109,8 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
 @contextmanager
 def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing in a log, or with --quiet (stdout is not a tty)."""
+    from rich.progress import Progress
+
     if not sys.stdout.isatty():
         yield None
         return
@@ -162,6 +158,8 @@ def check(root: Path) -> None:
 @click.pass_obj
 def status(root: Path, as_of: date | None) -> None:
     """Show where every invoice stands: status, amount owed, next reminder."""
+    from notifier.ledger.state import ledger
+
     books, _ = _load(root)
     day = _today(books, as_of)
     states = ledger(books, day)
@@ -174,6 +172,8 @@ def status(root: Path, as_of: date | None) -> None:
 
 
 def _row(state: InvoiceState) -> tuple[str, ...]:
+    from notifier import money
+
     late = f"{state.days_overdue}d" if state.days_overdue else ""
     owed = money.format_plain(state.balance, state.currency) if state.balance else ""
     step = ""
@@ -221,6 +221,8 @@ def _row(state: InvoiceState) -> tuple[str, ...]:
 @click.pass_obj
 def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: Path | None) -> None:
     """Render every client's private pages (HTML, PDF, calendar) into public/."""
+    from notifier.portal.site import build_site
+
     secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=demo)
     if secret is None:
         click.echo(
@@ -272,6 +274,8 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 @click.pass_obj
 def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: date | None) -> None:
     """Import Stripe exports (FILE...) or the Stripe API into the books, each payment once."""
+    from notifier.payments.exports import read_export
+
     if from_stripe == bool(files) or (since is not None and not from_stripe):
         click.echo(
             "notifier reconcile: give export FILEs, or --from-stripe [--since DATE]", err=True
@@ -304,6 +308,9 @@ def _import_payments(
 ) -> None:
     """Apply `rows` to the books and print what happened; exit 1 (nothing written) if any row
     cannot be read, 2 if Stripe cannot be asked."""
+    from notifier.payments import apply as payments_apply
+    from notifier.payments import links as payment_links
+
     try:
         outcome = payments_apply.reconcile(books, rows, source, today)
     except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
@@ -333,6 +340,9 @@ def _import_payments(
 @click.pass_obj
 def links(root: Path, dry_run: bool) -> None:
     """Create the Stripe Payment Links the open invoices lack; replace those whose amount changed."""
+    from notifier import money
+    from notifier.payments import links as payment_links
+
     books, _ = _load(root)
     secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=dry_run)
     if secret is None:
@@ -409,6 +419,13 @@ def remind(
     """Send the reminders that are due today, one email per client, each recorded before and
     after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
     --preview (which use demo page addresses without a secret, and say so)."""
+    from notifier.payments.freshness import stale_reason
+    from notifier.reminders import deliver as reminders_deliver
+    from notifier.reminders.plan import plan_run
+    from notifier.reminders.preview import run_moment, simulate, steps
+    from notifier.reminders.send import Sender, SetupError, parse_smtp_url
+    from notifier.reminders.summary import summary_lines
+
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
         sys.exit(EXIT_USAGE)
@@ -479,6 +496,12 @@ def remind(
 @click.pass_obj
 def serve(root: Path, port: int, as_of: date | None) -> None:
     """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
+    from notifier.books.checks import check_books
+    from notifier.portal.addresses import client_page, client_token
+    from notifier.portal.serve import start_server, watch
+    from notifier.portal.site import build_site
+    from notifier.problems import errors
+
     secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=True)
     assert secret is not None
     out, cache = root / "public", root / ".cache" / "pdf"
@@ -523,6 +546,14 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
 @click.pass_obj
 def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
     """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
+    from rich.console import Console
+
+    from notifier.ledger.state import ledger
+    from notifier.report.receivables import build_report
+    from notifier.report.render import print_report
+    from notifier.report.render import to_csv as report_csv
+    from notifier.report.render import to_json as report_json
+
     if as_json and as_csv:
         click.echo("notifier report: choose --json or --csv, not both", err=True)
         sys.exit(EXIT_USAGE)
@@ -548,6 +579,8 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     """The scheduled job: check the books, import the exports waiting in data/inbox/ (then move
     them to data/archive/), send the reminders that are due, and build the pages. Safe to run
     twice: the second run does only what the first did not."""
+    from notifier.payments.exports import read_export
+
     root: Path = ctx.obj
     if not os.environ.get("NOTIFIER_SECRET"):
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)

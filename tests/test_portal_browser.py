@@ -21,8 +21,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from notifier.books.checks import check_books
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
-from notifier.portal.site import build_site
 from notifier.portal.serve import start_server
+from notifier.portal.site import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

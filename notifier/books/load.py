@@ -19,18 +19,16 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.books import schema
 from notifier.books.cache import FileCache
+from notifier.books.paths import CLIENT_FILES, INVOICE_FILES, SETTINGS_FILE
+from notifier.books.paths import IMPORTS_FILE as IMPORTS_FILE  # also imported from here
+from notifier.books.paths import MESSAGES_FILE as MESSAGES_FILE
+from notifier.books.paths import PAYMENT_LINKS_FILE as PAYMENT_LINKS_FILE
+from notifier.books.paths import PAYMENTS_FILE as PAYMENTS_FILE
 from notifier.books.yamlfile import Key, YamlFile, dotted, read_yaml
 from notifier.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
 
-SETTINGS_FILE = "data/business.yaml"
-CLIENT_FILES = ("data/clients.yaml", "data/clients/*.yaml")
-INVOICE_FILES = ("data/invoices.yaml", "data/invoices/*.yaml")
-PAYMENTS_FILE = "data/records/payments.yaml"
-MESSAGES_FILE = "data/records/messages.yaml"
-IMPORTS_FILE = "data/records/imports.yaml"
-PAYMENT_LINKS_FILE = "data/records/payment-links.yaml"
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,8 @@ clock, no network, and not on how many workers there were."""
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,30 +31,22 @@ from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import prune_cache
+from notifier.portal.last_build import (
+    BuildResult,
+    add_files,
+    code_digest,
+    read_state,
+    write_state,
+)
 from notifier.portal.views import client_views
-from notifier.portal.writer import SiteWriter, bookkeeping
+from notifier.portal.writer import SiteWriter
 from notifier.report.receivables import build_report
 
-STATE = (
-    "build.json"  # beside the manifest: the last build's inputs, and each client's key and files
-)
 DASHBOARD = ""  # the dashboard's share of the work, among the clients' (whose ids are never empty)
-PACKAGE = Path(__file__).resolve().parent.parent
 # Below this many invoices to render, forking workers costs more than it saves.
 PARALLEL_FROM = 400
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    clients: int
-    pages: int
-    written: int
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    demo: bool
-    rendered: int = 0  # clients whose pages were rendered (the others were as they were)
 
 
 @dataclass
@@ -72,43 +62,6 @@ class _Rendered:
 
 # The data a forked worker inherits; set by `build_site` just before the workers start.
 _JOB: dict[str, Any] = {}
-
-
-def inputs_digest(root: Path, as_of: date, secret: Secret) -> str:
-    """A digest of everything a build reads: every file of data/, content/ and site/, the date,
-    the secret (as a token derived from it, never itself) and the code. Equal digests, equal sites."""
-    digest = hashlib.sha256(f"{as_of}\0{dashboard_token(secret)}\0{secret.demo}\0".encode())
-    digest.update(_code_digest())
-    _add_files(digest, root, ("data", "content", "site"))
-    return digest.hexdigest()
-
-
-def _add_files(digest: Any, root: Path, parts: Iterable[str]) -> None:
-    """Every file's name and bytes under the folders `parts` of `root`, into `digest`."""
-    for part in parts:
-        for path in sorted((root / part).rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-def _code_digest() -> bytes:
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.digest()
-
-
-def unchanged(out: Path, inputs: str, demo: bool) -> BuildResult | None:
-    """The last build in `out`, if it was made from `inputs` (see `inputs_digest`) and every file
-    of it is still in place: a new build would write exactly the same files. Else None."""
-    state = _read_state(out)
-    if state.get("inputs") != inputs:
-        return None
-    files = SiteWriter(out).last_build()
-    if not all((out / name).is_file() for name in files):
-        return None
-    return BuildResult(state["clients_with_pages"], state["pages"], len(files), (), (), demo)
 
 
 def build_site(
@@ -154,7 +107,7 @@ def build_site(
         client: _client_key(common, books, client, found, related)
         for client, found in invoices.items()
     }
-    before = _read_state(out).get("clients", {})
+    before = read_state(out).get("clients", {})
     todo: list[str] = []
     kept = _Rendered()
     for client, key in keys.items():
@@ -183,7 +136,7 @@ def build_site(
     pdfs = {**kept.pdfs, **rendered.pdfs}
     clients_with_pages = sum(1 for files in every.values() if files)
     pages = 2 + sum(1 for files in every.values() for f in files if f.endswith(".html"))
-    _write_state(
+    write_state(
         out,
         {
             "inputs": inputs,
@@ -307,8 +260,8 @@ def _common_key(root: Path, books: Books, as_of: date, secret: Secret) -> bytes:
     assert books.settings is not None
     digest = hashlib.sha256(f"{as_of}\0{dashboard_token(secret)}\0{secret.demo}\0".encode())
     digest.update(books.digest(books.settings))
-    digest.update(_code_digest())
-    _add_files(digest, root, ("content", "site"))
+    digest.update(code_digest())
+    add_files(digest, root, ("content", "site"))
     return digest.digest()
 
 
@@ -343,26 +296,3 @@ def _related(books: Books) -> dict[str, list[Any]]:
     for link in books.payment_links:
         found[link.invoice].append(link)
     return found
-
-
-def _read_state(out: Path) -> dict[str, Any]:
-    try:
-        state = json.loads((bookkeeping(out) / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) and isinstance(state.get("clients"), dict) else {}
-
-
-def _write_state(out: Path, state: dict[str, Any]) -> None:
-    """Keep what this build was made from, for the next one (atomically; untouched if the same)."""
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
-    path = bookkeeping(out) / STATE
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except OSError:
-        pass
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)

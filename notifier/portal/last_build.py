@@ -1,0 +1,95 @@
+"""What the last build of a site was made from, kept beside it (never in it: see
+notifier.portal.writer), so that a build can tell that nothing changed without loading the books.
+
+Light on purpose: `notifier build` imports this before anything heavy, and stops here when the
+books, content, theme, date, secret and code are all as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from notifier.portal.addresses import Secret, dashboard_token
+from notifier.portal.writer import SiteWriter, bookkeeping
+
+# Beside the manifest: the last build's inputs, and each client's key, files and PDFs.
+STATE = "build.json"
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    clients: int
+    pages: int
+    written: int
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    demo: bool
+    rendered: int = 0  # clients whose pages were rendered (the others were as they were)
+
+
+def inputs_digest(root: Path, as_of: date, secret: Secret) -> str:
+    """A digest of everything a build reads: every file of data/, content/ and site/, the date,
+    the secret (as a token derived from it, never itself) and the code. Equal digests, equal sites."""
+    digest = hashlib.sha256(f"{as_of}\0{dashboard_token(secret)}\0{secret.demo}\0".encode())
+    digest.update(code_digest())
+    add_files(digest, root, ("data", "content", "site"))
+    return digest.hexdigest()
+
+
+def add_files(digest: Any, root: Path, parts: Iterable[str]) -> None:
+    """Every file's name and bytes under the folders `parts` of `root`, into `digest`."""
+    for part in parts:
+        for path in sorted((root / part).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def code_digest() -> bytes:
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+def unchanged(out: Path, inputs: str, demo: bool) -> BuildResult | None:
+    """The last build in `out`, if it was made from `inputs` (see `inputs_digest`) and every file
+    of it is still in place: a new build would write exactly the same files. Else None."""
+    state = read_state(out)
+    if state.get("inputs") != inputs:
+        return None
+    files = SiteWriter(out).last_build()
+    if not all((out / name).is_file() for name in files):
+        return None
+    return BuildResult(state["clients_with_pages"], state["pages"], len(files), (), (), demo)
+
+
+def read_state(out: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((bookkeeping(out) / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) and isinstance(state.get("clients"), dict) else {}
+
+
+def write_state(out: Path, state: dict[str, Any]) -> None:
+    """Keep what this build was made from, for the next one (atomically; untouched if the same)."""
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    path = bookkeeping(out) / STATE
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
