@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -53,7 +51,8 @@ HEADERS = (
 
 @dataclass(frozen=True)
 class Formatter:
-    """Amounts, numbers and dates in one locale, for the templates."""
+    """Amounts, numbers and dates in one locale, for the templates. Results are remembered (see
+    `formatting`): a page and its PDF's HTML show the same amounts and dates many times over."""
 
     locale: str
 
@@ -67,10 +66,14 @@ class Formatter:
         return formatting.day(value, self.locale, style)
 
     def number(self, value: Decimal) -> str:
-        return str(format_decimal(value, locale=formatting.locale(self.locale)))
+        return formatting.number(value, self.locale)
 
     def percent(self, value: Decimal) -> str:
-        return str(format_percent(value / 100, "#,##0.##%", locale=formatting.locale(self.locale)))
+        return formatting.percent(value, self.locale)
+
+    def month(self, value: date) -> str:
+        """`Nov` for en, `Nov.` for de: a month's short name, as the charts label their bars."""
+        return formatting.month(value, self.locale)
 
 
 def _nl2br(text: str) -> Markup:
@@ -78,7 +81,8 @@ def _nl2br(text: str) -> Markup:
 
 
 class Theme:
-    """The templates and translations of `site/`, loaded once per build."""
+    """The templates and translations of `site/`, loaded once per build (a build's templates do
+    not change while it runs: they are not checked again before each page)."""
 
     def __init__(self, root: Path) -> None:
         self.folder = root / "site"
@@ -89,17 +93,19 @@ class Theme:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         )
         self.environment.filters["nl2br"] = _nl2br
         self.environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.translations = i18n.load_translations(self.folder)
         self.css = (self.folder / "static" / "style.css").read_text(encoding="utf-8")
+        self._functions: dict[str, dict[str, Any]] = {}
 
     def render(self, template: str, language: str, **context: Any) -> str:
-        words = i18n.for_language(self.translations, language)
-        return self.environment.get_template(template).render(
-            **i18n.template_functions(words), csp=CSP, **context
-        )
+        functions = self._functions.get(language)
+        if functions is None:
+            functions = self._functions[language] = i18n.template_functions(self.words(language))
+        return self.environment.get_template(template).render(**functions, csp=CSP, **context)
 
     def words(self, language: str) -> NullTranslations:
         return i18n.for_language(self.translations, language)
@@ -121,6 +127,8 @@ class Portal:
     demo: bool
     cache: Path | None
     pdfs_used: set[str] = field(default_factory=set)
+    # The payment terms as each language shows them (rendered Markdown), read once per build.
+    _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
@@ -131,7 +139,8 @@ class Portal:
         language = formatting.language(view.locale)
         qr = None
         account = next((a for a in invoice.bank_accounts if a.iban), None)
-        if account is not None and account.iban is not None and not pdf:
+        # Only an open invoice offers ways to pay (and its PDF none): no code to draw for others.
+        if account is not None and account.iban and invoice.state.status.is_open and not pdf:
             title = self.theme.words(language).gettext("EPC QR code for a SEPA transfer")
             qr = epc_qr_svg(
                 invoice.state,
@@ -141,9 +150,6 @@ class Portal:
                 account.bic,
                 title,
             )
-        content = self.root / "content"
-        fallback = formatting.language(business.locale)
-        terms = localised(content, "pages/terms", language, fallback)
         notes = invoice.state.invoice.notes
         return self._render(
             "invoice.html",
@@ -152,7 +158,7 @@ class Portal:
             client=view.client,
             invoice=invoice,
             qr=qr,
-            terms=render_markdown(terms) if terms else "",
+            terms=self._terms_in(language),
             notes=render_markdown(notes) if notes else "",
             mailto=_mail_links(self.theme, language, business.reply_to or business.email, invoice),
             pdf=pdf,
@@ -184,11 +190,7 @@ class Portal:
                 words.gettext("Collected per month, in %(currency)s") % {"currency": currency},
                 [
                     (
-                        format_date(
-                            date.fromisoformat(month + "-01"),
-                            "MMM",
-                            locale=formatting.locale(business.locale),
-                        ),
+                        f.month(date.fromisoformat(month + "-01")),
                         value,
                     )
                     for month, value in months.items()
@@ -244,6 +246,16 @@ class Portal:
             pdf=context.pop("pdf", False),
             **context,
         )
+
+    def _terms_in(self, language: str) -> str:
+        """The payment terms in `language` (else the business's), as HTML; "" if there are none."""
+        terms = self._terms.get(language)
+        if terms is None:
+            assert self.books.settings is not None
+            fallback = formatting.language(self.books.settings.business.locale)
+            text = localised(self.root / "content", "pages/terms", language, fallback)
+            terms = self._terms[language] = render_markdown(text) if text else ""
+        return terms
 
 
 def _mail_links(

@@ -5,6 +5,7 @@ styles or external resources reach the page."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import markdown
@@ -17,9 +18,15 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+@lru_cache(maxsize=256)
 def render_markdown(text: str) -> str:
-    """Markdown as sanitised HTML: links keep only http(s) and mailto, and never send a referrer."""
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    """Markdown as sanitised HTML: links keep only http(s) and mailto, and never send a referrer.
+    The same text (the terms on every invoice, a note on a page and its PDF) is rendered once."""
+    converter = _converter()
+    try:
+        html = converter.convert(text)
+    finally:
+        converter.reset()
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -27,6 +34,12 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+@lru_cache(maxsize=1)
+def _converter() -> markdown.Markdown:
+    # Building a converter costs more than most conversions; one is reused, reset after each.
+    return markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
 
 
 def localised(content: Path, name: str, language: str, fallback: str) -> str | None:

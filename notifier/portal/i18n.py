@@ -12,8 +12,8 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 DOMAIN = "messages"
@@ -48,21 +48,42 @@ def for_language(translations: dict[str, NullTranslations], language: str) -> Nu
 
 
 def template_functions(words: NullTranslations) -> dict[str, Any]:
-    """`gettext`, `ngettext` and `_` for one render, with Jinja's new-style behaviour: keyword
-    arguments fill `%(name)s` placeholders, and are escaped when the template autoescapes."""
+    """`gettext`, `ngettext` and `_` for rendering in one language, with Jinja's new-style
+    behaviour: keyword arguments fill `%(name)s` placeholders, and are escaped when the template
+    autoescapes. Each message is looked up once; one without placeholders is filled once.
 
-    @pass_context
-    def gettext(context: Context, text: str, **variables: Any) -> str:
-        translated = words.gettext(text)
-        if context.eval_ctx.autoescape:
-            translated = Markup(translated)
-        return translated % variables
+    They need only whether the template autoescapes (the evaluation context), not the template's
+    variables: asking Jinja for the whole context would have it copy the context on every call."""
+    found: dict[tuple[str, bool], str] = {}
+    filled: dict[tuple[str, bool], str] = {}
 
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+    def translated(text: str, autoescape: bool) -> str:
+        key = (text, autoescape)
+        message = found.get(key)
+        if message is None:
+            message = words.gettext(text)
+            if autoescape:
+                message = Markup(message)
+            found[key] = message
+        return message
+
+    @pass_eval_context
+    def gettext(context: EvalContext, text: str, **variables: Any) -> str:
+        if variables:
+            return translated(text, context.autoescape) % variables
+        key = (text, context.autoescape)
+        done = filled.get(key)
+        if done is None:
+            done = filled[key] = translated(text, context.autoescape) % variables
+        return done
+
+    @pass_eval_context
+    def ngettext(
+        context: EvalContext, singular: str, plural: str, num: int, **variables: Any
+    ) -> str:
         variables.setdefault("num", num)
         translated = words.ngettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
+        if context.autoescape:
             translated = Markup(translated)
         return translated % variables
 
