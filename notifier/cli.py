@@ -216,7 +216,8 @@ def _row(state: InvoiceState) -> tuple[str, ...]:
     "--cache",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where to keep rendered PDFs between builds. Default: .cache/pdf in the root folder.",
+    help="Where to keep rendered PDFs and QR codes between builds. Default: .cache/pdf in the "
+    "root folder.",
 )
 @click.pass_obj
 def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: Path | None) -> None:

@@ -126,3 +126,22 @@ def test_forked_workers_build_what_one_process_builds(
         alone.written,
         alone.clients,
     )
+
+
+def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "one", cache, workers=1)
+    assert list(cache.glob("*.svg"))  # the euro invoices' codes
+    assert list(cache.glob("*.pdf"))
+
+    def drawn(*args: object, **kwargs: object) -> None:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr("segno.helpers.make_epc_qr", drawn)
+    monkeypatch.setattr("weasyprint.HTML", drawn)
+    build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")

@@ -149,6 +149,7 @@ class Portal:
                 account.iban,
                 account.bic,
                 title,
+                self.cache,
             )
         notes = invoice.state.invoice.notes
         return self._render(

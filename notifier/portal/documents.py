@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import icalendar
+import segno
 from segno import helpers as segno_helpers
 
 from notifier import money
 from notifier.ledger.state import InvoiceState
 
 EPC_MAX = Decimal("999999999.99")
+QR_DAYS = 7  # a cached QR code unused this long is removed
 
 
 def pdf_key(html: str) -> str:
@@ -32,20 +35,22 @@ def pdf_from_html(html: str, base_url: str, cache: Path | None) -> bytes:
 
     data: bytes = HTML(string=html, base_url=base_url).write_pdf()
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, cached)
+        _write_atomically(cached, data)
     return data
 
 
-def prune_cache(cache: Path, keep: set[str]) -> int:
-    """Remove cached PDFs other than `keep` (keys): what the latest build did not use."""
+def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
+    """Remove cached PDFs other than `keep` (keys): what the latest build did not use; and QR codes
+    no build has used for QR_DAYS (a code's use is its file's modification time)."""
     removed = 0
     for path in cache.glob("*.pdf") if cache.is_dir() else ():
         if path.stem not in keep:
             path.unlink()
+            removed += 1
+    oldest = (time.time() if now is None else now) - QR_DAYS * 86400
+    for path in cache.glob("*.svg") if cache.is_dir() else ():
+        if path.stat().st_mtime < oldest:
+            path.unlink(missing_ok=True)
             removed += 1
     return removed
 
@@ -78,15 +83,38 @@ def due_dates_calendar(state: InvoiceState, business: str, host: str, summary: s
 
 
 def epc_qr_svg(
-    state: InvoiceState, minor: int, name: str, iban: str, bic: str | None, title: str
+    state: InvoiceState,
+    minor: int,
+    name: str,
+    iban: str,
+    bic: str | None,
+    title: str,
+    cache: Path | None = None,
 ) -> str | None:
     """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
-    invoice is not in EUR or the amount is outside what the standard allows."""
+    invoice is not in EUR or the amount is outside what the standard allows.
+
+    segno takes about 10 ms a code here (most of it choosing the most readable mask), so each code
+    is kept in `cache` under the hash of what it encodes, and drawn again only when that changes."""
     amount = money.to_major(minor, state.currency)
     if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
         return None
-    code = segno_helpers.make_epc_qr(
-        name=name[:70], iban=iban, amount=amount, text=state.invoice.number, bic=bic
-    )
+    number = state.invoice.number
+    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, segno.__version__))
+    cached = cache / f"{hashlib.sha256(what.encode()).hexdigest()}.svg" if cache else None
+    if cached is not None and cached.is_file():
+        os.utime(cached)  # used: see prune_cache
+        return cached.read_text(encoding="utf-8")
+    code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
     svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
+    if cached is not None:
+        _write_atomically(cached, svg.encode("utf-8"))
     return svg
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, path)
