@@ -1,18 +1,23 @@
 """An email as the client receives it: multipart plain text and HTML in the client's language, the
 final notice's PDF attached, headers a mail client and a spam filter expect. Pure and repeatable:
 the Message-ID, Date and MIME boundaries come from the inputs, never from the clock or chance.
+
+Composing does, up front, everything that can refuse an email or fail (its words, its placeholders,
+its header values, the notice's PDF); the message's bytes (Markdown to HTML, inlined styles, MIME)
+are made only when asked for, so a dry run, which shows subjects and addresses, never pays for them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Any
 
 from notifier import formatting
@@ -21,7 +26,7 @@ from notifier.portal.addresses import Secret
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import THANKS, Email
-from notifier.reminders.render import email_html, render
+from notifier.reminders.render import Rendered, Source, email_html, markdown_html, render_source
 from notifier.reminders.texts import load_text
 
 DEMO_NOTE = {
@@ -36,20 +41,48 @@ class UnsafeHeader(ValueError):
 
 
 @dataclass(frozen=True)
+class Draft:
+    """Everything the message is made of, each value already checked."""
+
+    source: Source  # the words, the Markdown not yet converted
+    text: str  # the plain-text part (with the demo note, if any)
+    language: str
+    footer: str
+    from_header: str  # `Name <address>`, as `email.headerregistry.Address` writes it
+    recipients: tuple[tuple[str, str], ...]  # (name, address) of every contact with an email
+    reply_to_header: str
+    date: str
+    message_id: str
+    notice: tuple[str, bytes] | None  # the letter's file name and PDF, when it is attached
+
+
+@dataclass(frozen=True)
 class Composed:
     email: Email
-    message: EmailMessage
     subject: str
     to: tuple[str, ...]
     sender: str  # the envelope sender
+    draft: Draft = field(repr=False, compare=False)
+
+    @property
+    def message(self) -> EmailMessage:
+        """The MIME message, built anew on each call (not kept: a run may compose thousands)."""
+        return build_message(self.draft, self.email.id)
 
     def payload(self) -> bytes:
         """The message as it goes over SMTP: CRLF line ends, ASCII only (MIME-encoded)."""
-        return self.message.as_bytes(policy=policy.SMTP)
+        return self._bytes(smtp=True)
 
     def eml(self) -> bytes:
         """The message as an `.eml` file: LF line ends, for reading and diffing."""
-        return self.message.as_bytes(policy=policy.default)
+        return self._bytes(smtp=False)
+
+    def _bytes(self, smtp: bool) -> bytes:
+        return self.message.as_bytes(policy=policy.SMTP if smtp else policy.default)
+
+
+# An automatic message, and no out-of-office replies to an unattended sender.
+_AUTOMATIC = (("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"))
 
 
 def header_value(name: str, value: str) -> str:
@@ -88,58 +121,107 @@ def compose_email(
     new_deadline = deadline(email.stage, as_of)
     if new_deadline is not None:
         context["deadline"] = formatting.day(new_deadline, locale)
-    name = email.stage.text if email.stage else THANKS
-    words = load_text(books.root, name, language, formatting.language(business.locale))
-    rendered = render(words, context)
+    text_name = email.stage.text if email.stage else THANKS
+    words = load_text(books.root, text_name, language, formatting.language(business.locale))
+    source = render_source(words, context)
     footer = " · ".join(
         part
         for part in (business.legal_name or business.name, " ".join(business.address.split()))
         if part
     )
-    text = rendered.text
+    text = source.text
     if secret.demo:
         note = DEMO_NOTE.get(words.language, DEMO_NOTE["en"])
         text += f"\n{note}\n"
         footer = f"{note} {footer}"
 
-    message = EmailMessage(policy=policy.default)
+    # Every header value checked here, in the order the message sets them. Addresses are written
+    # now too, though the message is made later: the email package refuses some the books accept
+    # (a non-ASCII local part), and that must stop the run before anything is sent.
     sender = header_value("From", str(business.email))
-    message["From"] = Address(header_value("From", business.name), addr_spec=sender)
-    to = email.to
-    message["To"] = [
-        Address(
-            header_value("To", contact.name or ""), addr_spec=header_value("To", str(contact.email))
-        )
-        for contact in email.client.contacts
-        if contact.email
-    ]
+    from_header = _addresses([(header_value("From", business.name), sender)])
+    recipients = []
+    for contact in email.client.contacts:
+        if contact.email:
+            name = header_value("To", contact.name or "")
+            recipients.append((name, header_value("To", str(contact.email))))
+            _addresses(recipients[-1:])
     reply_to = str(business.reply_to or business.email)
-    message["Reply-To"] = Address(header_value("Reply-To", business.name), addr_spec=reply_to)
-    message["Subject"] = header_value("Subject", rendered.subject)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(email.id, sender)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"  # no out-of-office replies to an unattended sender
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(
-        email_html(rendered, words.language, footer), subtype="html", cte="quoted-printable"
-    )
+    reply_to_header = _addresses([(header_value("Reply-To", business.name), reply_to)])
+    subject = header_value("Subject", source.subject)
+    notice = None
     if with_notice and new_deadline is not None:
         letter = notice_pdf(books, email, as_of, secret)
-        message.add_attachment(
-            letter.pdf,
-            maintype="application",
-            subtype="pdf",
-            filename=header_value("filename", letter.filename),
-        )
-    message["Content-Language"] = words.language  # after the parts: set_content drops it
-    _fix_boundaries(message, email.id)
-    return Composed(email, message, rendered.subject, to, sender)
+        notice = (header_value("filename", letter.filename), letter.pdf)
+    draft = Draft(
+        source,
+        text,
+        words.language,
+        footer,
+        from_header,
+        tuple(recipients),
+        reply_to_header,
+        format_datetime(now),
+        message_id(email.id, sender),
+        notice,
+    )
+    return Composed(email, subject, email.to, sender, draft)
+
+
+def _addresses(pairs: list[tuple[str, str]]) -> str:
+    """An address header's value for (display name, address) pairs, as `Address` writes it (which
+    refuses some addresses the books accept, such as a non-ASCII local part)."""
+    return ", ".join(_address(name, address) for name, address in pairs)
+
+
+@lru_cache(maxsize=1024)
+def _address(name: str, address: str) -> str:
+    return str(Address(name, addr_spec=address))
+
+
+def build_message(draft: Draft, seed: str) -> EmailMessage:
+    """The MIME message of `draft`; `seed` (the email's id) makes the MIME boundaries."""
+    message = EmailMessage(policy=policy.default)
+    message["From"] = _header("From", draft.from_header)
+    message["To"] = [Address(name, addr_spec=address) for name, address in draft.recipients]
+    message["Reply-To"] = _header("Reply-To", draft.reply_to_header)
+    message["Subject"] = draft.source.subject
+    message["Date"] = _header("Date", draft.date)
+    message["Message-ID"] = draft.message_id
+    for name, value in _AUTOMATIC:
+        message[name] = _header(name, value)
+    message.set_content(draft.text, cte="quoted-printable")
+    message.add_alternative(_html(draft), subtype="html", cte="quoted-printable")
+    if draft.notice is not None:
+        filename, pdf = draft.notice
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    message["Content-Language"] = draft.language  # after the parts: set_content drops it
+    _fix_boundaries(message, seed)
+    return message
+
+
+def _html(draft: Draft) -> str:
+    source = draft.source
+    rendered = Rendered(source.subject, draft.text, markdown_html(source.markdown))
+    return email_html(rendered, draft.language, draft.footer)
+
+
+@lru_cache(maxsize=256)
+def _header(name: str, value: str) -> BaseHeader:
+    """A parsed header, made once per value: the business's addresses, the run's date and the
+    like are the same in every message, and parsing is much of what building one costs."""
+    header: BaseHeader = policy.default.header_factory(name, value)
+    return header
+
+
+def _boundary(seed: str, index: int) -> str:
+    """The MIME boundary of the `index`th multipart (in `walk` order) of the message `seed`."""
+    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:24]
+    return f"=_{digest}_{index}"
 
 
 def _fix_boundaries(message: EmailMessage, seed: str) -> None:
     """MIME boundaries from the message's id, so the same inputs give the same bytes."""
-    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:24]
     for index, part in enumerate(message.walk()):
         if part.is_multipart():
-            part.set_boundary(f"=_{digest}_{index}")
+            part.set_boundary(_boundary(seed, index))

@@ -19,7 +19,7 @@ from notifier.portal.addresses import Secret
 from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
 from notifier.reminders.compose import Composed, UnsafeHeader, compose_email
-from notifier.reminders.placeholders import phone_line
+from notifier.reminders.placeholders import messages_by_client, phone_line
 from notifier.reminders.plan import Plan
 from notifier.reminders.send import Delivery, Sender
 from notifier.reminders.tasks import TaskSheet, compose_task
@@ -44,6 +44,7 @@ def compose_all(
 ) -> Report:
     """Every email and task sheet of `plan`; words or headers that fail become problems."""
     report = Report(plan)
+    by_client = messages_by_client(books) if plan.tasks else None
     for email in plan.emails:
         try:
             report.composed.append(
@@ -54,7 +55,7 @@ def compose_all(
     for task in plan.tasks:
         bundle = bundle_name(task) if task.channel in ("collections", "legal") else ""
         try:
-            report.tasks.append(compose_task(books, task, plan.as_of, secret, bundle))
+            report.tasks.append(compose_task(books, task, plan.as_of, secret, bundle, by_client))
         except TextError as error:
             report.problems.append(f"{task.client.id}: {task.stage.name}: {error}")
     return report

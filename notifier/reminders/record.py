@@ -1,17 +1,25 @@
 """What `remind` writes to `data/records/messages.yaml`: the intent before an email goes, its
 outcome after, and tasks for a person. One record per stage and status, so the ledger knows each
 invoice's stage went, even when one email carried invoices at different stages.
+
+Records are appended, not rewritten: a run records two things per email, and rewriting the whole
+file each time (temporary file, rename) costs in proportion to the history, milliseconds per
+record once the file holds a few thousand lines. An append is one `write` of whole lines, then
+`fsync`, so an intent is on disk before its email's first byte goes out; a write that fails is cut
+off again, so the file holds whole records only.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from notifier.books import schema
 from notifier.books.load import MESSAGES_FILE
-from notifier.books.records import append_records
+from notifier.books.records import record_line
 from notifier.reminders.plan import THANKS, Email, Task
 
 EmailStatus = Literal["sending", "sent", "failed"]
@@ -72,8 +80,40 @@ def failure_task(email: Email, at: datetime, note: str) -> schema.Message:
 
 
 def append(root: Path, records: list[schema.Message]) -> None:
-    """Append `records` to the books, atomically: all of them or none."""
-    append_records(root / MESSAGES_FILE, records)
+    """Append `records` to the books, all of them or none, and on disk when this returns."""
+    data = "".join(record_line(record) for record in records).encode("utf-8")
+    if data:
+        _append(root / MESSAGES_FILE, data)
+
+
+def _append(path: Path, data: bytes) -> None:
+    """Add `data` (whole lines) at the end of `path`, created if missing, in one `write`, then
+    `fsync`. On any error the file is cut back to its size before, and the error raised."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    created = not path.exists()
+    handle = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(handle).st_size
+        if size:
+            os.lseek(handle, size - 1, os.SEEK_SET)
+            if os.read(handle, 1) != b"\n":  # a last line typed without its line break
+                data = b"\n" + data
+        try:
+            written = os.write(handle, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes written", path)
+            os.fsync(handle)
+        except BaseException:
+            os.ftruncate(handle, size)
+            raise
+    finally:
+        os.close(handle)
+    if created:  # the new file's name must survive a power cut too
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
 
 def _message(

@@ -76,6 +76,17 @@ _HTML_ENV = jinja2.Environment(
     finalize=_markdown_safe,
 )
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+# One converter for the run, reset before each text: building one costs more than converting.
+_MARKDOWN = markdown.Markdown(extensions=["tables", "nl2br"], output_format="html")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A stage's words with the context filled in, before Markdown."""
+
+    subject: str  # one line
+    text: str  # the plain-text body
+    markdown: str  # the body for the HTML part: every value escaped for HTML and Markdown
 
 
 @dataclass(frozen=True)
@@ -87,30 +98,58 @@ class Rendered:
 
 def render(text: Text, context: dict[str, Any]) -> Rendered:
     """`text` with `context` filled in; a placeholder the context lacks is a TextError."""
+    source = render_source(text, context)
+    return Rendered(source.subject, source.text, markdown_html(source.markdown))
+
+
+def render_text(text: Text, context: dict[str, Any]) -> tuple[str, str]:
+    """The subject and the plain text only (for a sheet a person reads); TextError as `render`."""
     try:
         subject = _template(False, text.subject).render(context)
-        # Bold markers are for the HTML part; in plain text they would read as stray stars.
-        plain = _template(False, text.body.replace("**", "")).render(context)
+        plain = _plain_template(text.body).render(context)
+    except jinja2.TemplateError as error:
+        raise TextError(f"{text.path}: {error}") from None
+    return _one_line(subject), _tidy(plain)
+
+
+def render_source(text: Text, context: dict[str, Any]) -> Source:
+    """Every placeholder of `text` filled in, the Markdown not yet converted: all `render` can
+    fail on, at a fraction of its cost. `markdown_html` finishes the job."""
+    subject, plain = render_text(text, context)
+    try:
         source = _template(True, text.body).render(context)
     except jinja2.TemplateError as error:
         raise TextError(f"{text.path}: {error}") from None
-    html = markdown.markdown(source, extensions=["tables", "nl2br"], output_format="html")
-    clean = nh3.clean(
+    return Source(subject, plain, source)
+
+
+def markdown_html(source: str) -> str:
+    """Markdown (rendered by `render_source`) as sanitised HTML."""
+    html = _MARKDOWN.reset().convert(source)
+    return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"https", "http", "mailto"},
         link_rel=None,
     )
+
+
+def _one_line(subject: str) -> str:
     # A subject is one line: runs of ASCII whitespace become one space (non-breaking spaces in
     # amounts stay); any other control character is refused later, by the header check.
-    return Rendered(re.sub(r"[ \t\r\n]+", " ", subject).strip(), _tidy(plain), clean)
+    return re.sub(r"[ \t\r\n]+", " ", subject).strip()
 
 
 @lru_cache(maxsize=512)
 def _template(html: bool, source: str) -> jinja2.Template:
     """Compiled once per source: compiling costs far more than rendering."""
     return (_HTML_ENV if html else _TEXT_ENV).from_string(source)
+
+
+def _plain_template(body: str) -> jinja2.Template:
+    # Bold markers are for the HTML part; in plain text they would read as stray stars.
+    return _template(False, body.replace("**", ""))
 
 
 def _tidy(text: str) -> str:

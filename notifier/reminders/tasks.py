@@ -3,16 +3,18 @@ business's language and formats, with the phone numbers and the history so far."
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from notifier import formatting
+from notifier.books import schema
 from notifier.books.load import Books
 from notifier.portal.addresses import Secret
 from notifier.reminders.placeholders import common, history, phone_line
 from notifier.reminders.plan import Task
-from notifier.reminders.render import render
+from notifier.reminders.render import render_text
 from notifier.reminders.texts import load_text
 
 
@@ -25,17 +27,24 @@ class TaskSheet:
 
 
 def compose_task(
-    books: Books, task: Task, as_of: date, secret: Secret, bundle: str = ""
+    books: Books,
+    task: Task,
+    as_of: date,
+    secret: Secret,
+    bundle: str = "",
+    by_client: Mapping[str, Sequence[schema.Message]] | None = None,
 ) -> TaskSheet:
-    """The sheet for `task`; `bundle` is where its hand-off zip was written ("" if none)."""
+    """The sheet for `task`; `bundle` is where its hand-off zip was written ("" if none);
+    `by_client` as for `placeholders.history`."""
     assert books.settings is not None
     locale = books.settings.business.locale
     language = formatting.language(locale)
     context: dict[str, Any] = common(books, task.client, task.items, (), as_of, secret, locale)
     context["phone"] = phone_line(task.client)
-    context["history"] = history(books, task.client.id, locale)
+    context["history"] = history(books, task.client.id, locale, by_client)
     context["bundle"] = bundle
-    rendered = render(load_text(books.root, task.stage.text, language, language), context)
+    # A sheet is plain text: no Markdown to convert, no HTML to clean.
+    title, text = render_text(load_text(books.root, task.stage.text, language, language), context)
     earlier = "; ".join(
         f"{entry.date} {entry.stage} {entry.status}" for entry in context["history"]
     )
@@ -43,4 +52,4 @@ def compose_task(
     if bundle:
         note += f"; bundle {bundle}"
     note += f"; history: {earlier or 'none'}"
-    return TaskSheet(task, rendered.subject, rendered.text, note)
+    return TaskSheet(task, title, text, note)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -34,8 +35,10 @@ def load_text(root: Path, name: str, language: str, fallback: str) -> Text:
     raise TextError(f"{text_path(name, fallback)} is missing")
 
 
+@lru_cache(maxsize=256)
 def parse_text(path: str, language: str, source: str) -> Text:
-    """Split front matter from body; the front matter must give a `subject` (or `title`)."""
+    """Split front matter from body; the front matter must give a `subject` (or `title`).
+    Parsed once per source: a run asks for the same few texts for every client."""
     if not source.startswith("---\n"):
         raise TextError(f"{path}: expected front matter starting with `---` and a `subject:`")
     end = source.find("\n---\n", 4)
