@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from bench import generate  # noqa: E402
 
 AS_OF = "2026-11-23"
+NEXT_DAY = "2026-11-24"
 SECRET = "bench secret, not a real one"
 EXPORT_ROWS = 1_000_000
 SEND_CLIENTS = 1000
@@ -108,6 +109,7 @@ def measure(
 
 
 TARGETS_10K = {  # the issue's targets at 10,000 invoices: (seconds, wording)
+    "check, cold (no .cache)": (3.0, "≤ 3 s"),
     "check": (3.0, "≤ 3 s"),
     "build, cold, HTML only (PDFs stubbed)": (5.0, "≤ 5 s (HTML portal)"),
     "build, nothing changed": (1.0, "≤ 1 s"),
@@ -156,8 +158,11 @@ def books_size(
     changed = next(i for i in invoices if i.kind == "overdue").number
 
     def clean(_: int) -> None:
-        shutil.rmtree(root / "public", ignore_errors=True)
-        shutil.rmtree(root / ".cache", ignore_errors=True)
+        for folder in ("public", ".public.notifier", ".cache"):
+            shutil.rmtree(root / folder, ignore_errors=True)
+
+    def clean_books_cache(_: int) -> None:
+        shutil.rmtree(root / ".cache" / "books", ignore_errors=True)
 
     def add(command: str, result: tuple[float, float, int], note: str = "") -> None:
         seconds, mib, count = result
@@ -166,16 +171,21 @@ def books_size(
         target, ok = verdict(command, size, seconds, mib, at_10k)
         rows.append(Row(command, f"{size:,}", seconds, mib, count, target, ok, note))
 
-    add("check", measure(cli(root, "check"), env, runs))
+    add(
+        "check, cold (no .cache)",
+        measure(cli(root, "check"), env, runs, clean_books_cache),
+        "every YAML file read and validated (both cores)",
+    )
+    add("check", measure(cli(root, "check"), env, runs), "books from .cache/books")
     add(
         "build, cold, HTML only (PDFs stubbed)",
         measure(cli(root, "build", "--as-of", AS_OF), stub_env, runs, clean),
-        "empty public/ and .cache/; WeasyPrint replaced by bench/stubs (18 KiB per PDF)",
+        "no public/, no .cache/ at all; WeasyPrint replaced by bench/stubs (18 KiB per PDF)",
     )
     add(
         "build, nothing changed",
         measure(cli(root, "build", "--as-of", AS_OF), env, runs),
-        "real WeasyPrint; every PDF found in .cache/pdf",
+        "the inputs' digest matches the last build: the books are not even loaded",
     )
     add(
         "build, one invoice changed",
@@ -185,7 +195,13 @@ def books_size(
             runs,
             lambda i: edit_one_invoice(root, changed, i),
         ),
-        f"one unit price of {changed} edited; real WeasyPrint prints its one PDF",
+        f"one unit price of {changed} edited: its file read again, one client and the "
+        "dashboard rendered; real WeasyPrint prints its one PDF",
+    )
+    add(
+        "build, the next day",
+        measure(cli(root, "build", "--as-of", NEXT_DAY), stub_env, 1),
+        "the daily job: every page changes (days overdue, interest); caches warm, PDFs stubbed",
     )
     add("remind --dry-run", measure(cli(root, "remind", "--dry-run", "--as-of", AS_OF), env, runs))
     return invoices
