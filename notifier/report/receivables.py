@@ -83,12 +83,25 @@ def build_report(books: Books, as_of: date) -> Report:
     states = ledger(books, as_of)
     start = as_of - timedelta(days=PERIOD_DAYS)
     payments = [p for p in books.payments if p.date <= as_of and p.invoice in states]
+    # Each client's invoices, each invoice's payments and each client's messages, found once: the
+    # records below read them per client (a scan of the whole books per client took 25 s at
+    # 10,000 invoices).
+    own: dict[str, list[InvoiceState]] = defaultdict(list)
+    for state in states.values():
+        if _issued(state):
+            own[state.client.id].append(state)
+    paid: dict[str, list[schema.Payment]] = defaultdict(list)
+    for payment in sorted(payments, key=lambda p: p.date):
+        paid[payment.invoice].append(payment)
+    messages: dict[str, list[schema.Message]] = defaultdict(list)
+    for message in books.messages:
+        messages[message.client].append(message)
     return Report(
         as_of=as_of,
         period_start=start,
         currencies=_currencies(states, payments, as_of, start),
         clients=tuple(
-            _client_record(books, client, states, payments, as_of)
+            _client_record(client, own[client.id], paid, messages[client.id], as_of)
             for client in books.clients.values()
         ),
         tasks=_open_tasks(books),
@@ -184,13 +197,14 @@ def _collected_by_month(
 
 
 def _client_record(
-    books: Books,
     client: schema.Client,
-    states: dict[str, InvoiceState],
-    payments: list[schema.Payment],
+    own: list[InvoiceState],
+    payments: dict[str, list[schema.Payment]],
+    messages: list[schema.Message],
     as_of: date,
 ) -> ClientRecord:
-    own = [s for s in states.values() if s.client.id == client.id and _issued(s)]
+    """How `client` pays, from its issued invoices `own`, the payments by invoice (in date order)
+    and its `messages`."""
     owed: dict[str, int] = defaultdict(int)
     for state in own:
         if state.balance > 0:
@@ -202,7 +216,6 @@ def _client_record(
     paid_on_time = sum(1 for days in known if days <= 0) / len(known) if known else None
     average = sum(max(0, days) for days in known) / len(known) if known else None
     soon = as_of + timedelta(days=7)
-    messages = [m for m in books.messages if m.client == client.id]
     last = max(messages, key=lambda m: m.at, default=None)
     return ClientRecord(
         client=client.id,
@@ -225,14 +238,13 @@ def _client_record(
     )
 
 
-def _days_late(state: InvoiceState, payments: list[schema.Payment]) -> int | None:
-    """Days between the last date to pay by and the payment that settled the invoice."""
+def _days_late(state: InvoiceState, payments: dict[str, list[schema.Payment]]) -> int | None:
+    """Days between the last date to pay by and the payment that settled the invoice (`payments`
+    by invoice, in date order)."""
     schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
     target = state.totals.to_pay - state.discount_taken
     running = 0
-    for payment in sorted(
-        (p for p in payments if p.invoice == state.invoice.number), key=lambda p: p.date
-    ):
+    for payment in payments.get(state.invoice.number, ()):
         running += _signed(payment, state.currency)
         if running >= target:
             return (payment.date - schedule[-1].due_date).days
