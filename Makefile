@@ -53,4 +53,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) public .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) public .public.notifier .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
