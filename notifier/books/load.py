@@ -30,7 +30,6 @@ from notifier.problems import Problem
 M = TypeVar("M", bound=BaseModel)
 
 
-
 @dataclass(frozen=True)
 class Origin:
     """Where a record was written: its file, and its key path within the file."""
