@@ -10,15 +10,16 @@ file and renamed, so a crash leaves no half entry; entries no load used are remo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import pickle
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pydantic
+
+from notifier.files import write_atomically
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The code whose output is cached: a change to any of it makes every entry stale.
@@ -60,14 +61,9 @@ class FileCache:
     def put(self, key: str, value: Any) -> None:
         if self.folder is None:
             return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.folder / f"{key}.pickle")
-        except OSError:
-            pass  # a read-only checkout still works, only slower
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with contextlib.suppress(OSError):  # a read-only checkout still works, only slower
+            write_atomically(self.folder / f"{key}.pickle", data)
 
     def prune(self) -> None:
         """Remove the entries this load did not use (yesterday's versions of edited files)."""

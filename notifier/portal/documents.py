@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ import segno
 from segno import helpers as segno_helpers
 
 from notifier import money
+from notifier.files import write_atomically
 from notifier.ledger.state import InvoiceState
 
 EPC_MAX = Decimal("999999999.99")
@@ -35,7 +35,7 @@ def pdf_from_html(html: str, base_url: str, cache: Path | None) -> bytes:
 
     data: bytes = HTML(string=html, base_url=base_url).write_pdf()
     if cached is not None:
-        _write_atomically(cached, data)
+        write_atomically(cached, data)
     return data
 
 
@@ -108,13 +108,5 @@ def epc_qr_svg(
     code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
     svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
     if cached is not None:
-        _write_atomically(cached, svg.encode("utf-8"))
+        write_atomically(cached, svg.encode("utf-8"))
     return svg
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(temporary, path)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from notifier.files import write_atomically
 from notifier.portal.addresses import Secret, dashboard_token
 from notifier.portal.writer import SiteWriter, bookkeeping
 
@@ -89,7 +88,4 @@ def write_state(out: Path, state: dict[str, Any]) -> None:
             return
     except OSError:
         pass
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    write_atomically(path, text.encode("utf-8"))

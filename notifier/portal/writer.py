@@ -11,10 +11,10 @@ does)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from notifier.files import write_atomically
 
 MANIFEST = "manifest"
 LEGACY_MANIFEST = ".notifier-manifest"  # where versions before 2026-11-23 kept it: in the site
@@ -40,16 +40,7 @@ class SiteWriter:
         target = self.out / relative
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
         self.changed.append(relative)
 
     def keep(self, relative: str) -> None:
@@ -81,9 +72,5 @@ class SiteWriter:
                 parent = parent.parent
         listing = "".join(f"{relative}\n" for relative in sorted(self.written))
         if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listing:
-            manifest.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=manifest.parent, prefix=".", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(listing)
-            os.replace(temporary, manifest)
+            write_atomically(manifest, listing.encode("utf-8"))
         (self.out / LEGACY_MANIFEST).unlink(missing_ok=True)  # it published every address
