@@ -10,13 +10,20 @@ a `RowProblem` naming the file, line and column; the row is not skipped silently
 from __future__ import annotations
 
 import csv
+import functools
+import itertools
+import operator
+import os
+import pickle
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from notifier import money
@@ -45,13 +52,16 @@ class RowProblem:
         )
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, a million times over
-class StripeRow:
+NO_METADATA: Mapping[str, str] = {}
+
+
+class StripeRow(NamedTuple):
     """One row of an export (or one payment read from the API), in the books' terms.
 
     `id` is Stripe's id of the money movement: the charge (`ch_`, `py_`) for a payment, the refund
     or other source for a balance entry. Amounts are minor units of `currency`, the currency the
-    client paid in (never the converted, settlement currency). Read-only by convention."""
+    client paid in (never the converted, settlement currency). A tuple: a million are made for a
+    large export, and a tuple is the quickest thing to make."""
 
     source: str
     line: int
@@ -65,7 +75,7 @@ class StripeRow:
     refunded_on: date | None = None
     captured: bool = True
     description: str = ""
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, str] = NO_METADATA  # rows may share one: never changed
     payment_link: str = ""
     client_reference: str = ""
     payment_intent: str = ""
@@ -149,42 +159,102 @@ def _names(names: list[str]) -> str:
 
 def read_export(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
     """Every row of the export at `path` (named `shown` in problems), streamed; a problem for each
-    value that cannot be read. Days are the business's days, in `zone`."""
+    value that cannot be read. Days are the business's days, in `zone`.
+
+    A large export is read in a process of its own (`export_reader`), on another processor, while
+    this one goes on with what it is given; the rows are the same either way."""
+    if _in_helper(path, zone):
+        yield from _from_helper(path, shown, zone)
+    else:
+        yield from read_here(path, shown, zone)
+
+
+# Reading a row costs a few microseconds, passing it from a helper process a fraction of that;
+# below this size the helper's start (a tenth of a second) is not worth it.
+HELPER_BYTES = 32 * 1024 * 1024
+
+
+def _in_helper(path: Path, zone: ZoneInfo) -> bool:
+    try:
+        large = path.stat().st_size >= HELPER_BYTES
+    except OSError:
+        return False  # read_here says why
+    return large and zone.key is not None and (os.cpu_count() or 1) > 1
+
+
+class HelperFailed(RuntimeError):
+    """The process reading an export stopped before the end (its error is on stderr)."""
+
+
+def _from_helper(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
+    """The rows `read_here` gives, read by `python -m notifier.payments.export_reader`."""
+    package = str(Path(__file__).resolve().parents[2])  # where `notifier` is, for the helper
+    paths = [package, *filter(None, [os.environ.get("PYTHONPATH")])]
+    command = [sys.executable, "-m", "notifier.payments.export_reader", str(path), shown, zone.key]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    try:
+        helper = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
+    except OSError:  # no process to be had: read it here
+        yield from read_here(path, shown, zone)
+        return
+    with helper:
+        assert helper.stdout is not None
+        done = False
+        try:
+            while not done:
+                try:
+                    # Our own helper's output, made by `export_reader.main`: trusted as this code.
+                    rows, problem = pickle.load(helper.stdout)
+                except EOFError:
+                    done = True
+                    continue
+                yield from map(_new_row, rows)
+                if problem is not None:
+                    yield RowProblem(*problem)
+        finally:
+            if not done:
+                helper.kill()  # the rows are no longer wanted
+    if helper.returncode != 0:
+        raise HelperFailed(f"reading {shown} stopped (exit status {helper.returncode})")
+
+
+def read_here(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
+    """`read_export`, in this process."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         yield RowProblem(shown, 1, 1, "", f"cannot be read: {exc.strerror or exc}")
         return
     with handle:
-        reader = csv.reader(handle)
         try:
-            header = next(reader, None)
+            text = next(handle, None)
+            if text is None:
+                yield RowProblem(shown, 1, 1, "", "the file is empty")
+                return
+            header, used = _record(text, handle)
         except (UnicodeDecodeError, csv.Error) as exc:
             yield RowProblem(shown, 1, 1, "", _unreadable(exc))
-            return
-        if header is None:
-            yield RowProblem(shown, 1, 1, "", "the file is empty")
             return
         layout = recognise(header)
         if isinstance(layout, str):
             yield RowProblem(shown, 1, 1, "", layout)
             return
-        read_row = _payments_row if layout.export == "payments" else _balance_row
-        days = _Days(zone)
-        width = len(header)
-        # Every column read has an index; one the export lacks points at an empty last cell.
-        columns = {name: layout.columns.get(name, -1) for name in _READ}
-        line = reader.line_num + 1
+        reader = _Reader(shown, layout, len(header), _Days(zone), 1 + used)
         try:
-            for values in reader:
-                if any(values):
-                    if len(values) < width:
-                        values.extend([""] * (width - len(values)))
-                    values.append("")
-                    yield read_row(_Cells(shown, line, values, columns, layout), days)
-                line = reader.line_num + 1
-        except (UnicodeDecodeError, csv.Error) as exc:
-            yield RowProblem(shown, line, 1, "", _unreadable(exc))
+            if layout.export == "payments":
+                yield from reader.payments(handle)
+            else:
+                yield from reader.balance(handle)
+        except _Unreadable as stop:
+            yield RowProblem(shown, stop.line, 1, "", _unreadable(stop.cause))
+
+
+class _Unreadable(Exception):
+    """The file stops being UTF-8 or CSV in the record that starts on `line`."""
+
+    def __init__(self, line: int, cause: Exception) -> None:
+        self.line = line
+        self.cause = cause
 
 
 def _unreadable(exc: Exception) -> str:
@@ -193,77 +263,370 @@ def _unreadable(exc: Exception) -> str:
     return f"is not valid CSV: {exc}"
 
 
+# Records are read as csv.reader (excel dialect) reads them. A line with no quote, as nearly every
+# line of an export is, is split at its commas, several times faster; a line with a quote (and
+# the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader refuses.
+_FIELD_LIMIT = csv.field_size_limit()
+
+
+def _failing(exc: Exception) -> Iterator[str]:
+    raise exc
+    yield ""  # a generator, so it raises when read
+
+
+def _record(text: str, lines: Iterator[str]) -> tuple[list[str], int]:
+    """The record that starts with the line `text`, read on from `lines` as far as it runs, and
+    how many lines it took."""
+    if '"' not in text and "\0" not in text and len(text) <= _FIELD_LIMIT:
+        return text.rstrip("\r\n").split(","), 1
+    reader = csv.reader(itertools.chain((text,), lines))
+    return next(reader, []), reader.line_num
+
+
 class _Bad(Exception):
     def __init__(self, problem: RowProblem) -> None:
         self.problem = problem
 
 
-class _Cells:
-    """The values of one row, read by column name, each failure naming its column."""
+_BATCH = 500  # lines read at a time: more is no quicker, and holds more in memory
+_REMEMBERED = 100_000  # values remembered per kind (amounts, descriptions, ...): memory stays flat
+MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's id adds to it
+_HOUR = operator.itemgetter(slice(0, 13))
+_MINUTES = operator.itemgetter(slice(13, None))
+_new_row = functools.partial(tuple.__new__, StripeRow)
 
-    __slots__ = ("columns", "layout", "line", "source", "values")
 
-    def __init__(
-        self,
-        source: str,
-        line: int,
-        values: list[str],
-        columns: dict[str, int],
-        layout: _Layout,
-    ) -> None:
+class _Reader:
+    """Reads the rows of one export.
+
+    A Payments export can have a million rows, so they are read `_BATCH` lines at a time, a
+    column at a time: each step (split at commas, strip, look up) runs over a whole column inside
+    Python's own loops, and a value seen before (a currency, an amount, an hour) is looked up,
+    not read again. A row with a value no step has seen the like of, a batch with a quote and a
+    row that is short go through `_payment_row`, which reads a row by itself, as the batch would,
+    and says what is wrong with it."""
+
+    def __init__(self, source: str, layout: _Layout, width: int, days: _Days, line: int) -> None:
         self.source = source
-        self.line = line
-        self.values = values
-        self.columns = columns
         self.layout = layout
+        self.width = width
+        self.days = days
+        self.line = line  # where the next record starts
+        # Every column read has an index; one the export lacks points at an empty last cell.
+        self.columns = {name: layout.columns.get(name, -1) for name in _READ}
+        self.currencies: dict[str, str] = {}
+        self.amounts: dict[tuple[str | None, str], int] = {}  # (currency, as written): minor units
+        self.optional_days: dict[str, date | None] = {"": None}
+        self.captured: dict[str, bool] = {}
+        self.metadata: dict[tuple[str, ...], Mapping[str, str]] = {}
 
-    def text(self, name: str) -> str:
-        return self.values[self.columns[name]].strip()
+    # Reading ----------------------------------------------------------------------------------
 
-    def fail(self, name: str, message: str) -> _Bad:
+    def payments(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
+        batch: list[str] = []
+        try:
+            for text in lines:
+                batch.append(text)
+                if len(batch) == _BATCH:
+                    yield from self._batch(batch, lines)
+                    batch = []
+        except UnicodeDecodeError as exc:
+            # The lines before it are read all the same; a value quoted in them that runs on
+            # meets the same error.
+            yield from self._batch(batch, _failing(exc))
+            raise _Unreadable(self.line, exc) from None
+        yield from self._batch(batch, lines)
+
+    def balance(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
+        yield from self._one_by_one(lines, iter(()), self._balance_row)
+
+    def _one_by_one(
+        self,
+        lines: Iterator[str],
+        more: Iterator[str],
+        read: Callable[[list[str], int], StripeRow | RowProblem],
+    ) -> Iterator[StripeRow | RowProblem]:
+        """The records in `lines`, each read by `read`; a quoted value may run on into `more`."""
+        rest = itertools.chain(lines, more)
+        try:
+            for text in lines:
+                values, used = _record(text, rest)
+                start = self.line
+                self.line += used
+                if any(values):
+                    yield read(self._padded(values), start)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _Unreadable(self.line, exc) from None
+
+    def _padded(self, values: list[str]) -> list[str]:
+        if len(values) < self.width:
+            values.extend([""] * (self.width - len(values)))
+        values.append("")
+        return values
+
+    def _batch(self, batch: list[str], lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
+        if not batch:
+            return
+        if (
+            '"' in (joined := "".join(batch))
+            or "\0" in joined
+            or max(map(len, batch)) > _FIELD_LIMIT
+        ):
+            yield from self._one_by_one(iter(batch), lines, self._payment_row)
+            return
+        start, count = self.line, len(batch)
+        rows = list(
+            map(str.split, map(str.rstrip, batch, itertools.repeat("\r\n")), itertools.repeat(","))
+        )
+        self.line += count
+        if min(map(len, rows)) != self.width or max(map(len, rows)) != self.width:
+            for line, values in enumerate(rows, start):
+                if any(values):
+                    yield self._payment_row(self._padded(values), line)
+            return
+        yield from self._columns(rows, start)
+
+    def _columns(self, rows: list[list[str]], start: int) -> list[StripeRow | RowProblem]:
+        """`rows` (each exactly as wide as the header), read a column at a time."""
+        count = len(rows)
+        columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
+        columns.append(("",) * count)  # what a column the export lacks reads as
+        at = self.columns
+        strip = str.strip
+        repeat = itertools.repeat
+        slow: set[int] = set()  # rows `_row` reads
+
+        def misses(values: list[Any], missing: object = None) -> None:
+            if missing in values:
+                slow.update(i for i, value in enumerate(values) if value is missing)
+
+        ids = list(map(strip, columns[at["id"]]))
+        if "" in ids or max(map(len, ids)) > MAX_ID:
+            slow.update(i for i, ident in enumerate(ids) if not ident or len(ident) > MAX_ID)
+        currencies = list(map(self.currencies.get, columns[at["Currency"]]))
+        misses(currencies)
+        amounts = []
+        for name in ("Amount", "Amount Refunded", "Disputed Amount"):
+            found = list(map(self.amounts.get, zip(currencies, columns[at[name]], strict=True)))
+            misses(found)
+            amounts.append(found)
+        created = columns[at["Created (UTC)"]]
+        days = list(map(self.days.by_hour.get, map(_HOUR, created)))
+        misses(days)
+        misses(list(map(self.days.minutes.__contains__, map(_MINUTES, created))), False)
+        optional = []
+        for name in ("Refunded date (UTC)", "Dispute Date (UTC)"):
+            column = columns[at[name]]
+            if not all(map(self.optional_days.__contains__, column)):
+                slow.update(i for i, raw in enumerate(column) if raw not in self.optional_days)
+            optional.append(list(map(self.optional_days.get, column)))
+        captured = list(map(self.captured.get, columns[at["Captured"]]))
+        misses(captured)
+        metadata: Iterable[Mapping[str, str] | None] = repeat(NO_METADATA)
+        if self.layout.metadata:
+            keys = zip(*(columns[index] for index in self.layout.metadata.values()), strict=True)
+            metadata = shared = list(map(self.metadata.get, keys))
+            misses(shared)
+
+        def texts(name: str) -> Iterable[str]:
+            index = at[name]
+            return map(strip, columns[index]) if index >= 0 else repeat("")
+
+        made: list[StripeRow | RowProblem] = list(
+            map(
+                _new_row,
+                zip(
+                    repeat(self.source),
+                    range(start, start + count),
+                    repeat("payments"),
+                    ids,
+                    days,
+                    texts("Status"),
+                    currencies,
+                    amounts[0],
+                    amounts[1],
+                    optional[0],
+                    captured,
+                    texts("Description"),
+                    metadata,
+                    texts("Payment Link ID"),
+                    texts("Client Reference ID"),
+                    texts("PaymentIntent ID"),
+                    amounts[2],
+                    map(str.lower, texts("Dispute Status")),
+                    optional[1],
+                    repeat(""),
+                    strict=False,  # the repeats are endless; every other column has a value a row
+                ),
+            )
+        )
+        blank: set[int] = set()
+        for index in sorted(slow):
+            if any(rows[index]):
+                made[index] = self._payment_row(self._padded(rows[index]), start + index)
+            else:
+                blank.add(index)
+        if blank:
+            return [row for index, row in enumerate(made) if index not in blank]
+        return made
+
+    # One row ----------------------------------------------------------------------------------
+
+    def _payment_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
+        """One row of a Payments export (`values` padded with an empty last cell)."""
+        at = self.columns
+        ident = values[at["id"]].strip()
+        status = values[at["Status"]].strip()
+        if not ident:  # attempts that never became a payment (requires_payment_method)
+            currency = values[at["Currency"]].strip().upper()
+            return StripeRow(self.source, line, "payments", "", date.min, status, currency, 0)
+        try:
+            if len(ident) > MAX_ID:
+                raise self._fail(line, "id", f"`{ident[:40]}...` is longer than a Stripe id")
+            currency = self._currency(line, values, "Currency")
+            amount = self._amount(line, values, "Amount", currency)
+            day = self._day(line, values, "Created (UTC)")
+            refunded = self._amount(line, values, "Amount Refunded", currency)
+            refunded_on = self._optional_day(line, values, "Refunded date (UTC)")
+            disputed = self._amount(line, values, "Disputed Amount", currency)
+            disputed_on = self._optional_day(line, values, "Dispute Date (UTC)")
+        except _Bad as bad:
+            return bad.problem
+        return StripeRow(
+            self.source,
+            line,
+            "payments",
+            ident,
+            day,
+            status,
+            currency,
+            amount,
+            refunded,
+            refunded_on,
+            self._captured(values[at["Captured"]]),
+            values[at["Description"]].strip(),
+            self._metadata(values),
+            values[at["Payment Link ID"]].strip(),
+            values[at["Client Reference ID"]].strip(),
+            values[at["PaymentIntent ID"]].strip(),
+            disputed,
+            values[at["Dispute Status"]].strip().lower(),
+            disputed_on,
+        )
+
+    def _balance_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
+        """One row of a Balance history export (`values` padded with an empty last cell)."""
+        at = self.columns
+        try:
+            # `Amount` is in the balance's (settlement) currency; what the client paid is the
+            # customer-facing amount, when Stripe converted it.
+            if values[at["Customer Facing Currency"]].strip():
+                currency = self._currency(line, values, "Customer Facing Currency")
+                amount = self._amount(line, values, "Customer Facing Amount", currency, signed=True)
+            else:
+                currency = self._currency(line, values, "Currency")
+                amount = self._amount(line, values, "Amount", currency, signed=True)
+            day = self._day(line, values, "Created (UTC)")
+            source = values[at["Source"]].strip()
+            ident = source or values[at["id"]].strip()
+            if len(ident) > MAX_ID:
+                name = "Source" if source else "id"
+                raise self._fail(line, name, f"`{ident[:40]}...` is longer than a Stripe id")
+        except _Bad as bad:
+            return bad.problem
+        return StripeRow(
+            source=self.source,
+            line=line,
+            export="balance",
+            id=ident,
+            day=day,
+            status="",
+            currency=currency,
+            amount=amount,
+            description=values[at["Description"]].strip(),
+            kind=values[at["Type"]].strip().lower(),
+        )
+
+    # Values, each failure naming its column ---------------------------------------------------
+
+    def _fail(self, line: int, name: str, message: str) -> _Bad:
         index = max(self.columns.get(name, 0), 0)
-        return _Bad(RowProblem(self.source, self.line, index + 1, name, message))
+        return _Bad(RowProblem(self.source, line, index + 1, name, message))
 
-    def currency(self, name: str) -> str:
-        code = self.text(name).upper()
-        if not money.is_currency(code):
-            raise self.fail(name, f"`{self.text(name)}` is not a currency code")
+    def _currency(self, line: int, values: list[str], name: str) -> str:
+        raw = values[self.columns[name]]
+        code = self.currencies.get(raw)
+        if code is None:
+            code = raw.strip().upper()
+            if not money.is_currency(code):
+                raise self._fail(line, name, f"`{raw.strip()}` is not a currency code")
+            self.currencies[raw] = code
         return code
 
-    def amount(self, name: str, currency: str, *, signed: bool = False) -> int:
+    def _amount(
+        self, line: int, values: list[str], name: str, currency: str, *, signed: bool = False
+    ) -> int:
         """Major units with a `.` decimal point, as minor units of `currency`; empty is 0."""
-        raw = self.text(name)
-        if not raw:
-            return 0
-        quick = _quick_minor(raw, money.exponent(currency))
-        if quick is not None:
-            return quick
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite() or "," in raw or "e" in raw.lower() or "_" in raw:
-            raise self.fail(
-                name, f"`{raw}` is not an amount (major units with a `.` decimal point, as 1250.00)"
-            )
-        if value < 0 and not signed:
-            raise self.fail(name, f"`{raw}` is negative")
-        try:
-            return money.to_minor(value, currency)
-        except money.AmountError as exc:
-            raise self.fail(name, str(exc)) from None
-
-    def day(self, name: str, days: _Days, *, required: bool = True) -> date | None:
-        """A UTC time as the business's day; Stripe writes seconds, older exports minutes."""
-        raw = self.text(name)
-        if not raw:
-            if required:
-                raise self.fail(name, "a date is required")
-            return None
-        found = days.local(raw)
-        if found is None:
-            raise self.fail(name, f"`{raw}` is not a time like 2026-11-23 09:30:00")
+        raw = values[self.columns[name]]
+        found = _minor(raw.strip(), currency, signed=signed)
+        if isinstance(found, str):
+            raise self._fail(line, name, found)
+        if not signed and len(self.amounts) < _REMEMBERED:
+            self.amounts[(currency, raw)] = found
         return found
+
+    def _day(self, line: int, values: list[str], name: str) -> date:
+        """A UTC time as the business's day; Stripe writes seconds, older exports minutes."""
+        raw = values[self.columns[name]].strip()
+        if not raw:
+            raise self._fail(line, name, "a date is required")
+        found = self.days.local(raw)
+        if found is None:
+            raise self._fail(line, name, f"`{raw}` is not a time like 2026-11-23 09:30:00")
+        return found
+
+    def _optional_day(self, line: int, values: list[str], name: str) -> date | None:
+        raw = values[self.columns[name]]
+        found = self._day(line, values, name) if raw.strip() else None
+        if len(self.optional_days) < _REMEMBERED:
+            self.optional_days[raw] = found
+        return found
+
+    def _captured(self, raw: str) -> bool:
+        found = self.captured[raw] = raw.strip().lower() != "false"
+        return found
+
+    def _metadata(self, values: list[str]) -> Mapping[str, str]:
+        found: dict[str, str] = {}
+        for key, index in self.layout.metadata.items():
+            value = values[index].strip()
+            if value:
+                found[key] = value
+        shared = found or NO_METADATA
+        if len(self.metadata) < _REMEMBERED:
+            self.metadata[tuple(values[index] for index in self.layout.metadata.values())] = shared
+        return shared
+
+
+def _minor(raw: str, currency: str, *, signed: bool) -> int | str:
+    """`raw` (major units, as 1250.00) in minor units of `currency`, or why it is not an amount."""
+    if not raw:
+        return 0
+    quick = _quick_minor(raw, money.exponent(currency))
+    if quick is not None:
+        return quick
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or "," in raw or "e" in raw.lower() or "_" in raw:
+        return f"`{raw}` is not an amount (major units with a `.` decimal point, as 1250.00)"
+    if value < 0 and not signed:
+        return f"`{raw}` is negative"
+    try:
+        return money.to_minor(value, currency)
+    except money.AmountError as exc:
+        return str(exc)
 
 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?Z?)?")
@@ -271,11 +634,16 @@ _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]
 
 class _Days:
     """UTC times as days in one time zone, remembered by the hour: an export of a million rows
-    spans a few thousand hours, and the zone's rules are the slow part."""
+    spans a few thousand hours, and the zone's rules are the slow part.
+
+    A time is `by_hour[time[:13]]` if that is known and `time[13:]` is in `minutes` (the rest of
+    a time, as `:30:00`, seen in a time read before): both halves were read before, so the time
+    is well formed, without reading it again."""
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self.by_hour: dict[str, date] = {}
+        self.minutes: set[str] = set()
 
     def local(self, raw: str) -> date | None:
         if not _TIME.fullmatch(raw):
@@ -283,6 +651,7 @@ class _Days:
         hour = raw[:13]
         found = self.by_hour.get(hour)
         if found is not None:
+            self.minutes.add(raw[13:])
             return found
         try:
             moment = datetime.fromisoformat(raw.removesuffix("Z")).replace(tzinfo=UTC)
@@ -294,6 +663,7 @@ class _Days:
         end = moment.replace(minute=59, second=59).astimezone(self.zone).date()
         if len(raw) >= 13 and start == end:
             self.by_hour[hour] = day
+            self.minutes.add(raw[13:])
         return day
 
 
@@ -305,82 +675,3 @@ def _quick_minor(raw: str, places: int) -> int | None:
     if len(fraction) > places or not fraction.isascii():
         return None
     return int(whole + fraction.ljust(places, "0")) if places else int(whole)
-
-
-def _payments_row(cells: _Cells, zone: _Days) -> StripeRow | RowProblem:
-    values, columns = cells.values, cells.columns
-    try:
-        ident = values[columns["id"]].strip()
-        currency = cells.currency("Currency") if ident else cells.text("Currency").upper()
-        if not ident:  # attempts that never became a payment (requires_payment_method)
-            return StripeRow(
-                cells.source,
-                cells.line,
-                "payments",
-                "",
-                date.min,
-                values[columns["Status"]].strip(),
-                currency,
-                0,
-            )
-        amount = cells.amount("Amount", currency)
-        day = cells.day("Created (UTC)", zone)
-        assert day is not None
-        captured = values[columns["Captured"]].strip().lower()
-        return StripeRow(
-            source=cells.source,
-            line=cells.line,
-            export="payments",
-            id=ident,
-            day=day,
-            status=values[columns["Status"]].strip(),
-            currency=currency,
-            amount=amount,
-            refunded=cells.amount("Amount Refunded", currency),
-            refunded_on=cells.day("Refunded date (UTC)", zone, required=False),
-            captured=captured != "false",
-            description=values[columns["Description"]].strip(),
-            metadata={
-                key: values[index].strip()
-                for key, index in cells.layout.metadata.items()
-                if values[index].strip()
-            },
-            payment_link=values[columns["Payment Link ID"]].strip(),
-            client_reference=values[columns["Client Reference ID"]].strip(),
-            payment_intent=values[columns["PaymentIntent ID"]].strip(),
-            disputed=cells.amount("Disputed Amount", currency),
-            dispute_status=cells.text("Dispute Status").lower(),
-            disputed_on=cells.day("Dispute Date (UTC)", zone, required=False),
-        )
-    except _Bad as bad:
-        return bad.problem
-
-
-def _balance_row(cells: _Cells, zone: _Days) -> StripeRow | RowProblem:
-    try:
-        # `Amount` is in the balance's (settlement) currency; what the client paid is the
-        # customer-facing amount, when Stripe converted it.
-        facing = cells.text("Customer Facing Currency")
-        if facing:
-            currency = cells.currency("Customer Facing Currency")
-            amount = cells.amount("Customer Facing Amount", currency, signed=True)
-        else:
-            currency = cells.currency("Currency")
-            amount = cells.amount("Amount", currency, signed=True)
-        day = cells.day("Created (UTC)", zone)
-        assert day is not None
-        kind = cells.text("Type").lower()
-        return StripeRow(
-            source=cells.source,
-            line=cells.line,
-            export="balance",
-            id=cells.text("Source") or cells.text("id"),
-            day=day,
-            status="",
-            currency=currency,
-            amount=amount,
-            description=cells.text("Description"),
-            kind=kind,
-        )
-    except _Bad as bad:
-        return bad.problem

@@ -1,0 +1,333 @@
+"""A large Stripe export: streamed, read a batch at a time (or by a helper process) exactly as one
+row at a time, written exactly as `record_line` writes each payment, and summed for the summary
+without changing what the ledger says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from notifier.books.checks import check_books
+from notifier.books.records import append_lines, record_line
+from notifier.ledger.state import ledger
+from notifier.payments import exports
+from notifier.payments.apply import Entry, _day_sums, _summed, payment_lines, reconcile
+from notifier.payments.exports import RowProblem, StripeRow, read_export, read_here, recognise
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
+LONDON = ZoneInfo("Europe/London")
+TODAY = date(2026, 11, 23)
+HEADER = [
+    "id",
+    "Created date (UTC)",
+    "Amount",
+    "Amount Refunded",
+    "Currency",
+    "Captured",
+    "Description",
+    "Status",
+    "Refunded date (UTC)",
+    "Payment Link ID",
+    "Disputed Amount",
+    "Dispute Status",
+    "Dispute Date (UTC)",
+    "invoice (metadata)",
+    "instalment (metadata)",
+]
+
+
+def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
+    """A Payments export read as it was before batches: csv.reader, then each row by itself."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        layout = recognise(header)
+        assert not isinstance(layout, str)
+        line = reader.line_num + 1
+        rows = exports._Reader(str(path.name), layout, len(header), exports._Days(zone), line)
+        for values in reader:
+            if any(values):
+                yield rows._payment_row(rows._padded(values), line)
+            line = reader.line_num + 1
+
+
+# Values that repeat, as an export's do (so the batch reads most of them from what it has seen),
+# and values each with something wrong or unusual.
+USUAL = {
+    "Created date (UTC)": [
+        f"2026-11-0{d} 0{h}:{m}:00" for d in (1, 2) for h in (0, 9) for m in (15, 45)
+    ],
+    "Amount": ["10.00", "25.50", "1320.00", "7"],
+    "Amount Refunded": ["0.00", "", "5.00"],
+    "Currency": ["gbp", "eur", "jpy", "bhd"],
+    "Captured": ["true", "false", ""],
+    "Description": ["Invoice HP-2026-026", "Thanks", ""],
+    "Status": ["Paid", "Refunded", "Failed", "Pending"],
+    "Refunded date (UTC)": ["", "", "2026-11-22 12:00:00"],
+    "Payment Link ID": ["", "", "plink_1"],
+    "Disputed Amount": ["", "", "10.00"],
+    "Dispute Status": ["", "lost", "Won"],
+    "Dispute Date (UTC)": ["", "2026-11-15 10:00:00"],
+    "invoice (metadata)": ["", "HP-2026-026", " HP-2026-033 "],
+    "instalment (metadata)": ["", "three-monthly#1"],
+}
+ODD = [
+    "",
+    " ",
+    "x",
+    " 10.00 ",
+    "1.320,00",
+    "-5.00",
+    "0.005",
+    "1e3",
+    " gbp",
+    "xxx",
+    "2026-13-01 00:00:00",
+    "2026-11-01",
+    "2026-11-01 09:15",
+    "2026-11-01T09:15:00Z",
+    "multi\nline",
+    'a "quote"',
+    "a,b",
+    "é",
+    "TRUE",
+    "false ",
+]
+
+
+@st.composite
+def exports_text(draw: st.DrawFn) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer.writerow(HEADER)
+    for index in range(draw(st.integers(0, 40))):
+        row = [f"ch_{index % 30}"]
+        row += [draw(st.sampled_from(USUAL[name])) for name in HEADER[1:]]
+        if draw(st.integers(0, 9)) == 0:
+            row[draw(st.integers(0, len(row) - 1))] = draw(st.sampled_from(ODD))
+        shape = draw(st.integers(0, 29))
+        if shape == 0:
+            row = row[: draw(st.integers(0, len(row)))]  # short, or blank
+        elif shape == 1:
+            row = [""] * len(row)
+        elif shape == 2:
+            row.append("extra")
+        writer.writerow(row)
+    return out.getvalue()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=exports_text(), batch=st.integers(1, 12))
+def test_a_batch_reads_exactly_as_one_row_at_a_time(tmp_path, monkeypatch, text, batch):
+    monkeypatch.setattr(exports, "_BATCH", batch)
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    assert list(read_export(path, "export.csv", LONDON)) == list(one_by_one(path, LONDON))
+
+
+def test_the_helper_process_reads_what_this_one_does(tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "HELPER_BYTES", 0)
+    lines = ["id,Created date (UTC),Amount,Currency,Status,invoice (metadata)"]
+    lines += [
+        f"ch_{n},2026-11-0{n % 9 + 1} 10:00:00,{n}.50,gbp,Paid,HP-2026-026" for n in range(1200)
+    ]
+    lines[700] = "ch_bad,2026-11-02 10:00:00,abc,gbp,Paid,"
+    (tmp_path / "large.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = [*sorted(FIXTURES.glob("*.csv")), tmp_path / "large.csv", tmp_path / "missing.csv"]
+    for path in paths:
+        assert list(read_export(path, path.name, LONDON)) == list(
+            read_here(path, path.name, LONDON)
+        )
+    found = list(read_export(tmp_path / "large.csv", "large.csv", LONDON))
+    assert len(found) == 1200
+    assert [str(row) for row in found if isinstance(row, RowProblem)] == [
+        "large.csv:701:3: Amount: `abc` is not an amount (major units with a `.` decimal point, "
+        "as 1250.00)"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_rows_are_streamed_not_read_whole(tmp_path):
+    """The first rows come out while the rest of the file is still being written."""
+    pipe = tmp_path / "export.csv"
+    os.mkfifo(pipe)
+    seen = threading.Event()
+    waited: list[bool] = []
+
+    def write() -> None:
+        with pipe.open("w", encoding="utf-8") as out:
+            out.write("id,Created date (UTC),Amount,Currency,Status\n")
+            out.writelines(f"ch_{n},2026-11-20 10:00:00,1.00,gbp,Paid\n" for n in range(3000))
+            out.flush()
+            waited.append(seen.wait(timeout=20))
+            out.write("ch_last,2026-11-20 10:00:00,1.00,gbp,Paid\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    rows = []
+    for row in read_export(pipe, "export.csv", LONDON):
+        seen.set()
+        rows.append(row)
+    writer.join()
+    assert waited == [True]
+    assert len(rows) == 3001
+    assert isinstance(rows[-1], StripeRow)
+    assert rows[-1].id == "ch_last"
+
+
+def test_an_id_longer_than_stripe_makes_is_a_problem(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "id,Created date (UTC),Amount,Currency,Status\n"
+        f"ch_{'x' * 300},2026-11-20 10:00:00,1.00,gbp,Paid\n",
+        encoding="utf-8",
+    )
+    assert [str(row) for row in read_export(path, "long.csv", LONDON)] == [
+        "long.csv:2:1: id: `ch_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...` is longer than a Stripe id"
+    ]
+
+
+def test_a_paid_row_of_nothing_is_ignored_not_recorded(tmp_path):
+    books, _ = check_books(REPO)
+    path = tmp_path / "zero.csv"
+    path.write_text(
+        "id,Created date (UTC),Amount,Currency,Status,invoice (metadata)\n"
+        "ch_zero,2026-11-20 10:00:00,0.00,gbp,Paid,HP-2026-033\n",
+        encoding="utf-8",
+    )
+    outcome = reconcile(books, read_export(path, "zero.csv", LONDON), "zero.csv", TODAY)
+    assert (outcome.entries, dict(outcome.ignored)) == (
+        [],
+        {"an amount of 0 (no money moved)": 1},
+    )
+
+
+# Writing ------------------------------------------------------------------------------------------
+
+names = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True)
+ids = st.one_of(
+    st.from_regex(r"(ch|py)_[A-Za-z0-9]{1,24}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./#-]{0,30}", fullmatch=True),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(bool),
+)
+entries = st.builds(
+    Entry,
+    id=ids,
+    invoice=st.one_of(
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True),
+        st.sampled_from(["true", "null", "1e3", "0.5", "2026-11-01", "Yes"]),
+    ),
+    day=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    minor=st.one_of(st.integers(1, 10**7), st.integers(1, 10**22)),
+    currency=st.sampled_from(["GBP", "EUR", "JPY", "BHD", "NOK", "YER", "CLF"]),
+    kind=st.sampled_from(["payment", "refund", "chargeback"]),
+    plan=st.none(),
+    instalment=st.none(),
+    reference=st.one_of(st.none(), ids),
+    note=st.one_of(st.none(), st.sampled_from(["dispute lost", "ok"])),
+)
+
+
+@st.composite
+def with_plans(draw: st.DrawFn) -> Entry:
+    entry = draw(entries)
+    if draw(st.booleans()):
+        entry = entry._replace(plan=draw(names), instalment=draw(st.integers(1, 36)))
+    return entry
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(with_plans(), max_size=30))
+def test_payments_are_written_as_record_line_writes_them(found):
+    assert list(payment_lines(found)) == [record_line(entry.payment()) for entry in found]
+
+
+def test_lines_are_appended_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "payments.yaml"
+    path.write_text("# Payments\n- {id: a}", encoding="utf-8")
+
+    def failing() -> Iterator[str]:
+        yield from (f"- {{id: b{n}}}\n" for n in range(25_000))
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        append_lines(path, failing())
+    assert path.read_text(encoding="utf-8") == "# Payments\n- {id: a}"
+    assert list(tmp_path.glob("*.tmp")) == []
+    assert append_lines(path, (f"- {{id: c{n}}}\n" for n in range(25_000))) == 25_000
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == ["# Payments", "- {id: a}", "- {id: c0}"]
+    assert len(lines) == 25_002
+
+
+# The summary --------------------------------------------------------------------------------------
+
+payments_rows = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                ("HP-2026-026", "gbp", ""),
+                ("HP-2026-027", "gbp", ""),
+                ("HP-2026-024", "usd", ""),
+                ("HP-2026-022", "jpy", ""),
+                ("HP-2026-028", "eur", "three-monthly#1"),
+                ("HP-2026-028", "eur", "three-monthly#2"),
+                ("HP-2026-029", "eur", "three-monthly#3"),
+            ]
+        ),
+        st.dates(date(2026, 9, 1), date(2026, 11, 30)),
+        st.integers(1, 200_000),
+        st.sampled_from(["", "refund", "lost", "won"]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=payments_rows)
+def test_the_summary_sums_per_day_without_changing_what_the_ledger_says(tmp_path, rows):
+    books, _ = check_books(REPO)
+    lines = [
+        "id,Created date (UTC),Amount,Amount Refunded,Currency,Status,Refunded date (UTC),"
+        "Disputed Amount,Dispute Status,Dispute Date (UTC),invoice (metadata),instalment (metadata)"
+    ]
+    for n, ((invoice, currency, instalment), day, minor, event) in enumerate(rows):
+        amount = str(minor) if currency == "jpy" else f"{minor // 100}.{minor % 100:02d}"
+        refunded = amount if event == "refund" else "0"
+        disputed = amount if event in ("lost", "won") else ""
+        lines.append(
+            f"ch_{n},{day} 10:00:00,{amount},{refunded},{currency},Paid,"
+            f"{'2026-11-22 09:00:00' if event == 'refund' else ''},{disputed},{event if disputed else ''},"
+            f"{'2026-11-21 09:00:00' if disputed else ''},{invoice},{instalment}"
+        )
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = reconcile(books, read_export(path, "export.csv", LONDON), "export.csv", TODAY)
+    assert outcome.problems == []
+    touched = {payment.invoice for payment in outcome.applied}
+    some = replace(books, invoices={n: i for n, i in books.invoices.items() if n in touched})
+    every = ledger(replace(some, payments=[*books.payments, *outcome.applied]), TODAY)
+    sums = [
+        payment for number, days in _day_sums(outcome).items() for payment in _summed(number, days)
+    ]
+    summed = ledger(replace(some, payments=[*books.payments, *sums]), TODAY)
+    assert summed == every
