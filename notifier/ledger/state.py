@@ -22,9 +22,10 @@ from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.ledger.fees import NO_CHARGES, late_charges
-from notifier.ledger.plans import Instalment, PlanOption, plan_options
-from notifier.ledger.terms import InvoiceTerms, invoice_terms
-from notifier.ledger.totals import Totals, invoice_totals
+from notifier.ledger.figures import figures_of
+from notifier.ledger.plans import Instalment, PlanOption
+from notifier.ledger.terms import InvoiceTerms
+from notifier.ledger.totals import Totals
 
 
 class Status(Enum):
@@ -125,13 +126,11 @@ def ledger(
         if message.status in _SENT and day <= as_of:
             for item in message.items:
                 sent[item].add(message.stage)
-    plans = {plan.id: plan for plan in books.settings.plans}
     return {
         number: invoice_state(
             books.settings,
             books.clients[invoice.client],
             invoice,
-            plans,
             payments[number],
             sent,
             as_of,
@@ -146,15 +145,13 @@ def invoice_state(
     settings: schema.Settings,
     client: schema.Client,
     invoice: schema.Invoice,
-    plans: dict[str, schema.Plan],
     payments: Iterable[schema.Payment],
     sent: dict[str, set[str]],
     as_of: date,
 ) -> InvoiceState:
-    terms = invoice_terms(settings, client, invoice)
+    figures = figures_of(settings, client, invoice)
+    terms, totals, options = figures.terms, figures.totals, figures.options
     currency = terms.currency
-    totals = invoice_totals(invoice, currency)
-    options = plan_options(invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, currency)
     dated = sorted(
         ((p.date, _signed(p, currency), p.plan) for p in payments), key=lambda item: item[0]
     )
