@@ -141,6 +141,31 @@ def ledger(
     }
 
 
+def may_be_open(books: Books, as_of: date) -> list[schema.Invoice]:
+    """The invoices that may be open on `as_of`, in the books' order: all but those that certainly
+    are not (drafts, void, issued later, or paid in full even before any discount), which what
+    concerns only open invoices need not work out. Uses the figures `check` worked out already."""
+    settings = books.settings
+    assert settings is not None
+    paid: dict[str, list[schema.Payment]] = defaultdict(list)
+    for payment in books.payments:
+        if payment.date <= as_of:
+            paid[payment.invoice].append(payment)
+    found = []
+    for number, invoice in books.invoices.items():
+        if invoice.draft or invoice.issue_date > as_of:
+            continue
+        if invoice.void is not None and invoice.void.date <= as_of:
+            continue
+        figures = figures_of(settings, books.clients[invoice.client], invoice)
+        net_paid = sum(_signed(p, figures.terms.currency) for p in paid.get(number, ()))
+        # An early-payment discount is a share of the total: on a total of at least zero it can
+        # only lower what is owed, so this much paid settles the invoice whatever was taken off.
+        if figures.totals.total < 0 or figures.totals.to_pay - net_paid > 0:
+            found.append(invoice)
+    return found
+
+
 def invoice_state(
     settings: schema.Settings,
     client: schema.Client,
