@@ -245,21 +245,30 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
     inputs = inputs_digest(root, day, secret) if day is not None else None
     result = unchanged(out, inputs, secret.demo) if inputs is not None else None
     if result is None:
-        from notifier.portal.site import build_site  # here: a build with nothing to do needs none
+        from notifier.portal.printer import Printer
 
-        books, _ = _load(root)
-        day = _today(books, as_of)
-        with _progress("Building the pages") as progress:
-            result = build_site(
-                root,
-                books,
-                day,
-                secret,
-                out,
-                cache or root / ".cache" / "pdf",
-                progress,
-                inputs=inputs,
-            )
+        # Something changed, so pages change, and with them, all but always, a PDF: WeasyPrint
+        # loads beside the books, the checks and the pages, not after them.
+        printer = Printer()
+        try:
+            from notifier.portal.site import build_site  # a build with nothing to do needs none
+
+            books, _ = _load(root)
+            day = _today(books, as_of)
+            with _progress("Building the pages") as progress:
+                result = build_site(
+                    root,
+                    books,
+                    day,
+                    secret,
+                    out,
+                    cache or root / ".cache" / "pdf",
+                    progress,
+                    inputs=inputs,
+                    printer=printer,
+                )
+        finally:
+            printer.close()
     mode = " (demo mode: addresses are public)" if result.demo else ""
     click.echo(
         f"Built {result.pages} pages for {result.clients} clients as of {day}{mode}: "

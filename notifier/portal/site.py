@@ -41,6 +41,7 @@ from notifier.portal.last_build import (
     write_shares,
     write_state,
 )
+from notifier.portal.printer import Printer
 from notifier.portal.views import client_views
 from notifier.portal.writer import SiteWriter
 from notifier.report.receivables import ClientShare, assemble, client_shares
@@ -78,13 +79,15 @@ def build_site(
     *,
     workers: int | None = None,
     inputs: str | None = None,
+    printer: Printer | None = None,
 ) -> BuildResult:
     """Render every client's pages into `out`; write only what changed; remove what went away.
     `progress(done, total)` is told as clients are done; `inputs` (see `inputs_digest`) is kept so
-    that the next build can tell nothing changed."""
+    that the next build can tell nothing changed; PDFs rendered here (not in workers) are printed by
+    `printer` when given."""
     assert books.settings is not None
     theme = Theme(root)
-    portal = Portal(root, books, theme, as_of, secret.demo, cache)
+    portal = Portal(root, books, theme, as_of, secret.demo, cache, printer)
     writer = SiteWriter(out)
     for relative, data in theme.static_files():
         writer.write(relative, data)
@@ -192,6 +195,9 @@ def _render_all(
             progress(done, total)
 
     if count > 1 and size >= PARALLEL_FROM:
+        portal: Portal = _JOB["portal"]
+        if portal.printer is not None:
+            portal.printer.close()  # each worker prints its own PDFs: it would only take a core
         # What the workers inherit stays shared with this process only if the collector leaves it
         # alone: it would write to every object it scans, and so copy every page.
         gc.freeze()
