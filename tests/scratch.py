@@ -79,10 +79,8 @@ def state(
     who: schema.Client | None = None,
     sent: dict[str, set[str]] | None = None,
 ) -> InvoiceState:
-    the_settings = books or settings()
-    plans = {plan.id: plan for plan in the_settings.plans}
     return invoice_state(
-        the_settings, who or client(), inv, plans, list(payments), sent or {}, as_of
+        books or settings(), who or client(), inv, list(payments), sent or {}, as_of
     )
 
 

@@ -4,6 +4,7 @@ client; the template environment is made once per build; workers change nothing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from click.testing import CliRunner
 
 from notifier import cli as cli_module
 from notifier.books.checks import check_books
+from notifier.books.load import Books
+from notifier.books.schema import Invoice
+from notifier.ledger.state import ledger
 from notifier.portal import site as site_module
 from notifier.portal.addresses import (
     Secret,
@@ -145,3 +149,33 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_the_dashboard_works_out_only_the_changed_clients_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    out = tmp_path / "public"
+    books, _ = check_books(root)
+    build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf", workers=1)
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text(encoding="utf-8")
+    start = text.index("- number: HP-2026-030")
+    price = text.index("unit_price: ", start) + len("unit_price: ")
+    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
+    books, _ = check_books(root)
+    client = books.invoices["HP-2026-030"].client
+    worked_out: list[str] = []
+
+    def counting(books: Books, as_of: date, only: Iterable[Invoice] | None = None) -> object:
+        states = ledger(books, as_of, only)
+        worked_out.extend(states)
+        return states
+
+    monkeypatch.setattr("notifier.portal.site.ledger", counting)
+    build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf", workers=1)
+    assert sorted(worked_out) == sorted(n for n, i in books.invoices.items() if i.client == client)
+    fresh = tmp_path / "fresh"
+    monkeypatch.undo()
+    build_site(root, books, AS_OF, SECRET, fresh, tmp_path / "pdf", workers=1)
+    assert tree(out) == tree(fresh)

@@ -12,10 +12,9 @@ from pathlib import Path
 from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books, Origin, load_books
-from notifier.ledger.plans import PlanOption, plan_options
+from notifier.ledger.figures import figures_of, terms_of
+from notifier.ledger.plans import PlanOption
 from notifier.ledger.state import invoice_state
-from notifier.ledger.terms import invoice_terms
-from notifier.ledger.totals import invoice_totals
 from notifier.problems import Problem
 
 FULL_PLAN = "full"
@@ -180,8 +179,7 @@ def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
 
 
 def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
-    plans = {plan.id: plan for plan in settings.plans}
-    plan_ids = list(plans)
+    plan_ids = [plan.id for plan in settings.plans]
     reported: set[Problem] = set()
     for invoice in books.invoices.values():
         origin = books.origin(invoice)
@@ -190,7 +188,7 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             if not books.may_exist(schema.Client, invoice.client):
                 yield origin.problem(_unknown("client", invoice.client, books.clients), "client")
             continue
-        terms = invoice_terms(settings, client, invoice)
+        terms = terms_of(settings, client, invoice)
         currency = terms.currency
         if invoice.due_date is not None and invoice.due_date < invoice.issue_date:
             yield origin.problem(
@@ -224,11 +222,9 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 yield problem
         if fine:
             continue  # the totals below need amounts the currency can hold
-        totals = invoice_totals(invoice, currency)
-        options = plan_options(
-            invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, currency
-        )
-        yield from _payment_links(origin, invoice, options)
+        figures = figures_of(settings, client, invoice)
+        totals = figures.totals
+        yield from _payment_links(origin, invoice, figures.options)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
                 "the discount is more than the invoice's lines add up to", "discount"
@@ -309,7 +305,6 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     last: dict[str, schema.Payment] = {}
     sound: dict[str, list[schema.Payment]] = defaultdict(list)
     chosen: dict[str, tuple[str, Origin]] = {}
-    plans = {plan.id: plan for plan in settings.plans}
     for payment in books.payments:
         origin = books.origin(payment)
         if payment.id in first:
@@ -329,7 +324,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         client = books.clients.get(invoice.client)
         if client is None:
             continue
-        terms = invoice_terms(settings, client, invoice)
+        terms = terms_of(settings, client, invoice)
         if payment.currency != terms.currency:
             yield origin.problem(
                 f"invoice {invoice.number} is in {terms.currency}, not {payment.currency}",
@@ -341,10 +336,7 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if bad:
             continue
         if payment.plan is not None:
-            totals = invoice_totals(invoice, terms.currency)
-            options = plan_options(
-                invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, terms.currency
-            )
+            options = figures_of(settings, client, invoice).options
             option = next((o for o in options if o.id == payment.plan), None)
             if option is None:
                 yield origin.problem(
@@ -379,7 +371,6 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             settings,
             books.clients[invoice.client],
             invoice,
-            plans,
             payments,
             {},
             max(p.date for p in payments),
@@ -426,7 +417,7 @@ def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         client = books.clients.get(invoice.client)
         if client is None:
             continue
-        currency = invoice_terms(settings, client, invoice).currency
+        currency = terms_of(settings, client, invoice).currency
         if record.currency != currency:
             yield origin.problem(
                 f"invoice {invoice.number} is in {currency}, not {record.currency}", "currency"

@@ -22,9 +22,10 @@ from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.ledger.fees import NO_CHARGES, late_charges
-from notifier.ledger.plans import Instalment, PlanOption, plan_options
-from notifier.ledger.terms import InvoiceTerms, invoice_terms
-from notifier.ledger.totals import Totals, invoice_totals
+from notifier.ledger.figures import figures_of
+from notifier.ledger.plans import Instalment, PlanOption
+from notifier.ledger.terms import InvoiceTerms
+from notifier.ledger.totals import Totals
 
 
 class Status(Enum):
@@ -125,13 +126,11 @@ def ledger(
         if message.status in _SENT and day <= as_of:
             for item in message.items:
                 sent[item].add(message.stage)
-    plans = {plan.id: plan for plan in books.settings.plans}
     return {
         number: invoice_state(
             books.settings,
             books.clients[invoice.client],
             invoice,
-            plans,
             payments[number],
             sent,
             as_of,
@@ -142,19 +141,42 @@ def ledger(
     }
 
 
+def may_be_open(books: Books, as_of: date) -> list[schema.Invoice]:
+    """The invoices that may be open on `as_of`, in the books' order: all but those that certainly
+    are not (drafts, void, issued later, or paid in full even before any discount), which what
+    concerns only open invoices need not work out. Uses the figures `check` worked out already."""
+    settings = books.settings
+    assert settings is not None
+    paid: dict[str, list[schema.Payment]] = defaultdict(list)
+    for payment in books.payments:
+        if payment.date <= as_of:
+            paid[payment.invoice].append(payment)
+    found = []
+    for number, invoice in books.invoices.items():
+        if invoice.draft or invoice.issue_date > as_of:
+            continue
+        if invoice.void is not None and invoice.void.date <= as_of:
+            continue
+        figures = figures_of(settings, books.clients[invoice.client], invoice)
+        net_paid = sum(_signed(p, figures.terms.currency) for p in paid.get(number, ()))
+        # An early-payment discount is a share of the total: on a total of at least zero it can
+        # only lower what is owed, so this much paid settles the invoice whatever was taken off.
+        if figures.totals.total < 0 or figures.totals.to_pay - net_paid > 0:
+            found.append(invoice)
+    return found
+
+
 def invoice_state(
     settings: schema.Settings,
     client: schema.Client,
     invoice: schema.Invoice,
-    plans: dict[str, schema.Plan],
     payments: Iterable[schema.Payment],
     sent: dict[str, set[str]],
     as_of: date,
 ) -> InvoiceState:
-    terms = invoice_terms(settings, client, invoice)
+    figures = figures_of(settings, client, invoice)
+    terms, totals, options = figures.terms, figures.totals, figures.options
     currency = terms.currency
-    totals = invoice_totals(invoice, currency)
-    options = plan_options(invoice, plans, terms.plan_ids, terms.due_date, totals.to_pay, currency)
     dated = sorted(
         ((p.date, _signed(p, currency), p.plan) for p in payments), key=lambda item: item[0]
     )

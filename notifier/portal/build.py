@@ -31,6 +31,7 @@ from notifier.portal.documents import (
     pdf_from_html,
     pdf_key,
 )
+from notifier.portal.printer import Printer
 from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.report.charts import bar_chart
 from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report
@@ -126,6 +127,7 @@ class Portal:
     as_of: date
     demo: bool
     cache: Path | None
+    printer: Printer | None = None
     pdfs_used: set[str] = field(default_factory=set)
     # The payment terms as each language shows them (rendered Markdown), read once per build.
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -220,7 +222,7 @@ class Portal:
     def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> bytes:
         html = self.invoice_page(view, invoice, pdf=True)
         self.pdfs_used.add(pdf_key(html))
-        return pdf_from_html(html, str(self.root / "site" / "static"), self.cache)
+        return pdf_from_html(html, str(self.root / "site" / "static"), self.cache, self.printer)
 
     def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
         assert self.books.settings is not None

@@ -20,6 +20,8 @@ from notifier.portal.writer import SiteWriter, bookkeeping
 
 # Beside the manifest: the last build's inputs, and each client's key, files and PDFs.
 STATE = "build.json"
+# And each client's share of the dashboard, with what it depends on (read only when building).
+SHARES = "dashboard.json"
 PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -79,10 +81,25 @@ def read_state(out: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) and isinstance(state.get("clients"), dict) else {}
 
 
+def read_shares(out: Path) -> dict[str, Any]:
+    try:
+        shares = json.loads((bookkeeping(out) / SHARES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return shares if isinstance(shares, dict) else {}
+
+
+def write_shares(out: Path, shares: dict[str, Any]) -> None:
+    _keep(bookkeeping(out) / SHARES, shares)
+
+
 def write_state(out: Path, state: dict[str, Any]) -> None:
     """Keep what this build was made from, for the next one (atomically; untouched if the same)."""
+    _keep(bookkeeping(out) / STATE, state)
+
+
+def _keep(path: Path, state: dict[str, Any]) -> None:
     text = json.dumps(state, sort_keys=True, separators=(",", ":"))
-    path = bookkeeping(out) / STATE
     try:
         if path.read_text(encoding="utf-8") == text:
             return

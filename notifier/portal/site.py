@@ -14,6 +14,7 @@ clock, no network, and not on how many workers there were."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -35,14 +36,16 @@ from notifier.portal.last_build import (
     BuildResult,
     add_files,
     code_digest,
+    read_shares,
     read_state,
+    write_shares,
     write_state,
 )
+from notifier.portal.printer import Printer
 from notifier.portal.views import client_views
 from notifier.portal.writer import SiteWriter
-from notifier.report.receivables import build_report
+from notifier.report.receivables import ClientShare, assemble, client_shares
 
-DASHBOARD = ""  # the dashboard's share of the work, among the clients' (whose ids are never empty)
 # Below this many invoices to render, forking workers costs more than it saves.
 PARALLEL_FROM = 400
 
@@ -55,6 +58,7 @@ class _Rendered:
 
     files: dict[str, list[str]] = field(default_factory=dict)
     pdfs: dict[str, list[str]] = field(default_factory=dict)
+    shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
     pages: int = 0
     views: int = 0
@@ -75,13 +79,15 @@ def build_site(
     *,
     workers: int | None = None,
     inputs: str | None = None,
+    printer: Printer | None = None,
 ) -> BuildResult:
     """Render every client's pages into `out`; write only what changed; remove what went away.
     `progress(done, total)` is told as clients are done; `inputs` (see `inputs_digest`) is kept so
-    that the next build can tell nothing changed."""
+    that the next build can tell nothing changed; PDFs rendered here (not in workers) are printed by
+    `printer` when given."""
     assert books.settings is not None
     theme = Theme(root)
-    portal = Portal(root, books, theme, as_of, secret.demo, cache)
+    portal = Portal(root, books, theme, as_of, secret.demo, cache, printer)
     writer = SiteWriter(out)
     for relative, data in theme.static_files():
         writer.write(relative, data)
@@ -124,13 +130,17 @@ def build_site(
         rendered = _render_all(todo, invoices, workers, progress)
     finally:
         _JOB.clear()
-    writer.changed.extend(rendered.changed)
-    for files in rendered.files.values():
+    # The dashboard adds up every client's share: those the workers worked out, and the others'.
+    share_keys = _share_keys(books, keys)
+    shares = _shares_of(books, as_of, invoices, share_keys, rendered.shares, read_shares(out))
+    dashboard = dashboard_page(dashboard_token(secret)) + "index.html"
+    own = SiteWriter(out)
+    own.write(dashboard, portal.dashboard(assemble(books, as_of, shares)).encode())
+    writer.changed.extend(sorted([*rendered.changed, *own.changed]))
+    for files in [*rendered.files.values(), [dashboard]]:
         for relative in files:
             writer.keep(relative)
     writer.finish()
-    rendered.files.pop(DASHBOARD, None)
-    rendered.pdfs.pop(DASHBOARD, None)
 
     every = {**kept.files, **rendered.files}
     pdfs = {**kept.pdfs, **rendered.pdfs}
@@ -145,6 +155,7 @@ def build_site(
             "pages": pages,
         },
     )
+    write_shares(out, {c: [share_keys[c], shares[c].to_json()] for c in share_keys})
     if cache is not None:
         # Daily interest makes yesterday's PDFs useless: keep only what this build's pages use.
         prune_cache(cache, {key for used in pdfs.values() for key in used})
@@ -165,10 +176,10 @@ def _render_all(
     workers: int | None,
     progress: Progress | None,
 ) -> _Rendered:
-    """Render the clients `todo` and the dashboard, in forked workers when it pays."""
+    """Render the clients `todo`, in forked workers when it pays."""
     count = workers or len(os.sched_getaffinity(0))
     size = sum(len(invoices[c]) for c in todo)
-    tasks: list[list[str] | None] = [None, *_shares(todo, invoices, count * 4)]  # None: dashboard
+    tasks = _split(todo, invoices, count * 4)
     total = len(todo)
     done = 0
     result = _Rendered()
@@ -177,16 +188,26 @@ def _render_all(
         nonlocal done
         result.files.update(part.files)
         result.pdfs.update(part.pdfs)
+        result.shares.update(part.shares)
         result.changed.extend(part.changed)
         done += part.views
         if progress is not None:
             progress(done, total)
 
     if count > 1 and size >= PARALLEL_FROM:
+        portal: Portal = _JOB["portal"]
+        if portal.printer is not None:
+            portal.printer.close()  # each worker prints its own PDFs: it would only take a core
+        # What the workers inherit stays shared with this process only if the collector leaves it
+        # alone: it would write to every object it scans, and so copy every page.
+        gc.freeze()
         context = multiprocessing.get_context("fork")
-        with context.Pool(count) as pool:
-            for part in pool.imap_unordered(_render_task, tasks):
-                merge(part)
+        try:
+            with context.Pool(count) as pool:
+                for part in pool.imap_unordered(_render_task, tasks):
+                    merge(part)
+        finally:
+            gc.unfreeze()
     else:
         for task in tasks:
             merge(_render_task(task))
@@ -194,21 +215,16 @@ def _render_all(
     return result
 
 
-def _render_task(clients: list[str] | None) -> _Rendered:
-    """One share of the work: the dashboard (None), or the pages of `clients`."""
+def _render_task(clients: list[str]) -> _Rendered:
+    """One share of the work: the pages of `clients`, and their shares of the dashboard."""
     portal: Portal = _JOB["portal"]
     secret: Secret = _JOB["secret"]
     writer = SiteWriter(_JOB["out"])
     books, as_of = portal.books, portal.as_of
     part = _Rendered()
-    if clients is None:
-        page = portal.dashboard(build_report(books, as_of))
-        part.files[DASHBOARD] = [dashboard_page(dashboard_token(secret)) + "index.html"]
-        writer.write(part.files[DASHBOARD][0], page.encode())
-        part.changed = writer.changed
-        return part
     mine = [invoice for client in clients for invoice in _JOB["invoices"][client]]
     states = ledger(books, as_of, mine)
+    part.shares = client_shares(books, as_of, clients, states)
     for client in clients:
         part.files[client], part.pdfs[client] = [], []
     for view in client_views(books, states, secret, as_of):
@@ -230,7 +246,7 @@ def _render_task(clients: list[str] | None) -> _Rendered:
     return part
 
 
-def _shares(
+def _split(
     todo: list[str], invoices: dict[str, list[schema.Invoice]], count: int
 ) -> list[list[str]]:
     """`todo` in about `count` shares of about as many invoices each, in order."""
@@ -296,3 +312,45 @@ def _related(books: Books) -> dict[str, list[Any]]:
     for link in books.payment_links:
         found[link.invoice].append(link)
     return found
+
+
+def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
+    """What each client's share of the dashboard depends on: what its pages do (its key), and the
+    messages recorded under its name."""
+    digests: dict[str, list[bytes]] = defaultdict(list)
+    for message in books.messages:
+        digests[message.client].append(books.digest(message))
+    return {
+        client: hashlib.sha256(key.encode() + b"".join(digests.get(client, ()))).hexdigest()
+        for client, key in keys.items()
+        if client in books.clients
+    }
+
+
+def _shares_of(
+    books: Books,
+    as_of: date,
+    invoices: dict[str, list[schema.Invoice]],
+    keys: dict[str, str],
+    fresh: dict[str, ClientShare],
+    last: dict[str, Any],
+) -> dict[str, ClientShare]:
+    """Every client's share of the dashboard: worked out by this build's workers (`fresh`), kept
+    from the last build (`last`) when its key is the same, else worked out here."""
+    shares: dict[str, ClientShare] = {}
+    missing: list[str] = []
+    for client, key in keys.items():
+        kept = last.get(client)
+        if client in fresh:
+            shares[client] = fresh[client]
+        elif isinstance(kept, list) and len(kept) == 2 and kept[0] == key:
+            try:
+                shares[client] = ClientShare.from_json(kept[1])
+            except (KeyError, TypeError, ValueError):  # not as this code writes it
+                missing.append(client)
+        else:
+            missing.append(client)
+    if missing:
+        mine = [invoice for client in missing for invoice in invoices[client]]
+        shares.update(client_shares(books, as_of, missing, ledger(books, as_of, mine)))
+    return shares

@@ -15,7 +15,6 @@ from notifier import money
 from notifier.books.load import Books
 from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret
-from notifier.portal.build import invoice_pdf
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.plan import Email, Item, Task
 
@@ -28,6 +27,9 @@ def bundle_name(task: Task) -> str:
 
 def bundle_files(books: Books, task: Task, as_of: date, secret: Secret) -> dict[str, bytes]:
     """Every file of the hand-off, by name inside the zip."""
+    # Imported here: the portal (Jinja, icalendar, segno) is for the runs that make a hand-off.
+    from notifier.portal.build import invoice_pdf
+
     numbers = {item.state.invoice.number for item in task.items}
     targets = {item.target for item in task.items}
     files: dict[str, bytes] = {}

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import InvoiceState, ledger
+from notifier.ledger.state import InvoiceState, ledger, may_be_open
 
 EMAIL = "email"
 THANKS: Literal["thanks"] = "thanks"
@@ -94,14 +94,18 @@ class Plan:
     tasks: tuple[Task, ...]
     waiting: tuple[Waiting, ...]
     unresolved: tuple[schema.Message, ...]  # intents with no outcome: a person must check them
-    states: dict[str, InvoiceState]
 
 
 def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
     """What a run at `now` (aware), acting as of `as_of`, sends and creates."""
     assert books.settings is not None
     settings = books.settings
-    states = ledger(books, as_of)
+    to_thank = _to_thank(books, as_of)
+    # Only an open invoice gets a reminder, and a thank-you only says how a paid one stands: the
+    # ledger of the others (most of the books: paid, void or drafts) is not needed.
+    wanted = {invoice.number for invoice in may_be_open(books, as_of)}
+    wanted.update(payment.invoice for payment in to_thank)
+    states = ledger(books, as_of, (i for i in books.invoices.values() if i.number in wanted))
     used = {message.id for message in books.messages}
 
     due: dict[str, list[Item]] = defaultdict(list)
@@ -109,7 +113,10 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
         reminder = state.next_reminder
         if reminder is not None and reminder.due_now:
             due[state.client.id].append(Item(state, reminder.stage, reminder.target))
-    receipts = _receipts(books, states, as_of)
+    receipts: dict[str, list[Receipt]] = defaultdict(list)
+    for payment in to_thank:
+        state = states[payment.invoice]
+        receipts[state.client.id].append(Receipt(payment, state))
 
     emails: list[Email] = []
     tasks: list[Task] = []
@@ -150,7 +157,6 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
         tuple(tasks),
         tuple(waiting),
         unresolved(books),
-        states,
     )
 
 
@@ -197,28 +203,28 @@ def _addresses(client: schema.Client) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(c.email) for c in client.contacts if c.email))
 
 
-def _receipts(
-    books: Books, states: dict[str, InvoiceState], as_of: date
-) -> dict[str, list[Receipt]]:
-    """Payments to thank, by client: recorded by `as_of`, at most `thanks_within_days` old, never
-    thanked before, on an invoice the books know."""
+def _to_thank(books: Books, as_of: date) -> list[schema.Payment]:
+    """Payments to thank: recorded by `as_of`, at most `thanks_within_days` old, never thanked
+    before, on an invoice the books know."""
     assert books.settings is not None
     window = books.settings.reminders.thanks_within_days
     if window == 0:
-        return {}
+        return []
     zone = ZoneInfo(books.settings.business.timezone)
     thanked = {pid for m in books.messages if m.status in _THANKED for pid in m.payments or ()}
-    found: dict[str, list[Receipt]] = defaultdict(list)
+    found = []
     for payment in books.payments:
-        if payment.kind != "payment" or payment.id in thanked or payment.invoice not in states:
+        if (
+            payment.kind != "payment"
+            or payment.id in thanked
+            or payment.invoice not in books.invoices
+        ):
             continue
         known = payment.date
         if payment.recorded is not None:
             recorded = payment.recorded
             local = recorded.astimezone(zone) if recorded.tzinfo else recorded
             known = max(known, local.date())
-        if not as_of - timedelta(days=window) <= known <= as_of:
-            continue
-        state = states[payment.invoice]
-        found[state.client.id].append(Receipt(payment, state))
+        if as_of - timedelta(days=window) <= known <= as_of:
+            found.append(payment)
     return found

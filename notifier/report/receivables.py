@@ -5,8 +5,10 @@ client's record. Pure: the books, the ledger and the date in; figures out (minor
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from notifier import money
 from notifier.books import schema
@@ -68,6 +70,40 @@ class Report:
     )  # currency → YYYY-MM → minor
 
 
+@dataclass(frozen=True)
+class ClientShare:
+    """What one client adds to the report: its record, and its part of each currency's sums (its
+    invoices' and their payments'). The report is its clients' shares added up, so a build keeps
+    each client's share and works out again only those of the clients that changed."""
+
+    record: ClientRecord
+    invoiced: tuple[str, ...]  # the currencies of its issued invoices
+    aging: dict[str, dict[str, int]]  # currency → bucket → minor
+    fees: dict[str, int]
+    sales: dict[str, int]
+    collected: dict[str, int]
+    expected: dict[str, int]
+    by_month: dict[str, dict[str, int]]  # currency → YYYY-MM → minor, for the last twelve months
+
+    def to_json(self) -> dict[str, Any]:
+        record = asdict(self.record)
+        record["paused_until"] = str(self.record.paused_until) if self.record.paused_until else None
+        return {**asdict(self), "record": record}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClientShare:
+        record = dict(data["record"])
+        paused = record["paused_until"]
+        record.update(
+            promises_due=tuple(record["promises_due"]),
+            disputes=tuple(record["disputes"]),
+            paused_until=date.fromisoformat(paused) if paused else None,
+        )
+        return cls(
+            **{**data, "record": ClientRecord(**record), "invoiced": tuple(data["invoiced"])}
+        )
+
+
 def bucket(days_overdue: int) -> str:
     if days_overdue <= 0:
         return "current"
@@ -80,70 +116,63 @@ def bucket(days_overdue: int) -> str:
 
 def build_report(books: Books, as_of: date) -> Report:
     """The report as of `as_of` (assumes books that passed `check`)."""
-    states = ledger(books, as_of)
-    start = as_of - timedelta(days=PERIOD_DAYS)
-    payments = [p for p in books.payments if p.date <= as_of and p.invoice in states]
-    # Each client's invoices, each invoice's payments and each client's messages, found once: the
-    # records below read them per client (a scan of the whole books per client took 25 s at
-    # 10,000 invoices).
-    own: dict[str, list[InvoiceState]] = defaultdict(list)
+    shares = client_shares(books, as_of, books.clients, ledger(books, as_of))
+    return assemble(books, as_of, shares)
+
+
+def client_shares(
+    books: Books, as_of: date, clients: Iterable[str], states: dict[str, InvoiceState]
+) -> dict[str, ClientShare]:
+    """The share of each of `clients`, from `states`: the ledger of all their invoices (at least)."""
+    mine: dict[str, list[InvoiceState]] = {client: [] for client in clients}
     for state in states.values():
-        if _issued(state):
-            own[state.client.id].append(state)
+        if state.client.id in mine:
+            mine[state.client.id].append(state)
+    # Each invoice's payments and each client's messages, found once: the records below read them
+    # per client (a scan of the whole books per client took 25 s at 10,000 invoices).
     paid: dict[str, list[schema.Payment]] = defaultdict(list)
-    for payment in sorted(payments, key=lambda p: p.date):
-        paid[payment.invoice].append(payment)
+    for payment in sorted(books.payments, key=lambda p: p.date):
+        if payment.date <= as_of and payment.invoice in states:
+            paid[payment.invoice].append(payment)
     messages: dict[str, list[schema.Message]] = defaultdict(list)
     for message in books.messages:
-        messages[message.client].append(message)
-    return Report(
-        as_of=as_of,
-        period_start=start,
-        currencies=_currencies(states, payments, as_of, start),
-        clients=tuple(
-            _client_record(client, own[client.id], paid, messages[client.id], as_of)
-            for client in books.clients.values()
-        ),
-        tasks=_open_tasks(books),
-        collected_by_month=_collected_by_month(states, payments, as_of),
-    )
+        if message.client in mine:
+            messages[message.client].append(message)
+    return {
+        client: _share(books.clients[client], own, paid, messages[client], as_of)
+        for client, own in mine.items()
+    }
 
 
-def _signed(payment: schema.Payment, currency: str) -> int:
-    amount = money.to_minor(payment.amount, currency)
-    return amount if payment.kind == "payment" else -amount
-
-
-def _issued(state: InvoiceState) -> bool:
-    return state.status not in (Status.DRAFT, Status.VOID)
-
-
-def _currencies(
-    states: dict[str, InvoiceState], payments: list[schema.Payment], as_of: date, start: date
-) -> tuple[CurrencyFigures, ...]:
+def assemble(books: Books, as_of: date, shares: dict[str, ClientShare]) -> Report:
+    """The report from every client's share (by client id)."""
+    start = as_of - timedelta(days=PERIOD_DAYS)
     aging: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
     fees: dict[str, int] = defaultdict(int)
     sales: dict[str, int] = defaultdict(int)
     collected: dict[str, int] = defaultdict(int)
     expected: dict[str, int] = defaultdict(int)
-    horizon = as_of + timedelta(days=HORIZON_DAYS)
-    for state in states.values():
-        if not _issued(state):
-            continue
-        currency = state.currency
-        aging[currency]  # every currency invoiced appears, even when nothing is owed
-        if state.balance > 0:
-            # Days past the due date, disputed or promised or not: aging is about the money.
-            aging[currency][bucket((as_of - state.due_date).days)] += state.balance
-            fees[currency] += state.fees + state.interest
-        if start < state.invoice.issue_date <= as_of:
-            sales[currency] += state.totals.total
-        if state.balance > 0 and state.status is not Status.DISPUTED:
-            expected[currency] += _falling_due(state, as_of, horizon)
-    for payment in payments:
-        if payment.date > start:
-            currency = states[payment.invoice].currency
-            collected[currency] += _signed(payment, currency)
+    months = _months(as_of)
+    by_month: dict[str, dict[str, int]] = {}
+    for client in books.clients:
+        share = shares[client]
+        for currency in share.invoiced:
+            aging[currency]  # every currency invoiced appears, even when nothing is owed
+        for currency, buckets in share.aging.items():
+            for name, value in buckets.items():
+                aging[currency][name] += value
+        for total, part in (
+            (fees, share.fees),
+            (sales, share.sales),
+            (collected, share.collected),
+            (expected, share.expected),
+        ):
+            for currency, value in part.items():
+                total[currency] += value
+        for currency, per_month in share.by_month.items():
+            found = by_month.setdefault(currency, dict.fromkeys(months, 0))
+            for month, value in per_month.items():
+                found[month] += value
     figures = []
     for currency in sorted(aging):
         owed = sum(aging[currency].values())
@@ -160,7 +189,89 @@ def _currencies(
                 dso,
             )
         )
-    return tuple(figures)
+    return Report(
+        as_of=as_of,
+        period_start=start,
+        currencies=tuple(figures),
+        clients=tuple(shares[client].record for client in books.clients),
+        tasks=_open_tasks(books),
+        collected_by_month=dict(sorted(by_month.items())),
+    )
+
+
+def _signed(payment: schema.Payment, currency: str) -> int:
+    amount = money.to_minor(payment.amount, currency)
+    return amount if payment.kind == "payment" else -amount
+
+
+def _issued(state: InvoiceState) -> bool:
+    return state.status not in (Status.DRAFT, Status.VOID)
+
+
+def _share(
+    client: schema.Client,
+    states: list[InvoiceState],
+    paid: dict[str, list[schema.Payment]],
+    messages: list[schema.Message],
+    as_of: date,
+) -> ClientShare:
+    """What `client`, with the ledger of its invoices `states`, the payments by invoice (in date
+    order) and its messages, adds to the report."""
+    start = as_of - timedelta(days=PERIOD_DAYS)
+    horizon = as_of + timedelta(days=HORIZON_DAYS)
+    aging: dict[str, dict[str, int]] = {}
+    fees: dict[str, int] = defaultdict(int)
+    sales: dict[str, int] = defaultdict(int)
+    collected: dict[str, int] = defaultdict(int)
+    expected: dict[str, int] = defaultdict(int)
+    invoiced: dict[str, None] = {}
+    for state in states:
+        if not _issued(state):
+            continue
+        currency = state.currency
+        invoiced[currency] = None
+        if state.balance > 0:
+            # Days past the due date, disputed or promised or not: aging is about the money.
+            buckets = aging.setdefault(currency, dict.fromkeys(BUCKETS, 0))
+            buckets[bucket((as_of - state.due_date).days)] += state.balance
+            fees[currency] += state.fees + state.interest
+        if start < state.invoice.issue_date <= as_of:
+            sales[currency] += state.totals.total
+        if state.balance > 0 and state.status is not Status.DISPUTED:
+            expected[currency] += _falling_due(state, as_of, horizon)
+    months = set(_months(as_of))
+    by_month: dict[str, dict[str, int]] = {}
+    for state in states:
+        currency = state.currency
+        for payment in paid.get(state.invoice.number, ()):
+            if payment.date > start:
+                collected[currency] += _signed(payment, currency)
+            month = payment.date.strftime("%Y-%m")
+            if month in months:
+                per_month = by_month.setdefault(currency, {})
+                per_month[month] = per_month.get(month, 0) + _signed(payment, currency)
+    own = [state for state in states if _issued(state)]
+    return ClientShare(
+        _client_record(client, own, paid, messages, as_of),
+        tuple(invoiced),
+        aging,
+        dict(fees),
+        dict(sales),
+        dict(collected),
+        dict(expected),
+        by_month,
+    )
+
+
+def _months(as_of: date) -> list[str]:
+    """The last twelve calendar months, `YYYY-MM`, the oldest first."""
+    months = []
+    year, month = as_of.year, as_of.month
+    for _ in range(12):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    months.reverse()
+    return months
 
 
 def _falling_due(state: InvoiceState, as_of: date, horizon: date) -> int:
@@ -174,26 +285,6 @@ def _falling_due(state: InvoiceState, as_of: date, horizon: date) -> int:
         if as_of < instalment.due_date <= horizon:
             due += unpaid
     return due
-
-
-def _collected_by_month(
-    states: dict[str, InvoiceState], payments: list[schema.Payment], as_of: date
-) -> dict[str, dict[str, int]]:
-    """Cash received per calendar month over the last twelve, per currency."""
-    months = []
-    year, month = as_of.year, as_of.month
-    for _ in range(12):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    months.reverse()
-    found: dict[str, dict[str, int]] = {}
-    for payment in payments:
-        key = payment.date.strftime("%Y-%m")
-        if key in months:
-            currency = states[payment.invoice].currency
-            per_month = found.setdefault(currency, dict.fromkeys(months, 0))
-            per_month[key] += _signed(payment, currency)
-    return dict(sorted(found.items()))
 
 
 def _client_record(
