@@ -3,6 +3,7 @@ the YAML says, reads only the files whose bytes changed, and never trusts a dama
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,28 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
     again, _ = check_books(root, cache)
     assert len(reads) == len(list(cache.iterdir()))
     assert again.invoices == books.invoices
+
+
+def test_the_cycle_collector_is_paused_while_reading_and_resumed_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    during: list[bool] = []
+    real = load._read_file
+
+    def watching(raw: bytes, name: str, *rest: object) -> load.FileResult:
+        during.append(gc.isenabled())
+        return real(raw, name, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "_read_file", watching)
+    assert gc.isenabled()
+    load.load_books(root)
+    assert during
+    assert not any(during)
+    assert gc.isenabled()
+    gc.disable()  # a caller that paused it itself finds it paused still
+    try:
+        load.load_books(root)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

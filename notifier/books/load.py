@@ -4,6 +4,7 @@ every record came from. Problems are collected, never raised: one run reports al
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -11,6 +12,7 @@ import types
 import typing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,6 +87,22 @@ class Books:
         return kind.__name__ in self.unreadable or (kind.__name__, ident) in self.broken
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while files are read: reading makes hundreds of thousands of
+    nodes, values and records that all stay alive, and the collector, started again and again by
+    so many new objects, would walk them all each time (two thirds of the time to read or unpickle
+    the books at 10,000 invoices). Reading leaves almost no cycles, collected once it resumes."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+@_collector_paused()
 def load_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
     """Read and validate the books under `root`. Pure apart from reading files, and from keeping
     each file's result in `cache` (a folder; see notifier.books.cache) when one is given."""
