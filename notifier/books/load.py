@@ -251,7 +251,7 @@ def _read_kept(
 def _read_forgetting(name: str, raw: bytes, model: type[BaseModel], ident: str) -> FileResult:
     result = _read_file(raw, name, model, ident)
     if result.file is not None:
-        result.file.forget(raw)
+        result.file.forget()
     return result
 
 
