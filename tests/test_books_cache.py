@@ -3,6 +3,7 @@ the YAML says, reads only the files whose bytes changed, and never trusts a dama
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,53 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
     again, _ = check_books(root, cache)
     assert len(reads) == len(list(cache.iterdir()))
     assert again.invoices == books.invoices
+
+
+@pytest.mark.parametrize(
+    "case", ["_base", "several-errors-one-file", "duplicate-invoice-number-across-files"]
+)
+def test_forked_workers_read_what_one_process_reads_and_keep_it(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build(case, tmp_path)
+    alone, alone_problems = check_books(root)
+    monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)  # fork even for these few files
+    cache = tmp_path / "cache"
+    shared, shared_problems = check_books(root, cache)
+    assert [str(p) for p in shared_problems] == [str(p) for p in alone_problems]
+    assert shared.clients == alone.clients
+    assert shared.invoices == alone.invoices
+    assert shared.payments == alone.payments
+    assert shared.broken == alone.broken
+    assert [shared.digest(i) for i in shared.invoices.values()] == [
+        alone.digest(i) for i in alone.invoices.values()
+    ]
+    # Each worker kept what it read: a second load reads no file again.
+    reads = _reads(monkeypatch)
+    check_books(root, cache)
+    assert reads == []
+
+
+def test_the_cycle_collector_is_paused_while_reading_and_resumed_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    during: list[bool] = []
+    real = load._read_file
+
+    def watching(raw: bytes, name: str, *rest: object) -> load.FileResult:
+        during.append(gc.isenabled())
+        return real(raw, name, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "_read_file", watching)
+    assert gc.isenabled()
+    load.load_books(root)
+    assert during
+    assert not any(during)
+    assert gc.isenabled()
+    gc.disable()  # a caller that paused it itself finds it paused still
+    try:
+        load.load_books(root)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

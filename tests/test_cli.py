@@ -1,3 +1,4 @@
+import gc
 import shutil
 import subprocess
 import sys
@@ -91,3 +92,16 @@ def test_help_lists_the_commands():
         "serve",
         "status",
     ]
+
+
+def test_the_loaded_books_are_frozen_for_the_rest_of_the_command(tmp_path):
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    before = gc.get_freeze_count()
+    try:
+        result = CliRunner().invoke(cli, ["--root", str(tmp_path), "check"])
+        assert result.exit_code == 0, result.output
+        assert gc.get_freeze_count() > before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # the rest of the tests run as they did

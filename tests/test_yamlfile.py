@@ -8,6 +8,7 @@ import yaml
 
 from notifier.books import yamlfile
 from notifier.books.yamlfile import read_yaml
+from notifier.problems import Problem
 
 
 def read(tmp_path: Path, text: str):
@@ -110,3 +111,49 @@ def test_tabs_in_indentation_are_named_whichever_parser_reads_them(tmp_path, mon
     assert [str(p) for p in problems] == [
         "data/books.yaml:2: YAML syntax: a tab is used for indentation; indent with spaces"
     ]
+
+
+def _every_books_file() -> list[Path]:
+    tests = Path(__file__).resolve().parent
+    roots = [tests.parent / "data", *(tests / "broken").glob("*/data")]
+    return sorted(path for root in roots for path in root.rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", _every_books_file(), ids=str)
+def test_values_made_without_lines_are_those_made_with_them(path):
+    file, problems = read_yaml(path, "data/books.yaml")
+    if file is None:
+        return  # a syntax error: neither way gets as far as values
+    node, _ = yamlfile._compose(path.read_bytes(), "data/books.yaml")
+    if node is None:
+        assert file.data is None  # an empty file
+        return
+    noted = yamlfile.YamlFile("data/books.yaml", None, lines={})
+    again: list[Problem] = []
+    assert yamlfile._construct(node, (), noted, again) == file.data
+    assert again == problems
+
+
+def test_lines_are_found_only_when_one_is_asked_for(tmp_path, monkeypatch):
+    file, _ = read(tmp_path, "- number: A-1\n  client: acme\n- number: A-2\n")
+    assert file.lines is None
+    composed: list[bytes] = []
+    real = yamlfile._compose
+
+    def counting(raw, shown):
+        composed.append(raw)
+        return real(raw, shown)
+
+    monkeypatch.setattr(yamlfile, "_compose", counting)
+    assert file.line((1, "number")) == 3
+    assert file.line((0, "client")) == 2
+    assert len(composed) == 1  # read again once, for both
+    file.forget()
+    assert file.data is None
+    assert file.line((1, "number")) == 3  # the text gives them again
+
+
+def test_a_file_with_a_repeated_key_notes_its_lines_as_it_is_read(tmp_path):
+    file, problems = read(tmp_path, "a: 1\nb: 2\na: 3\n")
+    assert [str(p) for p in problems] == ["data/books.yaml:3: a: duplicate key (first on line 1)"]
+    assert file.lines == {(): 1, ("a",): 1, ("b",): 2}

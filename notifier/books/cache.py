@@ -59,9 +59,13 @@ class FileCache:
             return None  # missing, or written by other code: read the file again
 
     def put(self, key: str, value: Any) -> None:
+        if self.folder is not None:
+            self.put_pickled(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, key: str, data: bytes) -> None:
+        """Keep `data`, a value already pickled (by a worker that had to pickle it anyway)."""
         if self.folder is None:
             return
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with contextlib.suppress(OSError):  # a read-only checkout still works, only slower
             write_atomically(self.folder / f"{key}.pickle", data)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +29,7 @@ Key = tuple[str | int, ...]
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TAG = "tag:yaml.org,2002:"
+_MERGE = _TAG + "merge"
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -58,28 +59,28 @@ class Loader(Parser, _Resolver):
 
 @dataclass
 class YamlFile:
-    """The values of one file, and the line (1-based) of each key path within it."""
+    """The values of one file, and the line (1-based) of each key path within it. The lines are
+    found when one is first asked for, from the file's text: only a file with a problem needs any,
+    and noting every line as the values are made would triple the time it takes to make them."""
 
     path: str
     data: Any
-    lines: dict[Key, int] = field(default_factory=dict)
-    text: bytes | None = None  # kept by `forget` to find the lines again when one is asked for
+    text: bytes | None = None  # the file's bytes, to find the lines in
+    lines: dict[Key, int] | None = None  # None until one is asked for
 
     def line(self, key: Key) -> int:
         """The line of `key`, or of its nearest ancestor that the file has (a missing field)."""
-        if not self.lines and self.text is not None:
-            again, _ = read_yaml(self.text, self.path)
-            self.lines = again.lines if again is not None else {}
+        if self.lines is None:
+            self.lines = _lines(self.text, self.path) if self.text is not None else {}
         while key not in self.lines and key:
             key = key[:-1]
         return self.lines.get(key, 1)
 
-    def forget(self, raw: bytes) -> None:
-        """Drop the values and lines (the file's `raw` bytes can give the lines again): what is
-        kept of a file once its records are validated, small enough to cache."""
+    def forget(self) -> None:
+        """Drop the values and lines (the text gives the lines again): what is kept of a file once
+        its records are validated, small enough to cache."""
         self.data = None
-        self.lines = {}
-        self.text = raw
+        self.lines = None
 
 
 def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[Problem]]:
@@ -88,6 +89,21 @@ def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[P
     raw = (source if isinstance(source, bytes) else source.read_bytes()).removeprefix(
         codecs.BOM_UTF8
     )
+    node, problems = _compose(raw, shown)
+    if problems:
+        return None, problems
+    file = YamlFile(shown, None, raw)
+    if node is not None:
+        try:
+            file.data = _values(node)
+        except _Irregular:  # the long way, which says where each irregular key is
+            file.lines = {}
+            file.data = _construct(node, (), file, problems)
+    return file, problems
+
+
+def _compose(raw: bytes, shown: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """The node tree of `raw` (None for an empty file), or the problem that stops it being read."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -95,7 +111,7 @@ def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[P
     try:
         loader = Loader(text)
         try:
-            node = loader.get_single_node()
+            return loader.get_single_node(), []
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -103,11 +119,16 @@ def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[P
         return None, [Problem(shown, line, "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return None, [Problem(shown, 1, "", f"YAML syntax: {exc}")]
-    file = YamlFile(shown, None)
-    problems: list[Problem] = []
+
+
+def _lines(raw: bytes, shown: str) -> dict[Key, int]:
+    """The line of every key path in `raw`, read again."""
+    node, _ = _compose(raw, shown)
+    file = YamlFile(shown, None, raw, lines={})
     if node is not None:
-        file.data = _construct(node, (), file, problems)
-    return file, problems
+        _construct(node, (), file, [])
+    assert file.lines is not None
+    return file.lines
 
 
 def _not_utf8(raw: bytes, start: int, shown: str) -> Problem:
@@ -145,7 +166,34 @@ def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     return line, problem
 
 
+class _Irregular(Exception):
+    """A merge key, a repeated key or a key that is not a name: see `_construct`."""
+
+
+def _values(node: yaml.Node) -> Any:
+    """What `_construct` makes of `node`, without noting lines, for a tree with no irregular key
+    (which raises _Irregular)."""
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_values(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
+                raise _Irregular
+            name = str(key_node.value)
+            if name in result:
+                raise _Irregular
+            result[name] = _values(value_node)
+        return result
+    raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+
+
 def _construct(node: yaml.Node, key: Key, file: YamlFile, problems: list[Problem]) -> Any:
+    """The values of `node`, noting the line of every key path in `file.lines` and reporting
+    repeated keys and keys that are not names; `<<` merge keys fill in keys not given."""
+    assert file.lines is not None
     file.lines.setdefault(key, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
@@ -159,11 +207,12 @@ def _construct(node: yaml.Node, key: Key, file: YamlFile, problems: list[Problem
 def _mapping(
     node: yaml.MappingNode, key: Key, file: YamlFile, problems: list[Problem]
 ) -> dict[str, Any]:
+    assert file.lines is not None
     result: dict[str, Any] = {}
     merged: dict[str, Any] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
-        if key_node.tag == _TAG + "merge":  # `<<: *defaults` fills in keys not given here
+        if key_node.tag == _MERGE:  # `<<: *defaults` fills in keys not given here
             sources = (
                 value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             )

@@ -199,7 +199,9 @@ def _render_all(
         if portal.printer is not None:
             portal.printer.close()  # each worker prints its own PDFs: it would only take a core
         # What the workers inherit stays shared with this process only if the collector leaves it
-        # alone: it would write to every object it scans, and so copy every page.
+        # alone: it would write to every object it scans, and so copy every page. What the command
+        # froze before (the books, see cli._load) stays frozen.
+        frozen_before = gc.get_freeze_count()
         gc.freeze()
         context = multiprocessing.get_context("fork")
         try:
@@ -207,7 +209,8 @@ def _render_all(
                 for part in pool.imap_unordered(_render_task, tasks):
                     merge(part)
         finally:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
     else:
         for task in tasks:
             merge(_render_task(task))
