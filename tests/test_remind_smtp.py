@@ -454,3 +454,23 @@ def test_ninety_days_send_exactly_what_the_preview_says(mailbox, tmp_path):
             done.add((day, r["client"], r["channel"], r["stage"], tuple(r["items"])))
     assert len(mailbox.received) == len(set(mailbox.ids()))
     assert sorted(done) == sorted(promised)
+
+
+def test_an_address_whose_domain_is_beyond_ascii_gets_its_email_at_the_ascii_form(
+    mailbox, tmp_path
+):
+    root = example_books(tmp_path)
+    clients = root / "data/clients.yaml"
+    written = "camille@atelier-mörel.example.org"
+    clients.write_text(
+        clients.read_text(encoding="utf-8").replace("camille@atelier-morel.example.org", written),
+        encoding="utf-8",
+    )
+    result = remind(root, BATCH_DAY)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "5 emails, 4 tasks, 5 sent"
+    sent = "camille@xn--atelier-mrel-djb.example.org"  # what SMTP and the To header carry
+    assert any(recipients == (sent,) for recipients, _ in mailbox.received)
+    assert any(str(m["To"]).endswith(f"<{sent}>") for m in mailbox.messages())
+    recorded = next(r for r in records(root) if r["id"] == "20261214-atelier-morel-follow-up-1")
+    assert recorded["to"] == [written]  # the books keep the address as the business wrote it

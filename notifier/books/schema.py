@@ -43,7 +43,16 @@ class Model(BaseModel):
 def _email(value: str) -> str:
     """pydantic's EmailStr check (email-validator, same errors), remembered: the books repeat the
     same few thousand addresses in every message record."""
-    return validate_email(value)[1]
+    address = validate_email(value)[1]
+    local = address.rpartition("@")[0]
+    if not local.isascii():
+        # Such an address needs SMTPUTF8 mail end to end; notifier sends plain SMTP, so it would
+        # stop `remind` with the email already due.
+        raise ValueError(
+            f"`{address}` has letters beyond ASCII before the @, which plain email cannot carry; "
+            "ask the client for an address without them"
+        )
+    return address
 
 
 Email = Annotated[str, AfterValidator(_email)]

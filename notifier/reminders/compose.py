@@ -20,6 +20,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
+from email_validator import validate_email
+
 from notifier import formatting
 from notifier.books.load import Books
 from notifier.portal.addresses import Secret
@@ -138,15 +140,15 @@ def compose_email(
     # Every header value checked here, in the order the message sets them. Addresses are written
     # now too, though the message is made later: the email package refuses some the books accept
     # (a non-ASCII local part), and that must stop the run before anything is sent.
-    sender = header_value("From", str(business.email))
+    sender = header_value("From", ascii_address(str(business.email)))
     from_header = _addresses([(header_value("From", business.name), sender)])
     recipients = []
     for contact in email.client.contacts:
         if contact.email:
             name = header_value("To", contact.name or "")
-            recipients.append((name, header_value("To", str(contact.email))))
+            recipients.append((name, header_value("To", ascii_address(str(contact.email)))))
             _addresses(recipients[-1:])
-    reply_to = str(business.reply_to or business.email)
+    reply_to = ascii_address(str(business.reply_to or business.email))
     reply_to_header = _addresses([(header_value("Reply-To", business.name), reply_to)])
     subject = header_value("Subject", source.subject)
     notice = None
@@ -165,7 +167,20 @@ def compose_email(
         message_id(email.id, sender),
         notice,
     )
-    return Composed(email, subject, email.to, sender, draft)
+    return Composed(email, subject, tuple(map(ascii_address, email.to)), sender, draft)
+
+
+@lru_cache(maxsize=4096)
+def ascii_address(address: str) -> str:
+    """`address` as SMTP and a header carry it: a domain beyond ASCII (`bücher.example`) in its
+    IDNA form (`xn--bcher-kva.example`). The books keep the address as the business wrote it; one
+    with letters beyond ASCII before the @ is refused by `check`."""
+    if address.isascii():
+        return address
+    found = validate_email(address, check_deliverability=False).ascii_email
+    if found is None:
+        raise ValueError(f"{address}: no ASCII form (letters beyond ASCII before the @)")
+    return found
 
 
 def _addresses(pairs: list[tuple[str, str]]) -> str:
