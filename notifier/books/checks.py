@@ -224,7 +224,8 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             continue  # the totals below need amounts the currency can hold
         figures = figures_of(settings, client, invoice)
         totals = figures.totals
-        yield from _payment_links(origin, invoice, figures.options)
+        if invoice.payment_links:
+            yield from _payment_links(origin, invoice, figures.options)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
                 "the discount is more than the invoice's lines add up to", "discount"
