@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier import money
-from notifier.ledger.state import Status
+from notifier.ledger.state import Status, settlement
 from tests import scratch
 
 ISSUED = date(2026, 1, 15)
@@ -71,6 +71,30 @@ def test_paid_plus_balance_is_total_plus_fees(drawn, data):
     )
     assert now.balance >= 0
     assert (now.status is Status.PAID) == (now.totals.to_pay - now.discount_taken <= now.paid)
+
+
+@given(invoices(), st.data())
+@settings(max_examples=150, deadline=None)
+def test_settlement_agrees_with_the_state(drawn, data):
+    """`check` asks only what was paid and overpaid, and skips the late charges when it can."""
+    fields, currency = drawn
+    terms = scratch.settings(late_payment=LATE, early_payment_discount={"percent": 2, "days": 10})
+    inv = scratch.invoice(**fields)
+    total = scratch.state(inv, ISSUED, books=terms).totals.total
+    payments = [
+        scratch.payment(
+            ISSUED + timedelta(days=data.draw(st.integers(min_value=0, max_value=200))),
+            major(data.draw(st.integers(min_value=1, max_value=max(1, total * 3 // 2))), currency),
+            currency=currency,
+            kind=data.draw(st.sampled_from(["payment", "payment", "refund"])),
+            **data.draw(st.sampled_from([{}, {}, {"plan": "three-monthly", "instalment": 1}])),
+        )
+        for _ in range(data.draw(st.integers(min_value=1, max_value=4)))
+    ]
+    as_of = ISSUED + timedelta(days=data.draw(st.integers(min_value=0, max_value=400)))
+    now = scratch.state(inv, as_of, payments, books=terms)
+    settled = settlement(terms, scratch.client(), inv, payments, as_of)
+    assert (settled.net_paid, settled.overpaid) == (now.paid - now.totals.deposit, now.overpaid)
 
 
 @given(invoices())

@@ -14,7 +14,7 @@ from notifier.books import schema
 from notifier.books.load import Books, Origin, load_books
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
-from notifier.ledger.state import invoice_state
+from notifier.ledger.state import settlement
 from notifier.problems import Problem
 
 FULL_PLAN = "full"
@@ -224,7 +224,8 @@ def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             continue  # the totals below need amounts the currency can hold
         figures = figures_of(settings, client, invoice)
         totals = figures.totals
-        yield from _payment_links(origin, invoice, figures.options)
+        if invoice.payment_links:
+            yield from _payment_links(origin, invoice, figures.options)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
                 "the discount is more than the invoice's lines add up to", "discount"
@@ -367,23 +368,18 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         invoice = books.invoices[number]
         # The ledger on the day of the latest payment says whether the payments overshoot what was
         # owed then, discount taken and fees settled included.
-        state = invoice_state(
-            settings,
-            books.clients[invoice.client],
-            invoice,
-            payments,
-            {},
-            max(p.date for p in payments),
-        )
+        client = books.clients[invoice.client]
+        settled = settlement(settings, client, invoice, payments, max(p.date for p in payments))
         payment = last[number]
-        if state.overpaid > 0:
-            excess = money.format_plain(state.overpaid, state.currency)
+        if settled.overpaid > 0:
+            currency = terms_of(settings, client, invoice).currency
+            excess = money.format_plain(settled.overpaid, currency)
             yield books.origin(payment).problem(
                 f"invoice {number} is overpaid by {excess}; record a refund of the excess",
                 "amount",
                 warning=True,
             )
-        elif state.paid - state.totals.deposit < 0:
+        elif settled.net_paid < 0:
             yield books.origin(payment).problem(
                 f"invoice {number} has more refunded than paid", "amount"
             )

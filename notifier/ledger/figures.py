@@ -9,6 +9,7 @@ settings record at a time: books loaded again, with new records, start afresh.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from notifier.books import schema
 from notifier.ledger.plans import PlanOption, plan_options
@@ -20,7 +21,23 @@ from notifier.ledger.totals import Totals, invoice_totals
 class Figures:
     terms: InvoiceTerms
     totals: Totals
-    options: tuple[PlanOption, ...]  # pay in full first, then each plan offered
+    invoice: schema.Invoice
+    plans: dict[str, schema.Plan] = field(compare=False)  # the business's, by id
+
+    @cached_property
+    def options(self) -> tuple[PlanOption, ...]:
+        """Pay in full first, then each plan offered. Worked out when first asked for: `check`
+        needs them only for invoices with payment links or paid on a plan, and the ledger only
+        for invoices that may be open."""
+        terms = self.terms
+        return plan_options(
+            self.invoice,
+            self.plans,
+            terms.plan_ids,
+            terms.due_date,
+            self.totals.to_pay,
+            terms.currency,
+        )
 
 
 @dataclass
@@ -64,19 +81,15 @@ def terms_of(
 def figures_of(
     settings: schema.Settings, client: schema.Client, invoice: schema.Invoice
 ) -> Figures:
-    """The invoice's terms, totals and plan options, remembered. Raises `money.AmountError` for an
-    amount finer than the currency allows (which `check` reports)."""
+    """The invoice's terms, totals and plan options, remembered. Raises `money.AmountError` (here,
+    or on asking for the options) for an amount finer than the currency allows (which `check`
+    reports)."""
     kept = _kept(settings)
     key = (id(client), id(invoice))
     found = kept.figures.get(key)
     if found is not None and found[0] is client and found[1] is invoice:
         return found[2]
     terms = terms_of(settings, client, invoice)
-    currency = terms.currency
-    totals = invoice_totals(invoice, currency)
-    options = plan_options(
-        invoice, kept.plans, terms.plan_ids, terms.due_date, totals.to_pay, currency
-    )
-    figures = Figures(terms, totals, options)
+    figures = Figures(terms, invoice_totals(invoice, terms.currency), invoice, kept.plans)
     kept.figures[key] = (client, invoice, figures)
     return figures

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from notifier import money
 from notifier.books import schema
@@ -36,11 +37,14 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def instalment_dates(first: date, count: int, every: str) -> list[date]:
+@cache
+def instalment_dates(first: date, count: int, every: str) -> tuple[date, ...]:
+    """Kept by its arguments: thousands of invoices fall due on the same few hundred days, and
+    working out a month's length was most of what a plan's schedule cost."""
     if every == "month":
-        return [add_months(first, i) for i in range(count)]
+        return tuple(add_months(first, i) for i in range(count))
     step = timedelta(days=7 if every == "week" else 14)
-    return [first + i * step for i in range(count)]
+    return tuple(first + i * step for i in range(count))
 
 
 def plan_options(
@@ -63,10 +67,7 @@ def plan_options(
             PlanOption(
                 plan.id,
                 plan.name,
-                tuple(
-                    Instalment(i + 1, d, a)
-                    for i, (d, a) in enumerate(zip(dates, amounts, strict=True))
-                ),
+                tuple(map(Instalment, range(1, plan.instalments + 1), dates, amounts)),
             )
         )
     custom = invoice.custom_plan

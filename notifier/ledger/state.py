@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.fees import NO_CHARGES, late_charges
-from notifier.ledger.figures import figures_of
+from notifier.ledger.fees import NO_CHARGES, LateCharges, late_charges
+from notifier.ledger.figures import Figures, figures_of
 from notifier.ledger.plans import Instalment, PlanOption
 from notifier.ledger.terms import InvoiceTerms
 from notifier.ledger.totals import Totals
@@ -176,34 +176,15 @@ def invoice_state(
 ) -> InvoiceState:
     figures = figures_of(settings, client, invoice)
     terms, totals, options = figures.terms, figures.totals, figures.options
-    currency = terms.currency
-    dated = sorted(
-        ((p.date, _signed(p, currency), p.plan) for p in payments), key=lambda item: item[0]
-    )
-    net_paid = sum(amount for _, amount, _ in dated)
-    chosen = next((plan for _, _, plan in dated if plan), None)
-    active = next((o for o in options if o.id == chosen), None) if chosen else None
-    schedule = active.instalments if active else options[0].instalments
-
-    early = _early_discount(terms, totals, invoice, active)
-    discount_taken = 0
-    if early is not None and _covered_by(dated, early.until) >= totals.to_pay - early.amount:
-        discount_taken = early.amount
+    paid_in = _paid_in(figures, invoice, payments)
+    net_paid, active, schedule = paid_in.net_paid, paid_in.active, paid_in.schedule(figures)
+    discount_taken, principal = paid_in.discount_taken, paid_in.principal
+    early = paid_in.early
     if early is not None and (discount_taken or as_of > early.until):
         early = None  # used, or lapsed: no longer on offer
-    principal = totals.to_pay - discount_taken - net_paid
     next_instalment = _next_instalment(schedule, net_paid) if principal > 0 else None
 
-    charges = NO_CHARGES
-    if not invoice.waive_fees and invoice.void is None:
-        charges = late_charges(
-            terms.late_payment,
-            currency,
-            schedule,
-            # A discount taken settled that much of the invoice from the start.
-            [(invoice.issue_date, discount_taken), *((day, amount) for day, amount, _ in dated)],
-            as_of,
-        )
+    charges = _charges(figures, paid_in, as_of)
     claimed = charges.fee + charges.interest
     if principal > 0:
         balance, overpaid = principal + claimed, 0
@@ -238,6 +219,83 @@ def invoice_state(
         active_plan=active,
         next_instalment=next_instalment,
         next_reminder=reminder,
+    )
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the payments made of an invoice, without the rest of its state."""
+
+    net_paid: int  # payments less refunds (the deposit not included)
+    overpaid: int  # as `InvoiceState.overpaid`
+
+
+def settlement(
+    settings: schema.Settings,
+    client: schema.Client,
+    invoice: schema.Invoice,
+    payments: Iterable[schema.Payment],
+    as_of: date,
+) -> Settlement:
+    """`net_paid` and `overpaid` as `invoice_state` would have them, for `check`, which asks this of
+    every invoice with payments. Late charges are worked out only for an invoice paid beyond its
+    amount, the one case where they change what is overpaid: fees and interest are never below
+    zero, so an invoice paid exactly, or less, is overpaid by nothing."""
+    figures = figures_of(settings, client, invoice)
+    paid_in = _paid_in(figures, invoice, payments)
+    overpaid = 0
+    if paid_in.principal < 0:
+        charges = _charges(figures, paid_in, as_of)
+        overpaid = -paid_in.principal - min(-paid_in.principal, charges.fee + charges.interest)
+    return Settlement(paid_in.net_paid, overpaid)
+
+
+@dataclass(frozen=True)
+class _PaidIn:
+    dated: list[tuple[date, int, str | None]]  # (date, signed amount, plan chosen), by date
+    net_paid: int
+    active: PlanOption | None
+    early: EarlyDiscount | None  # on offer at all, whether taken, lapsed or not
+    discount_taken: int
+    principal: int  # what remains of the invoice amount, below zero if paid beyond it
+
+    def schedule(self, figures: Figures) -> tuple[Instalment, ...]:
+        """The instalments of the plan chosen, or the one of paying in full."""
+        return (self.active or figures.options[0]).instalments
+
+
+def _paid_in(
+    figures: Figures, invoice: schema.Invoice, payments: Iterable[schema.Payment]
+) -> _PaidIn:
+    terms, totals = figures.terms, figures.totals
+    dated = sorted(
+        ((p.date, _signed(p, terms.currency), p.plan) for p in payments), key=lambda item: item[0]
+    )
+    net_paid = sum(amount for _, amount, _ in dated)
+    chosen = next((plan for _, _, plan in dated if plan), None)
+    active = next((o for o in figures.options if o.id == chosen), None) if chosen else None
+    early = _early_discount(terms, totals, invoice, active)
+    discount_taken = 0
+    if early is not None and _covered_by(dated, early.until) >= totals.to_pay - early.amount:
+        discount_taken = early.amount
+    principal = totals.to_pay - discount_taken - net_paid
+    return _PaidIn(dated, net_paid, active, early, discount_taken, principal)
+
+
+def _charges(figures: Figures, paid_in: _PaidIn, as_of: date) -> LateCharges:
+    invoice, terms = figures.invoice, figures.terms
+    if invoice.waive_fees or invoice.void is not None:
+        return NO_CHARGES
+    return late_charges(
+        terms.late_payment,
+        terms.currency,
+        paid_in.schedule(figures),
+        # A discount taken settled that much of the invoice from the start.
+        [
+            (invoice.issue_date, paid_in.discount_taken),
+            *((day, amount) for day, amount, _ in paid_in.dated),
+        ],
+        as_of,
     )
 
 
