@@ -126,7 +126,6 @@ class Portal:
     as_of: date
     demo: bool
     cache: Path | None
-    pdfs_used: set[str] = field(default_factory=set)
     # The payment terms as each language shows them (rendered Markdown), read once per build.
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -217,10 +216,10 @@ class Portal:
             horizon=HORIZON_DAYS,
         )
 
-    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> bytes:
+    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, bytes]:
+        """The invoice's PDF, and its key in the cache (which the build keeps from pruning)."""
         html = self.invoice_page(view, invoice, pdf=True)
-        self.pdfs_used.add(pdf_key(html))
-        return pdf_from_html(html, str(self.root / "site" / "static"), self.cache)
+        return pdf_key(html), pdf_from_html(html, str(self.root / "site" / "static"), self.cache)
 
     def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
         assert self.books.settings is not None
@@ -290,5 +289,5 @@ def invoice_pdf(
     for view in client_views(books, ledger(books, as_of), secret, as_of):
         for invoice in view.invoices:
             if invoice.number == number:
-                return portal.invoice_pdf(view, invoice)
+                return portal.invoice_pdf(view, invoice)[1]
     raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

@@ -218,10 +218,10 @@ def _render_task(clients: list[str] | None) -> _Rendered:
         for invoice in view.invoices:
             files.append(view.folder + invoice.page)
             writer.write(files[-1], portal.invoice_page(view, invoice).encode())
-            before = set(portal.pdfs_used)
+            key, pdf = portal.invoice_pdf(view, invoice)
             files.append(view.folder + invoice.pdf)
-            writer.write(files[-1], portal.invoice_pdf(view, invoice))
-            pdfs.extend(sorted(portal.pdfs_used - before))
+            writer.write(files[-1], pdf)
+            pdfs.append(key)
             if invoice.state.status.is_open:
                 files.append(view.folder + invoice.ics)
                 writer.write(files[-1], portal.calendar(view, invoice))
