@@ -4,7 +4,8 @@ client; the template environment is made once per build; workers change nothing 
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 from pathlib import Path
 
 import jinja2
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from notifier import cli as cli_module
 from notifier.books.checks import check_books
+from notifier.ledger.state import ledger
 from notifier.portal import site as site_module
 from notifier.portal.addresses import (
     Secret,
@@ -21,7 +23,9 @@ from notifier.portal.addresses import (
     dashboard_page,
     dashboard_token,
 )
+from notifier.portal.build import Portal, Theme
 from notifier.portal.site import build_site
+from notifier.portal.views import client_views
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
@@ -145,3 +149,57 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+class _HTMLAsPDF:
+    """WeasyPrint's HTML, printing nothing: the "PDF" is the HTML it was given."""
+
+    def __init__(self, string: str = "", base_url: str | None = None) -> None:
+        self.string = string
+
+    def write_pdf(self) -> bytes:
+        return self.string.encode("utf-8")
+
+
+def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, bytes]]:
+    """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
+    books, _ = check_books(root)
+    portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
+    return {
+        invoice.number: portal.invoice_pdf(view, invoice)
+        for view in client_views(books, ledger(books, as_of), SECRET, as_of)
+        for invoice in view.invoices
+    }
+
+
+def test_a_pdf_is_printed_again_whenever_its_html_changes_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    days = [pdf_sources(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
+    kept = 0
+    for before, after in itertools.pairwise(days):
+        for number, (key, html) in before.items():
+            assert (after[number][0] == key) == (after[number][1] == html), number
+            kept += after[number][0] == key
+    assert kept  # the invoices nothing happened to (paid ones) keep their PDFs from day to day
+
+
+def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    today = pdf_sources(root, AS_OF)
+    macros = root / "site" / "templates" / "macros.html"
+    macros.write_text(
+        macros.read_text(encoding="utf-8").replace(
+            '{{ _("Paid") }}', '{{ _("Paid") }} {{ as_of }}'
+        ),
+        encoding="utf-8",
+    )
+    with_date = pdf_sources(root, AS_OF)
+    assert all(with_date[n][0] != key for n, (key, _) in today.items())  # the theme changed
+    next_day = pdf_sources(root, AS_OF + timedelta(days=1))
+    assert all(next_day[n][0] != key for n, (key, _) in with_date.items())

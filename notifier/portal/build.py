@@ -26,10 +26,13 @@ from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
+    documents_digest,
     due_dates_calendar,
     epc_qr_svg,
+    pdf_base_url,
     pdf_from_html,
     pdf_key,
+    template_variables,
 )
 from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.report.charts import bar_chart
@@ -116,6 +119,11 @@ class Theme:
             yield f"assets/{path.relative_to(static).as_posix()}", path.read_bytes()
 
 
+# Variables of the invoice's template that are the same in every PDF of a build: their keys take
+# them in once (the business) or through the theme's files (its style sheet).
+_IN_EVERY_PDF = frozenset({"business", "css"})
+
+
 @dataclass(frozen=True)
 class Portal:
     """What every page of one build shares."""
@@ -128,11 +136,20 @@ class Portal:
     cache: Path | None
     # The payment terms as each language shows them (rendered Markdown), read once per build.
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # What a PDF's key is made of beyond its data (see `invoice_pdf`), worked out once per build.
+    _pdf_common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
     def invoice_page(self, view: ClientView, invoice: InvoiceView, *, pdf: bool = False) -> str:
+        language, context = self._invoice_context(view, invoice, pdf=pdf)
+        return self.theme.render("invoice.html", language, **context)
+
+    def _invoice_context(
+        self, view: ClientView, invoice: InvoiceView, *, pdf: bool
+    ) -> tuple[str, dict[str, Any]]:
+        """The language of an invoice's page (or of its PDF's HTML) and what its template reads."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
@@ -151,8 +168,7 @@ class Portal:
                 self.cache,
             )
         notes = invoice.state.invoice.notes
-        return self._render(
-            "invoice.html",
+        return self._context(
             view,
             root="../../",
             client=view.client,
@@ -217,9 +233,32 @@ class Portal:
         )
 
     def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, bytes]:
-        """The invoice's PDF, and its key in the cache (which the build keeps from pruning)."""
-        html = self.invoice_page(view, invoice, pdf=True)
-        return pdf_key(html), pdf_from_html(html, str(self.root / "site" / "static"), self.cache)
+        """The invoice's PDF, and its key in the cache (which the build keeps from pruning).
+
+        The key is made from what the PDF's template reads (the invoice's data, the client, the
+        business, the language...; the as-of date only if the template reads it), so a PDF that
+        shows the same as yesterday's is found in the cache before its HTML is rendered."""
+        template = "invoice.html"
+        language, context = self._invoice_context(view, invoice, pdf=True)
+        common = self._pdf_common
+        if not common:
+            assert self.books.settings is not None
+            business = repr(self.books.settings.business).encode()
+            common["digest"] = documents_digest(self.root) + business
+            common["reads"] = template_variables(self.theme.environment, template)
+        reads: set[str] | None = common["reads"]
+        shown = {
+            name: value
+            for name, value in context.items()
+            if name not in _IN_EVERY_PDF and (reads is None or name in reads)
+        }
+        key = pdf_key(common["digest"], template, language, shown)
+        return key, pdf_from_html(
+            key,
+            lambda: self.theme.render(template, language, **context),
+            pdf_base_url(self.root),
+            self.cache,
+        )
 
     def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
         assert self.books.settings is not None
@@ -233,19 +272,24 @@ class Portal:
 
     def _render(self, template: str, reader: ClientView, **context: Any) -> str:
         """`template` for the client of `reader`: in their language, amounts and dates."""
+        language, values = self._context(reader, **context)
+        return self.theme.render(template, language, **values)
+
+    def _context(self, reader: ClientView, **context: Any) -> tuple[str, dict[str, Any]]:
+        """The language of `reader` and a template's context for them: `context` and what every
+        page shows (the business, amounts and dates in their locale, the as-of date...)."""
         assert self.books.settings is not None
-        return self.theme.render(
-            template,
-            formatting.language(reader.locale),
-            lang=formatting.language(reader.locale),
-            business=self.books.settings.business,
-            f=Formatter(reader.locale),
-            as_of=self.as_of,
-            demo=self.demo,
-            css=self.theme.css,
-            pdf=context.pop("pdf", False),
+        language = formatting.language(reader.locale)
+        return language, {
+            "lang": language,
+            "business": self.books.settings.business,
+            "f": Formatter(reader.locale),
+            "as_of": self.as_of,
+            "demo": self.demo,
+            "css": self.theme.css,
+            "pdf": context.pop("pdf", False),
             **context,
-        )
+        }
 
     def _terms_in(self, language: str) -> str:
         """The payment terms in `language` (else the business's), as HTML; "" if there are none."""

@@ -4,36 +4,95 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 
 import icalendar
 import segno
+from jinja2 import Environment, meta
 from segno import helpers as segno_helpers
 
 from notifier import money
 from notifier.files import write_atomically
 from notifier.ledger.state import InvoiceState
+from notifier.portal.last_build import add_files, code_digest
 
 EPC_MAX = Decimal("999999999.99")
 QR_DAYS = 7  # a cached QR code unused this long is removed
+# What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
+PRINTING_LIBRARIES = ("jinja2", "markupsafe", "babel", "markdown", "nh3", "weasyprint")
 
 
-def pdf_key(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+def documents_digest(root: Path) -> bytes:
+    """What every PDF of `root`'s portal is made with: the code, the theme (templates,
+    translations, styles), the content, the Python and the libraries that render and print, and
+    the folder WeasyPrint resolves relative addresses against (`pdf_base_url`)."""
+    digest = hashlib.sha256(code_digest())
+    digest.update(pdf_base_url(root).encode() + b"\0")
+    add_files(digest, root, ("site", "content"))
+    for name in PRINTING_LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}\0{version}\0".encode())
+    digest.update(platform.python_version().encode())
+    return digest.digest()
 
 
-def pdf_from_html(html: str, base_url: str, cache: Path | None) -> bytes:
-    """`html` printed to PDF with WeasyPrint. Printing is slow (about 0.2 s a page), so a PDF is
-    kept in `cache` under the hash of its HTML and reused until the HTML changes."""
-    cached = cache / f"{pdf_key(html)}.pdf" if cache is not None else None
+def pdf_base_url(root: Path) -> str:
+    return str(root / "site" / "static")
+
+
+def template_variables(environment: Environment, name: str) -> set[str] | None:
+    """The variables `name` reads from its context, with the templates it extends, includes and
+    imports; None when it names a template only known while rendering (it may read anything)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    waiting = [name]
+    while waiting:
+        current = waiting.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        assert environment.loader is not None
+        source, _, _ = environment.loader.get_source(environment, current)
+        tree = environment.parse(source)
+        found |= meta.find_undeclared_variables(tree)
+        for other in meta.find_referenced_templates(tree):
+            if other is None:
+                return None
+            waiting.append(other)
+    return found
+
+
+def pdf_key(common: bytes, template: str, language: str, shown: Mapping[str, object]) -> str:
+    """The cache key of a PDF printed from `template` in `language` with the variables `shown`:
+    `common` (see `documents_digest`) and the repr of each variable, which for the books' frozen
+    models and the ledger's dataclasses spells out every field. The same key, the same PDF, so a
+    PDF whose data did not change is neither rendered nor printed again."""
+    digest = hashlib.sha256(common)
+    digest.update(f"{template}\0{language}\0".encode())
+    for variable, value in sorted(shown.items()):
+        digest.update(f"{variable}\0{value!r}\0".encode())
+    return digest.hexdigest()
+
+
+def pdf_from_html(key: str, html: Callable[[], str], base_url: str, cache: Path | None) -> bytes:
+    """The PDF of `key` from `cache`, else `html()` printed with WeasyPrint (and kept in `cache`).
+    Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are done only
+    when the cache has no PDF for `key`."""
+    cached = cache / f"{key}.pdf" if cache is not None else None
     if cached is not None and cached.is_file():
         return cached.read_bytes()
     from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
 
-    data: bytes = HTML(string=html, base_url=base_url).write_pdf()
+    data: bytes = HTML(string=html(), base_url=base_url).write_pdf()
     if cached is not None:
         write_atomically(cached, data)
     return data
