@@ -161,7 +161,7 @@ class _HTMLAsPDF:
         return self.string.encode("utf-8")
 
 
-def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, bytes]]:
+def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Path | bytes]]:
     """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
@@ -170,6 +170,27 @@ def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, bytes]]:
         for view in client_views(books, ledger(books, as_of), SECRET, as_of)
         for invoice in view.invoices
     }
+
+
+def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "linked", cache, workers=1)
+    cached = {(p.stat().st_dev, p.stat().st_ino) for p in cache.glob("*.pdf")}
+    published = list((tmp_path / "linked").rglob("*.pdf"))
+    assert published
+    assert all((p.stat().st_dev, p.stat().st_ino) in cached for p in published)
+
+    def elsewhere(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr("os.link", elsewhere)  # the cache on another file system: copies
+    build_site(root, books, AS_OF, SECRET, tmp_path / "copied", cache, workers=1)
+    assert tree(tmp_path / "copied") == tree(tmp_path / "linked")
+    assert not any(p.stat().st_nlink > 1 for p in (tmp_path / "copied").rglob("*.pdf"))
 
 
 def test_a_pdf_is_printed_again_whenever_its_html_changes_and_only_then(

@@ -232,8 +232,9 @@ class Portal:
             horizon=HORIZON_DAYS,
         )
 
-    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, bytes]:
-        """The invoice's PDF, and its key in the cache (which the build keeps from pruning).
+    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
+        cache's file, or the bytes printed when there is no cache.
 
         The key is made from what the PDF's template reads (the invoice's data, the client, the
         business, the language...; the as-of date only if the template reads it), so a PDF that
@@ -333,5 +334,6 @@ def invoice_pdf(
     for view in client_views(books, ledger(books, as_of), secret, as_of):
         for invoice in view.invoices:
             if invoice.number == number:
-                return portal.invoice_pdf(view, invoice)[1]
+                pdf = portal.invoice_pdf(view, invoice)[1]
+                return pdf.read_bytes() if isinstance(pdf, Path) else pdf
     raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

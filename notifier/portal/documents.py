@@ -89,19 +89,22 @@ def pdf_key(common: bytes, template: str, language: str, shown: Mapping[str, obj
     return digest.hexdigest()
 
 
-def pdf_from_html(key: str, html: Callable[[], str], base_url: str, cache: Path | None) -> bytes:
-    """The PDF of `key` from `cache`, else `html()` printed with WeasyPrint (and kept in `cache`).
-    Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are done only
-    when the cache has no PDF for `key`."""
+def pdf_from_html(
+    key: str, html: Callable[[], str], base_url: str, cache: Path | None
+) -> Path | bytes:
+    """The PDF of `key`: its file in `cache`, printed there first (`html()` with WeasyPrint) if
+    missing; without a cache, the bytes printed. Printing is slow (about 0.2 s a page) and
+    rendering the HTML not free, so both are done only when the cache has no PDF for `key`."""
     cached = cache / f"{key}.pdf" if cache is not None else None
     if cached is not None and cached.is_file():
-        return cached.read_bytes()
+        return cached
     from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
 
     data: bytes = HTML(string=html(), base_url=base_url).write_pdf()
-    if cached is not None:
-        write_atomically(cached, data)
-    return data
+    if cached is None:
+        return data
+    write_atomically(cached, data)
+    return cached
 
 
 def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
