@@ -163,10 +163,19 @@ class _HTMLAsPDF:
 
 def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Path | bytes]]:
     """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
+    return {number: found[1] for number, found in documents(root, as_of).items()}
+
+
+def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Path | bytes]]]:
+    """Each invoice's page, PDF (its HTML) and calendar as of `as_of` (no cache), with their keys."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
     return {
-        invoice.number: portal.invoice_pdf(view, invoice)
+        invoice.number: [
+            portal.invoice_page(view, invoice),
+            portal.invoice_pdf(view, invoice),
+            portal.calendar(view, invoice),
+        ]
         for view in client_views(books, ledger(books, as_of), SECRET, as_of)
         for invoice in view.invoices
     }
@@ -193,18 +202,21 @@ def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
     assert not any(p.stat().st_nlink > 1 for p in (tmp_path / "copied").rglob("*.pdf"))
 
 
-def test_a_pdf_is_printed_again_whenever_its_html_changes_and_only_then(
+def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
     root = example_books(tmp_path)
-    days = [pdf_sources(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
-    kept = 0
+    days = [documents(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
+    kept = [0, 0, 0]
     for before, after in itertools.pairwise(days):
-        for number, (key, html) in before.items():
-            assert (after[number][0] == key) == (after[number][1] == html), number
-            kept += after[number][0] == key
-    assert kept  # the invoices nothing happened to (paid ones) keep their PDFs from day to day
+        for number, made in before.items():
+            for kind, ((key, data), (key_after, data_after)) in enumerate(
+                zip(made, after[number], strict=True)
+            ):
+                assert (key_after == key) == (data_after == data), (number, kind)
+                kept[kind] += key_after == key
+    assert all(kept)  # invoices nothing happened to (paid ones) keep them from day to day
 
 
 def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(

@@ -26,12 +26,14 @@ from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
+    cached_document,
+    calendar_schedule,
+    document_key,
     documents_digest,
     due_dates_calendar,
     epc_qr_svg,
     pdf_base_url,
     pdf_from_html,
-    pdf_key,
     template_variables,
 )
 from notifier.portal.views import ClientView, InvoiceView, client_views
@@ -119,9 +121,9 @@ class Theme:
             yield f"assets/{path.relative_to(static).as_posix()}", path.read_bytes()
 
 
-# Variables of the invoice's template that are the same in every PDF of a build: their keys take
-# them in once (the business) or through the theme's files (its style sheet).
-_IN_EVERY_PDF = frozenset({"business", "css"})
+# Variables of the invoice's template that are the same in every document of a build: the keys
+# take them in once (the business) or through the theme's files (its style sheet).
+_IN_EVERY_DOCUMENT = frozenset({"business", "css"})
 
 
 @dataclass(frozen=True)
@@ -136,15 +138,26 @@ class Portal:
     cache: Path | None
     # The payment terms as each language shows them (rendered Markdown), read once per build.
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    # What a PDF's key is made of beyond its data (see `invoice_pdf`), worked out once per build.
-    _pdf_common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # What a document's key is made of beyond its data (see `_key`), worked out once per build.
+    _common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
-    def invoice_page(self, view: ClientView, invoice: InvoiceView, *, pdf: bool = False) -> str:
-        language, context = self._invoice_context(view, invoice, pdf=pdf)
-        return self.theme.render("invoice.html", language, **context)
+    def invoice_page(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The page's key in the cache and the page: the cache's file (rendered into it if the
+        cache has none for the key), or the bytes rendered when there is no cache. Most invoices
+        show the same from one day to the next: their pages are not rendered again."""
+        template = "invoice.html"
+        language, context = self._invoice_context(view, invoice, pdf=False)
+        key = self._key(template, language, context)
+        page = cached_document(
+            key,
+            ".html",
+            lambda: self.theme.render(template, language, **context).encode(),
+            self.cache,
+        )
+        return key, page
 
     def _invoice_context(
         self, view: ClientView, invoice: InvoiceView, *, pdf: bool
@@ -234,26 +247,11 @@ class Portal:
 
     def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
         """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
-        cache's file, or the bytes printed when there is no cache.
-
-        The key is made from what the PDF's template reads (the invoice's data, the client, the
-        business, the language...; the as-of date only if the template reads it), so a PDF that
-        shows the same as yesterday's is found in the cache before its HTML is rendered."""
+        cache's file, or the bytes printed when there is no cache. A PDF that shows the same as
+        yesterday's is found in the cache (see `_key`) before its HTML is rendered."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice, pdf=True)
-        common = self._pdf_common
-        if not common:
-            assert self.books.settings is not None
-            business = repr(self.books.settings.business).encode()
-            common["digest"] = documents_digest(self.root) + business
-            common["reads"] = template_variables(self.theme.environment, template)
-        reads: set[str] | None = common["reads"]
-        shown = {
-            name: value
-            for name, value in context.items()
-            if name not in _IN_EVERY_PDF and (reads is None or name in reads)
-        }
-        key = pdf_key(common["digest"], template, language, shown)
+        key = self._key(template, language, context)
         return key, pdf_from_html(
             key,
             lambda: self.theme.render(template, language, **context),
@@ -261,15 +259,50 @@ class Portal:
             self.cache,
         )
 
-    def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
+    def calendar(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The invoice's calendar of due dates: its key in the cache and the file (or bytes)."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
         summary = self.theme.words(language).gettext(
             "Pay invoice {number} from {business}: {amount}"
         )
-        host = urlsplit(str(business.portal_url)).hostname or "notifier"
-        return due_dates_calendar(invoice.state, business.name, host, summary)
+        state = invoice.state
+        made_of: dict[str, Any] = {
+            "number": state.invoice.number,
+            "issued": state.invoice.issue_date,
+            "currency": state.currency,
+            "schedule": calendar_schedule(state),
+            "business": business.name,
+            "host": urlsplit(str(business.portal_url)).hostname or "notifier",
+            "summary": summary,
+        }
+        key = document_key(self._common_digest(), "due_dates_calendar", language, made_of)
+        return key, cached_document(key, ".ics", lambda: due_dates_calendar(**made_of), self.cache)
+
+    def _key(self, template: str, language: str, context: dict[str, Any]) -> str:
+        """The cache key of `template` rendered in `language` with `context`: made of what the
+        template reads (the invoice's data, the client, the business...; the as-of date only if
+        the template reads it)."""
+        reads = self._common.get(template, False)
+        if reads is False:
+            reads = self._common[template] = template_variables(self.theme.environment, template)
+        shown = {
+            name: value
+            for name, value in context.items()
+            if name not in _IN_EVERY_DOCUMENT and (reads is None or name in reads)
+        }
+        return document_key(self._common_digest(), template, language, shown)
+
+    def _common_digest(self) -> bytes:
+        """What every document of the build is made with (see `documents_digest`), and the
+        business."""
+        digest: bytes | None = self._common.get("")
+        if digest is None:
+            assert self.books.settings is not None
+            business = repr(self.books.settings.business).encode()
+            digest = self._common[""] = documents_digest(self.root) + business
+        return digest
 
     def _render(self, template: str, reader: ClientView, **context: Any) -> str:
         """`template` for the client of `reader`: in their language, amounts and dates."""

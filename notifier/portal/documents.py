@@ -6,8 +6,8 @@ import hashlib
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +19,7 @@ from segno import helpers as segno_helpers
 
 from notifier import money
 from notifier.files import write_atomically
+from notifier.ledger.plans import Instalment
 from notifier.ledger.state import InvoiceState
 from notifier.portal.last_build import add_files, code_digest
 
@@ -30,6 +31,7 @@ EPC_MAX = Decimal("999999999.99")
 # blurred and shrunk. The codes are shown on screen only, crisp, where nothing is worn or torn.
 EPC_MASK = 3
 QR_DAYS = 7  # a cached QR code unused this long is removed
+DOCUMENTS = {".pdf", ".html", ".ics"}  # what the cache keeps for the latest build only
 # What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
 PRINTING_LIBRARIES = ("jinja2", "markupsafe", "babel", "markdown", "nh3", "weasyprint")
 
@@ -77,11 +79,11 @@ def template_variables(environment: Environment, name: str) -> set[str] | None:
     return found
 
 
-def pdf_key(common: bytes, template: str, language: str, shown: Mapping[str, object]) -> str:
-    """The cache key of a PDF printed from `template` in `language` with the variables `shown`:
+def document_key(common: bytes, template: str, language: str, shown: Mapping[str, object]) -> str:
+    """The cache key of a document made from `template` in `language` with the variables `shown`:
     `common` (see `documents_digest`) and the repr of each variable, which for the books' frozen
-    models and the ledger's dataclasses spells out every field. The same key, the same PDF, so a
-    PDF whose data did not change is neither rendered nor printed again."""
+    models and the ledger's dataclasses spells out every field. The same key, the same document,
+    so one whose data did not change is neither rendered nor printed again."""
     digest = hashlib.sha256(common)
     digest.update(f"{template}\0{language}\0".encode())
     for variable, value in sorted(shown.items()):
@@ -89,30 +91,44 @@ def pdf_key(common: bytes, template: str, language: str, shown: Mapping[str, obj
     return digest.hexdigest()
 
 
-def pdf_from_html(
-    key: str, html: Callable[[], str], base_url: str, cache: Path | None
+def cached_document(
+    key: str, suffix: str, make: Callable[[], bytes], cache: Path | None
 ) -> Path | bytes:
-    """The PDF of `key`: its file in `cache`, printed there first (`html()` with WeasyPrint) if
-    missing; without a cache, the bytes printed. Printing is slow (about 0.2 s a page) and
-    rendering the HTML not free, so both are done only when the cache has no PDF for `key`."""
-    cached = cache / f"{key}.pdf" if cache is not None else None
+    """The document of `key`: its file in `cache`, made there first (`make()`) if missing; without
+    a cache, the bytes made. The site links the cache's file rather than copying it."""
+    cached = cache / f"{key}{suffix}" if cache is not None else None
     if cached is not None and cached.is_file():
         return cached
-    from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
-
-    data: bytes = HTML(string=html(), base_url=base_url).write_pdf()
+    data = make()
     if cached is None:
         return data
     write_atomically(cached, data)
     return cached
 
 
+def pdf_from_html(
+    key: str, html: Callable[[], str], base_url: str, cache: Path | None
+) -> Path | bytes:
+    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint if the cache has
+    none. Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are done
+    only when the cache has no PDF for `key`."""
+
+    def printed() -> bytes:
+        from weasyprint import HTML  # imported here: slow to load, and most runs print nothing
+
+        data: bytes = HTML(string=html(), base_url=base_url).write_pdf()
+        return data
+
+    return cached_document(key, ".pdf", printed, cache)
+
+
 def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
-    """Remove cached PDFs other than `keep` (keys): what the latest build did not use; and QR codes
-    no build has used for QR_DAYS (a code's use is its file's modification time)."""
+    """Remove cached documents (PDFs, pages, calendars) other than `keep` (keys): what the latest
+    build did not use; and QR codes no build has used for QR_DAYS (a code's use is its file's
+    modification time)."""
     removed = 0
-    for path in cache.glob("*.pdf") if cache.is_dir() else ():
-        if path.stem not in keep:
+    for path in cache.iterdir() if cache.is_dir() else ():
+        if path.suffix in DOCUMENTS and path.stem not in keep:
             path.unlink()
             removed += 1
     oldest = (time.time() if now is None else now) - QR_DAYS * 86400
@@ -123,28 +139,33 @@ def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
     return removed
 
 
-def due_dates_calendar(state: InvoiceState, business: str, host: str, summary: str) -> bytes:
-    """An iCalendar file with one all-day event per date the client must pay by (each instalment
-    of the chosen plan, or the due date). Stamped with the issue date so builds are reproducible."""
+def calendar_schedule(state: InvoiceState) -> tuple[Instalment, ...]:
+    """The dates the client must pay by: each instalment of the chosen plan, or the due date."""
+    return state.active_plan.instalments if state.active_plan else state.plans[0].instalments
+
+
+def due_dates_calendar(
+    number: str,
+    issued: date,
+    currency: str,
+    schedule: Sequence[Instalment],
+    business: str,
+    host: str,
+    summary: str,
+) -> bytes:
+    """An iCalendar file with one all-day event per instalment of `schedule`. Stamped with the
+    issue date so builds are reproducible; made from its arguments only (they are its cache key)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//notifier//invoice due dates//EN")
     calendar.add("version", "2.0")
-    schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
-    stamp = datetime(
-        state.invoice.issue_date.year,
-        state.invoice.issue_date.month,
-        state.invoice.issue_date.day,
-        tzinfo=UTC,
-    )
+    stamp = datetime(issued.year, issued.month, issued.day, tzinfo=UTC)
     for instalment in schedule:
         event = icalendar.Event()
-        event.add("uid", f"{state.invoice.number}-{instalment.number}@{host}")
+        event.add("uid", f"{number}-{instalment.number}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", instalment.due_date)
-        amount = money.format_plain(instalment.amount, state.currency)
-        event.add(
-            "summary", summary.format(number=state.invoice.number, amount=amount, business=business)
-        )
+        amount = money.format_plain(instalment.amount, currency)
+        event.add("summary", summary.format(number=number, amount=amount, business=business))
         calendar.add_component(event)
     data: bytes = calendar.to_ical()
     return data
