@@ -140,6 +140,10 @@ class Portal:
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # What a document's key is made of beyond its data (see `_key`), worked out once per build.
     _common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The last value of each variable a key was made of, and its repr: an invoice's page and PDF
+    # show the same invoice, a client's invoices the same client (a repr of the books' models
+    # costs more than hashing it).
+    _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
@@ -277,7 +281,8 @@ class Portal:
             "host": urlsplit(str(business.portal_url)).hostname or "notifier",
             "summary": summary,
         }
-        key = document_key(self._common_digest(), "due_dates_calendar", language, made_of)
+        shown = {name: repr(value) for name, value in made_of.items()}
+        key = document_key(self._common_digest(), "due_dates_calendar", language, shown)
         return key, cached_document(key, ".ics", lambda: due_dates_calendar(**made_of), self.cache)
 
     def _key(self, template: str, language: str, context: dict[str, Any]) -> str:
@@ -288,11 +293,19 @@ class Portal:
         if reads is False:
             reads = self._common[template] = template_variables(self.theme.environment, template)
         shown = {
-            name: value
+            name: self._repr(name, value)
             for name, value in context.items()
             if name not in _IN_EVERY_DOCUMENT and (reads is None or name in reads)
         }
         return document_key(self._common_digest(), template, language, shown)
+
+    def _repr(self, name: str, value: object) -> str:
+        last = self._reprs.get(name)
+        if last is not None and last[0] is value:  # the very object: frozen, and kept alive here
+            return last[1]
+        text = repr(value)
+        self._reprs[name] = (value, text)
+        return text
 
     def _common_digest(self) -> bytes:
         """What every document of the build is made with (see `documents_digest`), and the

@@ -79,15 +79,15 @@ def template_variables(environment: Environment, name: str) -> set[str] | None:
     return found
 
 
-def document_key(common: bytes, template: str, language: str, shown: Mapping[str, object]) -> str:
-    """The cache key of a document made from `template` in `language` with the variables `shown`:
-    `common` (see `documents_digest`) and the repr of each variable, which for the books' frozen
-    models and the ledger's dataclasses spells out every field. The same key, the same document,
-    so one whose data did not change is neither rendered nor printed again."""
+def document_key(common: bytes, template: str, language: str, shown: Mapping[str, str]) -> str:
+    """The cache key of a document made from `template` in `language` with variables whose reprs
+    are `shown` (for the books' frozen models and the ledger's dataclasses a repr spells out every
+    field), and `common` (see `documents_digest`). The same key, the same document, so one whose
+    data did not change is neither rendered nor printed again."""
     digest = hashlib.sha256(common)
     digest.update(f"{template}\0{language}\0".encode())
     for variable, value in sorted(shown.items()):
-        digest.update(f"{variable}\0{value!r}\0".encode())
+        digest.update(f"{variable}\0{value}\0".encode())
     return digest.hexdigest()
 
 
