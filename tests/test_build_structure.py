@@ -4,8 +4,9 @@ client; the template environment is made once per build; workers change nothing 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import jinja2
@@ -25,7 +26,9 @@ from notifier.portal.addresses import (
     dashboard_page,
     dashboard_token,
 )
+from notifier.portal.build import Portal, Theme
 from notifier.portal.site import build_site
+from notifier.portal.views import client_views
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
@@ -145,7 +148,7 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     def drawn(*args: object, **kwargs: object) -> None:
         raise AssertionError("drawn again")
 
-    monkeypatch.setattr("segno.helpers.make_epc_qr", drawn)
+    monkeypatch.setattr("segno.make_qr", drawn)
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
@@ -179,3 +182,90 @@ def test_the_dashboard_works_out_only_the_changed_clients_ledger(
     monkeypatch.undo()
     build_site(root, books, AS_OF, SECRET, fresh, tmp_path / "pdf", workers=1)
     assert tree(out) == tree(fresh)
+
+
+class _HTMLAsPDF:
+    """WeasyPrint's HTML, printing nothing: the "PDF" is the HTML it was given."""
+
+    def __init__(self, string: str = "", base_url: str | None = None) -> None:
+        self.string = string
+
+    def write_pdf(self) -> bytes:
+        return self.string.encode("utf-8")
+
+
+def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Path | bytes]]:
+    """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
+    return {number: found[1] for number, found in documents(root, as_of).items()}
+
+
+def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Path | bytes]]]:
+    """Each invoice's page, PDF (its HTML) and calendar as of `as_of` (no cache), with their keys."""
+    books, _ = check_books(root)
+    portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
+    return {
+        invoice.number: [
+            portal.invoice_page(view, invoice),
+            portal.invoice_pdf(view, invoice),
+            portal.calendar(view, invoice),
+        ]
+        for view in client_views(books, ledger(books, as_of), SECRET, as_of)
+        for invoice in view.invoices
+    }
+
+
+def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "linked", cache, workers=1)
+    cached = {(p.stat().st_dev, p.stat().st_ino) for p in cache.glob("*.pdf")}
+    published = list((tmp_path / "linked").rglob("*.pdf"))
+    assert published
+    assert all((p.stat().st_dev, p.stat().st_ino) in cached for p in published)
+
+    def elsewhere(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr("os.link", elsewhere)  # the cache on another file system: copies
+    build_site(root, books, AS_OF, SECRET, tmp_path / "copied", cache, workers=1)
+    assert tree(tmp_path / "copied") == tree(tmp_path / "linked")
+    assert not any(p.stat().st_nlink > 1 for p in (tmp_path / "copied").rglob("*.pdf"))
+
+
+def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    days = [documents(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
+    kept = [0, 0, 0]
+    for before, after in itertools.pairwise(days):
+        for number, made in before.items():
+            for kind, ((key, data), (key_after, data_after)) in enumerate(
+                zip(made, after[number], strict=True)
+            ):
+                assert (key_after == key) == (data_after == data), (number, kind)
+                kept[kind] += key_after == key
+    assert all(kept)  # invoices nothing happened to (paid ones) keep them from day to day
+
+
+def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    today = pdf_sources(root, AS_OF)
+    macros = root / "site" / "templates" / "macros.html"
+    macros.write_text(
+        macros.read_text(encoding="utf-8").replace(
+            '{{ _("Paid") }}', '{{ _("Paid") }} {{ as_of }}'
+        ),
+        encoding="utf-8",
+    )
+    with_date = pdf_sources(root, AS_OF)
+    assert all(with_date[n][0] != key for n, (key, _) in today.items())  # the theme changed
+    next_day = pdf_sources(root, AS_OF + timedelta(days=1))
+    assert all(next_day[n][0] != key for n, (key, _) in with_date.items())

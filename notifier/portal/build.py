@@ -26,10 +26,15 @@ from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
+    cached_document,
+    calendar_schedule,
+    document_key,
+    documents_digest,
     due_dates_calendar,
     epc_qr_svg,
+    pdf_base_url,
     pdf_from_html,
-    pdf_key,
+    template_variables,
 )
 from notifier.portal.printer import Printer
 from notifier.portal.views import ClientView, InvoiceView, client_views
@@ -117,6 +122,11 @@ class Theme:
             yield f"assets/{path.relative_to(static).as_posix()}", path.read_bytes()
 
 
+# Variables of the invoice's template that are the same in every document of a build: the keys
+# take them in once (the business) or through the theme's files (its style sheet).
+_IN_EVERY_DOCUMENT = frozenset({"business", "css"})
+
+
 @dataclass(frozen=True)
 class Portal:
     """What every page of one build shares."""
@@ -128,14 +138,37 @@ class Portal:
     demo: bool
     cache: Path | None
     printer: Printer | None = None
-    pdfs_used: set[str] = field(default_factory=set)
     # The payment terms as each language shows them (rendered Markdown), read once per build.
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # What a document's key is made of beyond its data (see `_key`), worked out once per build.
+    _common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The last value of each variable a key was made of, and its repr: an invoice's page and PDF
+    # show the same invoice, a client's invoices the same client (a repr of the books' models
+    # costs more than hashing it).
+    _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
-    def invoice_page(self, view: ClientView, invoice: InvoiceView, *, pdf: bool = False) -> str:
+    def invoice_page(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The page's key in the cache and the page: the cache's file (rendered into it if the
+        cache has none for the key), or the bytes rendered when there is no cache. Most invoices
+        show the same from one day to the next: their pages are not rendered again."""
+        template = "invoice.html"
+        language, context = self._invoice_context(view, invoice, pdf=False)
+        key = self._key(template, language, context)
+        page = cached_document(
+            key,
+            ".html",
+            lambda: self.theme.render(template, language, **context).encode(),
+            self.cache,
+        )
+        return key, page
+
+    def _invoice_context(
+        self, view: ClientView, invoice: InvoiceView, *, pdf: bool
+    ) -> tuple[str, dict[str, Any]]:
+        """The language of an invoice's page (or of its PDF's HTML) and what its template reads."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
@@ -154,8 +187,7 @@ class Portal:
                 self.cache,
             )
         notes = invoice.state.invoice.notes
-        return self._render(
-            "invoice.html",
+        return self._context(
             view,
             root="../../",
             client=view.client,
@@ -219,36 +251,95 @@ class Portal:
             horizon=HORIZON_DAYS,
         )
 
-    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> bytes:
-        html = self.invoice_page(view, invoice, pdf=True)
-        self.pdfs_used.add(pdf_key(html))
-        return pdf_from_html(html, str(self.root / "site" / "static"), self.cache, self.printer)
+    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
+        cache's file, or the bytes printed when there is no cache. A PDF that shows the same as
+        yesterday's is found in the cache (see `_key`) before its HTML is rendered."""
+        template = "invoice.html"
+        language, context = self._invoice_context(view, invoice, pdf=True)
+        key = self._key(template, language, context)
+        return key, pdf_from_html(
+            key,
+            lambda: self.theme.render(template, language, **context),
+            pdf_base_url(self.root),
+            self.cache,
+            self.printer,
+        )
 
-    def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
+    def calendar(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+        """The invoice's calendar of due dates: its key in the cache and the file (or bytes)."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
         summary = self.theme.words(language).gettext(
             "Pay invoice {number} from {business}: {amount}"
         )
-        host = urlsplit(str(business.portal_url)).hostname or "notifier"
-        return due_dates_calendar(invoice.state, business.name, host, summary)
+        state = invoice.state
+        made_of: dict[str, Any] = {
+            "number": state.invoice.number,
+            "issued": state.invoice.issue_date,
+            "currency": state.currency,
+            "schedule": calendar_schedule(state),
+            "business": business.name,
+            "host": urlsplit(str(business.portal_url)).hostname or "notifier",
+            "summary": summary,
+        }
+        shown = {name: repr(value) for name, value in made_of.items()}
+        key = document_key(self._common_digest(), "due_dates_calendar", language, shown)
+        return key, cached_document(key, ".ics", lambda: due_dates_calendar(**made_of), self.cache)
+
+    def _key(self, template: str, language: str, context: dict[str, Any]) -> str:
+        """The cache key of `template` rendered in `language` with `context`: made of what the
+        template reads (the invoice's data, the client, the business...; the as-of date only if
+        the template reads it)."""
+        reads = self._common.get(template, False)
+        if reads is False:
+            reads = self._common[template] = template_variables(self.theme.environment, template)
+        shown = {
+            name: self._repr(name, value)
+            for name, value in context.items()
+            if name not in _IN_EVERY_DOCUMENT and (reads is None or name in reads)
+        }
+        return document_key(self._common_digest(), template, language, shown)
+
+    def _repr(self, name: str, value: object) -> str:
+        last = self._reprs.get(name)
+        if last is not None and last[0] is value:  # the very object: frozen, and kept alive here
+            return last[1]
+        text = repr(value)
+        self._reprs[name] = (value, text)
+        return text
+
+    def _common_digest(self) -> bytes:
+        """What every document of the build is made with (see `documents_digest`), and the
+        business."""
+        digest: bytes | None = self._common.get("")
+        if digest is None:
+            assert self.books.settings is not None
+            business = repr(self.books.settings.business).encode()
+            digest = self._common[""] = documents_digest(self.root) + business
+        return digest
 
     def _render(self, template: str, reader: ClientView, **context: Any) -> str:
         """`template` for the client of `reader`: in their language, amounts and dates."""
+        language, values = self._context(reader, **context)
+        return self.theme.render(template, language, **values)
+
+    def _context(self, reader: ClientView, **context: Any) -> tuple[str, dict[str, Any]]:
+        """The language of `reader` and a template's context for them: `context` and what every
+        page shows (the business, amounts and dates in their locale, the as-of date...)."""
         assert self.books.settings is not None
-        return self.theme.render(
-            template,
-            formatting.language(reader.locale),
-            lang=formatting.language(reader.locale),
-            business=self.books.settings.business,
-            f=Formatter(reader.locale),
-            as_of=self.as_of,
-            demo=self.demo,
-            css=self.theme.css,
-            pdf=context.pop("pdf", False),
+        language = formatting.language(reader.locale)
+        return language, {
+            "lang": language,
+            "business": self.books.settings.business,
+            "f": Formatter(reader.locale),
+            "as_of": self.as_of,
+            "demo": self.demo,
+            "css": self.theme.css,
+            "pdf": context.pop("pdf", False),
             **context,
-        )
+        }
 
     def _terms_in(self, language: str) -> str:
         """The payment terms in `language` (else the business's), as HTML; "" if there are none."""
@@ -292,5 +383,6 @@ def invoice_pdf(
     for view in client_views(books, ledger(books, as_of), secret, as_of):
         for invoice in view.invoices:
             if invoice.number == number:
-                return portal.invoice_pdf(view, invoice)
+                pdf = portal.invoice_pdf(view, invoice)[1]
+                return pdf.read_bytes() if isinstance(pdf, Path) else pdf
     raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

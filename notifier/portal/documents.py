@@ -4,49 +4,135 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 
 import icalendar
 import segno
+from jinja2 import Environment, meta
 from segno import helpers as segno_helpers
 
 from notifier import money
 from notifier.files import write_atomically
+from notifier.ledger.plans import Instalment
 from notifier.ledger.state import InvoiceState
+from notifier.portal.last_build import add_files, code_digest
 from notifier.portal.printer import Printer, print_pdf
 
 EPC_MAX = Decimal("999999999.99")
+# segno draws a code with each of the eight masks and keeps the one ISO/IEC 18004 scores best:
+# three quarters of a code's cost. On EPC payloads mask 3 is that best one for two codes in five,
+# and its score is within 1% of the best for half the codes, 15% at worst; any mask reads the same
+# to a decoder (the code names its mask), and zbar read as many mask-3 codes as best-mask ones when
+# blurred and shrunk. The codes are shown on screen only, crisp, where nothing is worn or torn.
+EPC_MASK = 3
 QR_DAYS = 7  # a cached QR code unused this long is removed
+DOCUMENTS = {".pdf", ".html", ".ics"}  # what the cache keeps for the latest build only
+# What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
+PRINTING_LIBRARIES = ("jinja2", "markupsafe", "babel", "markdown", "nh3", "weasyprint")
 
 
-def pdf_key(html: str) -> str:
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+def documents_digest(root: Path) -> bytes:
+    """What every PDF of `root`'s portal is made with: the code, the theme (templates,
+    translations, styles), the content, the Python and the libraries that render and print, and
+    the folder WeasyPrint resolves relative addresses against (`pdf_base_url`)."""
+    digest = hashlib.sha256(code_digest())
+    digest.update(pdf_base_url(root).encode() + b"\0")
+    add_files(digest, root, ("site", "content"))
+    for name in PRINTING_LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}\0{version}\0".encode())
+    digest.update(platform.python_version().encode())
+    return digest.digest()
+
+
+def pdf_base_url(root: Path) -> str:
+    return str(root / "site" / "static")
+
+
+def template_variables(environment: Environment, name: str) -> set[str] | None:
+    """The variables `name` reads from its context, with the templates it extends, includes and
+    imports; None when it names a template only known while rendering (it may read anything)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    waiting = [name]
+    while waiting:
+        current = waiting.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        assert environment.loader is not None
+        source, _, _ = environment.loader.get_source(environment, current)
+        tree = environment.parse(source)
+        found |= meta.find_undeclared_variables(tree)
+        for other in meta.find_referenced_templates(tree):
+            if other is None:
+                return None
+            waiting.append(other)
+    return found
+
+
+def document_key(common: bytes, template: str, language: str, shown: Mapping[str, str]) -> str:
+    """The cache key of a document made from `template` in `language` with variables whose reprs
+    are `shown` (for the books' frozen models and the ledger's dataclasses a repr spells out every
+    field), and `common` (see `documents_digest`). The same key, the same document, so one whose
+    data did not change is neither rendered nor printed again."""
+    digest = hashlib.sha256(common)
+    digest.update(f"{template}\0{language}\0".encode())
+    for variable, value in sorted(shown.items()):
+        digest.update(f"{variable}\0{value}\0".encode())
+    return digest.hexdigest()
+
+
+def cached_document(
+    key: str, suffix: str, make: Callable[[], bytes], cache: Path | None
+) -> Path | bytes:
+    """The document of `key`: its file in `cache`, made there first (`make()`) if missing; without
+    a cache, the bytes made. The site links the cache's file rather than copying it."""
+    cached = cache / f"{key}{suffix}" if cache is not None else None
+    if cached is not None and cached.is_file():
+        return cached
+    data = make()
+    if cached is None:
+        return data
+    write_atomically(cached, data)
+    return cached
 
 
 def pdf_from_html(
-    html: str, base_url: str, cache: Path | None, printer: Printer | None = None
-) -> bytes:
-    """`html` printed to PDF with WeasyPrint (by `printer` when given). Printing is slow (about
-    0.2 s a page), so a PDF is kept in `cache` under the hash of its HTML and reused until the HTML
-    changes."""
-    cached = cache / f"{pdf_key(html)}.pdf" if cache is not None else None
-    if cached is not None and cached.is_file():
-        return cached.read_bytes()
-    data = printer.print(html, base_url) if printer is not None else print_pdf(html, base_url)
-    if cached is not None:
-        write_atomically(cached, data)
-    return data
+    key: str,
+    html: Callable[[], str],
+    base_url: str,
+    cache: Path | None,
+    printer: Printer | None = None,
+) -> Path | bytes:
+    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint (by `printer`
+    when given) if the cache has none. Printing is slow (about 0.2 s a page) and rendering the HTML
+    not free, so both are done only when the cache has no PDF for `key`."""
+
+    def printed() -> bytes:
+        if printer is not None:
+            return printer.print(html(), base_url)
+        return print_pdf(html(), base_url)
+
+    return cached_document(key, ".pdf", printed, cache)
 
 
 def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
-    """Remove cached PDFs other than `keep` (keys): what the latest build did not use; and QR codes
-    no build has used for QR_DAYS (a code's use is its file's modification time)."""
+    """Remove cached documents (PDFs, pages, calendars) other than `keep` (keys): what the latest
+    build did not use; and QR codes no build has used for QR_DAYS (a code's use is its file's
+    modification time)."""
     removed = 0
-    for path in cache.glob("*.pdf") if cache.is_dir() else ():
-        if path.stem not in keep:
+    for path in cache.iterdir() if cache.is_dir() else ():
+        if path.suffix in DOCUMENTS and path.stem not in keep:
             path.unlink()
             removed += 1
     oldest = (time.time() if now is None else now) - QR_DAYS * 86400
@@ -57,28 +143,33 @@ def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
     return removed
 
 
-def due_dates_calendar(state: InvoiceState, business: str, host: str, summary: str) -> bytes:
-    """An iCalendar file with one all-day event per date the client must pay by (each instalment
-    of the chosen plan, or the due date). Stamped with the issue date so builds are reproducible."""
+def calendar_schedule(state: InvoiceState) -> tuple[Instalment, ...]:
+    """The dates the client must pay by: each instalment of the chosen plan, or the due date."""
+    return state.active_plan.instalments if state.active_plan else state.plans[0].instalments
+
+
+def due_dates_calendar(
+    number: str,
+    issued: date,
+    currency: str,
+    schedule: Sequence[Instalment],
+    business: str,
+    host: str,
+    summary: str,
+) -> bytes:
+    """An iCalendar file with one all-day event per instalment of `schedule`. Stamped with the
+    issue date so builds are reproducible; made from its arguments only (they are its cache key)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//notifier//invoice due dates//EN")
     calendar.add("version", "2.0")
-    schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
-    stamp = datetime(
-        state.invoice.issue_date.year,
-        state.invoice.issue_date.month,
-        state.invoice.issue_date.day,
-        tzinfo=UTC,
-    )
+    stamp = datetime(issued.year, issued.month, issued.day, tzinfo=UTC)
     for instalment in schedule:
         event = icalendar.Event()
-        event.add("uid", f"{state.invoice.number}-{instalment.number}@{host}")
+        event.add("uid", f"{number}-{instalment.number}@{host}")
         event.add("dtstamp", stamp)
         event.add("dtstart", instalment.due_date)
-        amount = money.format_plain(instalment.amount, state.currency)
-        event.add(
-            "summary", summary.format(number=state.invoice.number, amount=amount, business=business)
-        )
+        amount = money.format_plain(instalment.amount, currency)
+        event.add("summary", summary.format(number=number, amount=amount, business=business))
         calendar.add_component(event)
     data: bytes = calendar.to_ical()
     return data
@@ -96,18 +187,25 @@ def epc_qr_svg(
     """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
     invoice is not in EUR or the amount is outside what the standard allows.
 
-    segno takes about 10 ms a code here (most of it choosing the most readable mask), so each code
-    is kept in `cache` under the hash of what it encodes, and drawn again only when that changes."""
+    The code is drawn with one mask (EPC_MASK), and kept in `cache` under the hash of what it
+    encodes: the amount owed moves with interest every day, but most invoices' do not."""
     amount = money.to_major(minor, state.currency)
     if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
         return None
     number = state.invoice.number
-    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, segno.__version__))
+    what = "\0".join(
+        (name[:70], iban, str(amount), number, bic or "", title, segno.__version__, str(EPC_MASK))
+    )
     cached = cache / f"{hashlib.sha256(what.encode()).hexdigest()}.svg" if cache else None
     if cached is not None and cached.is_file():
         os.utime(cached)  # used: see prune_cache
         return cached.read_text(encoding="utf-8")
-    code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
+    # What segno's make_epc_qr draws (EPC069-12: error correction level M, not raised), with a
+    # mask, which make_epc_qr does not take: its payload from segno's own (unlisted) helper.
+    data = segno_helpers._make_epc_qr_data(  # type: ignore[attr-defined]
+        name[:70], iban, amount, text=number, bic=bic
+    )
+    code = segno.make_qr(data, error="m", boost_error=False, mask=EPC_MASK)
     svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
     if cached is not None:
         write_atomically(cached, svg.encode("utf-8"))

@@ -235,15 +235,16 @@ def _render_task(clients: list[str]) -> _Rendered:
         files.append(view.folder + "index.html")
         writer.write(files[-1], portal.client_page(view).encode())
         for invoice in view.invoices:
-            files.append(view.folder + invoice.page)
-            writer.write(files[-1], portal.invoice_page(view, invoice).encode())
-            before = set(portal.pdfs_used)
-            files.append(view.folder + invoice.pdf)
-            writer.write(files[-1], portal.invoice_pdf(view, invoice))
-            pdfs.extend(sorted(portal.pdfs_used - before))
+            documents = [
+                (invoice.page, portal.invoice_page(view, invoice)),
+                (invoice.pdf, portal.invoice_pdf(view, invoice)),
+            ]
             if invoice.state.status.is_open:
-                files.append(view.folder + invoice.ics)
-                writer.write(files[-1], portal.calendar(view, invoice))
+                documents.append((invoice.ics, portal.calendar(view, invoice)))
+            for name, (key, document) in documents:
+                files.append(view.folder + name)
+                writer.write(files[-1], document)
+                pdfs.append(key)  # the cache's documents this client uses
         part.views += 1
     part.changed = writer.changed
     return part

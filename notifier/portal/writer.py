@@ -11,6 +11,7 @@ does)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,13 +33,23 @@ class SiteWriter:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
-    def write(self, relative: str, data: bytes) -> None:
-        """Put `data` at `relative` under the output folder unless it is already there."""
+    def write(self, relative: str, data: bytes | Path) -> None:
+        """Put `data` at `relative` under the output folder unless it is already there. A path is
+        a finished file to publish as it is (a PDF in the cache): it is linked, not copied."""
         if relative in self.written:
             raise ValueError(f"{relative} is written twice in one build")
         self.written.add(relative)
         target = self.out / relative
-        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+        if isinstance(data, Path):
+            if not _same_file(target, data):
+                _link_atomically(data, target)
+                self.changed.append(relative)
+            return
+        try:
+            found = target.stat()
+        except OSError:
+            found = None
+        if found is not None and found.st_size == len(data) and target.read_bytes() == data:
             return
         write_atomically(target, data)
         self.changed.append(relative)
@@ -74,3 +85,33 @@ class SiteWriter:
         if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listing:
             write_atomically(manifest, listing.encode("utf-8"))
         (self.out / LEGACY_MANIFEST).unlink(missing_ok=True)  # it published every address
+
+
+def _same_file(target: Path, source: Path) -> bool:
+    """Whether `target` is `source` (the same file, linked) or holds the same bytes."""
+    try:
+        found, wanted = target.stat(), source.stat()
+    except OSError:
+        return False
+    if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+        return True
+    return found.st_size == wanted.st_size and target.read_bytes() == source.read_bytes()
+
+
+def _link_atomically(source: Path, target: Path) -> None:
+    """`source` at `target` as a second name of the same file: no bytes written, and readers see
+    the old file or the new one. A copy (written atomically) where the two folders cannot share
+    a file (another file system)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)  # left by a build that was stopped
+    try:
+        os.link(source, temporary)
+    except OSError:
+        write_atomically(target, source.read_bytes())
+        return
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
