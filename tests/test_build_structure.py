@@ -148,7 +148,7 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     def drawn(*args: object, **kwargs: object) -> None:
         raise AssertionError("drawn again")
 
-    monkeypatch.setattr("segno.make_qr", drawn)
+    monkeypatch.setattr("segno.helpers.make_epc_qr", drawn)
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")

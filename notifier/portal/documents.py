@@ -25,12 +25,6 @@ from notifier.portal.last_build import add_files, code_digest
 from notifier.portal.printer import Printer, print_pdf
 
 EPC_MAX = Decimal("999999999.99")
-# segno draws a code with each of the eight masks and keeps the one ISO/IEC 18004 scores best:
-# three quarters of a code's cost. On EPC payloads mask 3 is that best one for two codes in five,
-# and its score is within 1% of the best for half the codes, 15% at worst; any mask reads the same
-# to a decoder (the code names its mask), and zbar read as many mask-3 codes as best-mask ones when
-# blurred and shrunk. The codes are shown on screen only, crisp, where nothing is worn or torn.
-EPC_MASK = 3
 QR_DAYS = 7  # a cached QR code unused this long is removed
 DOCUMENTS = {".pdf", ".html", ".ics"}  # what the cache keeps for the latest build only
 # What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
@@ -187,25 +181,18 @@ def epc_qr_svg(
     """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
     invoice is not in EUR or the amount is outside what the standard allows.
 
-    The code is drawn with one mask (EPC_MASK), and kept in `cache` under the hash of what it
-    encodes: the amount owed moves with interest every day, but most invoices' do not."""
+    segno takes about 10 ms a code here (most of it choosing the most readable mask), so each code
+    is kept in `cache` under the hash of what it encodes, and drawn again only when that changes."""
     amount = money.to_major(minor, state.currency)
     if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
         return None
     number = state.invoice.number
-    what = "\0".join(
-        (name[:70], iban, str(amount), number, bic or "", title, segno.__version__, str(EPC_MASK))
-    )
+    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, segno.__version__))
     cached = cache / f"{hashlib.sha256(what.encode()).hexdigest()}.svg" if cache else None
     if cached is not None and cached.is_file():
         os.utime(cached)  # used: see prune_cache
         return cached.read_text(encoding="utf-8")
-    # What segno's make_epc_qr draws (EPC069-12: error correction level M, not raised), with a
-    # mask, which make_epc_qr does not take: its payload from segno's own (unlisted) helper.
-    data = segno_helpers._make_epc_qr_data(  # type: ignore[attr-defined]
-        name[:70], iban, amount, text=number, bic=bic
-    )
-    code = segno.make_qr(data, error="m", boost_error=False, mask=EPC_MASK)
+    code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
     svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
     if cached is not None:
         write_atomically(cached, svg.encode("utf-8"))
