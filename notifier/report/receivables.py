@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -86,9 +86,11 @@ class ClientShare:
     by_month: dict[str, dict[str, int]]  # currency → YYYY-MM → minor, for the last twelve months
 
     def to_json(self) -> dict[str, Any]:
-        record = asdict(self.record)
+        """The share as JSON values (tuples become lists when dumped). Field by field, not with
+        `asdict`: its deep copies cost half a second for 2,000 clients on every build."""
+        record = _fields_of(self.record)
         record["paused_until"] = str(self.record.paused_until) if self.record.paused_until else None
-        return {**asdict(self), "record": record}
+        return {**_fields_of(self), "record": record}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClientShare:
@@ -373,3 +375,8 @@ def _open_tasks(books: Books) -> tuple[OpenTask, ...]:
             )
         )
     return tuple(tasks)
+
+
+def _fields_of(instance: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, their values as they are (not copied)."""
+    return {f.name: getattr(instance, f.name) for f in fields(instance)}
