@@ -54,10 +54,11 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class _Rendered:
-    """What rendering some clients gave: per client, its files and the PDFs it used."""
+    """What rendering some clients gave: per client, its files and the keys of the cached
+    documents (pages, PDFs, calendars) it used."""
 
     files: dict[str, list[str]] = field(default_factory=dict)
-    pdfs: dict[str, list[str]] = field(default_factory=dict)
+    documents: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
     pages: int = 0
@@ -119,7 +120,7 @@ def build_site(
     for client, key in keys.items():
         last = before.get(client)
         if last is not None and last[0] == key and all(map(os.path.isfile, _under(out, last[1]))):
-            kept.files[client], kept.pdfs[client] = last[1], last[2]
+            kept.files[client], kept.documents[client] = last[1], last[2]
             for relative in last[1]:
                 writer.keep(relative)
         else:
@@ -143,22 +144,22 @@ def build_site(
     writer.finish()
 
     every = {**kept.files, **rendered.files}
-    pdfs = {**kept.pdfs, **rendered.pdfs}
+    documents = {**kept.documents, **rendered.documents}
     clients_with_pages = sum(1 for files in every.values() if files)
     pages = 2 + sum(1 for files in every.values() for f in files if f.endswith(".html"))
     write_state(
         out,
         {
             "inputs": inputs,
-            "clients": {c: [keys[c], every[c], pdfs[c]] for c in keys if c in every},
+            "clients": {c: [keys[c], every[c], documents[c]] for c in keys if c in every},
             "clients_with_pages": clients_with_pages,
             "pages": pages,
         },
     )
     write_shares(out, {c: [share_keys[c], shares[c].to_json()] for c in share_keys})
     if cache is not None:
-        # Daily interest makes yesterday's PDFs useless: keep only what this build's pages use.
-        prune_cache(cache, {key for used in pdfs.values() for key in used})
+        # Keep only the documents this build's pages use: yesterday's are mostly out of date.
+        prune_cache(cache, {key for used in documents.values() for key in used})
     return BuildResult(
         clients=clients_with_pages,
         pages=pages,
@@ -187,7 +188,7 @@ def _render_all(
     def merge(part: _Rendered) -> None:
         nonlocal done
         result.files.update(part.files)
-        result.pdfs.update(part.pdfs)
+        result.documents.update(part.documents)
         result.shares.update(part.shares)
         result.changed.extend(part.changed)
         done += part.views
@@ -229,9 +230,9 @@ def _render_task(clients: list[str]) -> _Rendered:
     states = ledger(books, as_of, mine)
     part.shares = client_shares(books, as_of, clients, states)
     for client in clients:
-        part.files[client], part.pdfs[client] = [], []
+        part.files[client], part.documents[client] = [], []
     for view in client_views(books, states, secret, as_of):
-        files, pdfs = part.files[view.client.id], part.pdfs[view.client.id]
+        files, used = part.files[view.client.id], part.documents[view.client.id]
         files.append(view.folder + "index.html")
         writer.write(files[-1], portal.client_page(view).encode())
         for invoice in view.invoices:
@@ -244,7 +245,7 @@ def _render_task(clients: list[str]) -> _Rendered:
             for name, (key, document) in documents:
                 files.append(view.folder + name)
                 writer.write(files[-1], document)
-                pdfs.append(key)  # the cache's documents this client uses
+                used.append(key)
         part.views += 1
     part.changed = writer.changed
     return part
