@@ -8,13 +8,17 @@ settings record at a time: books loaded again, with new records, start afresh.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from notifier.books import schema
 from notifier.ledger.plans import PlanOption, plan_options
 from notifier.ledger.terms import InvoiceTerms, invoice_terms
 from notifier.ledger.totals import Totals, invoice_totals
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ class Figures:
 
 @dataclass
 class _Kept:
-    """What was worked out for the records of one settings record."""
+    """What was worked out for the records of one settings record, by the identities of the
+    client and invoice records (each entry holds them, so an identity is never reused)."""
 
     settings: schema.Settings | None = None
     plans: dict[str, schema.Plan] = field(default_factory=dict)
@@ -64,18 +69,29 @@ def _kept(settings: schema.Settings) -> _Kept:
     return _KEPT
 
 
+def _remembered(
+    table: dict[tuple[int, int], tuple[schema.Client, schema.Invoice, T]],
+    client: schema.Client,
+    invoice: schema.Invoice,
+    work_out: Callable[[], T],
+) -> T:
+    """What `table` holds for the records `client` and `invoice`, else `work_out()`, kept there."""
+    key = (id(client), id(invoice))
+    found = table.get(key)
+    if found is not None and found[0] is client and found[1] is invoice:
+        return found[2]
+    value = work_out()
+    table[key] = (client, invoice, value)
+    return value
+
+
 def terms_of(
     settings: schema.Settings, client: schema.Client, invoice: schema.Invoice
 ) -> InvoiceTerms:
     """`invoice_terms`, remembered."""
-    kept = _kept(settings)
-    key = (id(client), id(invoice))
-    found = kept.terms.get(key)
-    if found is not None and found[0] is client and found[1] is invoice:
-        return found[2]
-    terms = invoice_terms(settings, client, invoice)
-    kept.terms[key] = (client, invoice, terms)
-    return terms
+    return _remembered(
+        _kept(settings).terms, client, invoice, lambda: invoice_terms(settings, client, invoice)
+    )
 
 
 def figures_of(
@@ -85,11 +101,9 @@ def figures_of(
     or on asking for the options) for an amount finer than the currency allows (which `check`
     reports)."""
     kept = _kept(settings)
-    key = (id(client), id(invoice))
-    found = kept.figures.get(key)
-    if found is not None and found[0] is client and found[1] is invoice:
-        return found[2]
-    terms = terms_of(settings, client, invoice)
-    figures = Figures(terms, invoice_totals(invoice, terms.currency), invoice, kept.plans)
-    kept.figures[key] = (client, invoice, figures)
-    return figures
+
+    def work_out() -> Figures:
+        terms = terms_of(settings, client, invoice)
+        return Figures(terms, invoice_totals(invoice, terms.currency), invoice, kept.plans)
+
+    return _remembered(kept.figures, client, invoice, work_out)
