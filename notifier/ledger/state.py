@@ -158,7 +158,7 @@ def may_be_open(books: Books, as_of: date) -> list[schema.Invoice]:
         if invoice.void is not None and invoice.void.date <= as_of:
             continue
         figures = figures_of(settings, books.clients[invoice.client], invoice)
-        net_paid = sum(_signed(p, figures.terms.currency) for p in paid.get(number, ()))
+        net_paid = sum(signed_minor(p, figures.terms.currency) for p in paid.get(number, ()))
         # An early-payment discount is a share of the total: on a total of at least zero it can
         # only lower what is owed, so this much paid settles the invoice whatever was taken off.
         if figures.totals.total < 0 or figures.totals.to_pay - net_paid > 0:
@@ -269,7 +269,8 @@ def _paid_in(
 ) -> _PaidIn:
     terms, totals = figures.terms, figures.totals
     dated = sorted(
-        ((p.date, _signed(p, terms.currency), p.plan) for p in payments), key=lambda item: item[0]
+        ((p.date, signed_minor(p, terms.currency), p.plan) for p in payments),
+        key=lambda item: item[0],
     )
     net_paid = sum(amount for _, amount, _ in dated)
     chosen = next((plan for _, _, plan in dated if plan), None)
@@ -299,7 +300,8 @@ def _charges(figures: Figures, paid_in: _PaidIn, as_of: date) -> LateCharges:
     )
 
 
-def _signed(payment: schema.Payment, currency: str) -> int:
+def signed_minor(payment: schema.Payment, currency: str) -> int:
+    """The payment in minor units of `currency`: money in counts up, a refund or chargeback down."""
     amount = money.to_minor(payment.amount, currency)
     return amount if payment.kind == "payment" else -amount
 

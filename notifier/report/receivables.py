@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
-from notifier import money
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import InvoiceState, Status, ledger
+from notifier.ledger.state import InvoiceState, Status, ledger, signed_minor
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 PERIOD_DAYS = 90  # for DSO and cash collected
@@ -201,11 +200,6 @@ def assemble(books: Books, as_of: date, shares: dict[str, ClientShare]) -> Repor
     )
 
 
-def _signed(payment: schema.Payment, currency: str) -> int:
-    amount = money.to_minor(payment.amount, currency)
-    return amount if payment.kind == "payment" else -amount
-
-
 def _issued(state: InvoiceState) -> bool:
     return state.status not in (Status.DRAFT, Status.VOID)
 
@@ -247,11 +241,11 @@ def _share(
         currency = state.currency
         for payment in paid.get(state.invoice.number, ()):
             if payment.date > start:
-                collected[currency] += _signed(payment, currency)
+                collected[currency] += signed_minor(payment, currency)
             month = payment.date.strftime("%Y-%m")
             if month in months:
                 per_month = by_month.setdefault(currency, {})
-                per_month[month] = per_month.get(month, 0) + _signed(payment, currency)
+                per_month[month] = per_month.get(month, 0) + signed_minor(payment, currency)
     own = [state for state in states if _issued(state)]
     return ClientShare(
         _client_record(client, own, paid, messages, as_of),
@@ -338,7 +332,7 @@ def _days_late(state: InvoiceState, payments: dict[str, list[schema.Payment]]) -
     target = state.totals.to_pay - state.discount_taken
     running = 0
     for payment in payments.get(state.invoice.number, ()):
-        running += _signed(payment, state.currency)
+        running += signed_minor(payment, state.currency)
         if running >= target:
             return (payment.date - schedule[-1].due_date).days
     return None  # settled by the deposit alone
