@@ -525,7 +525,7 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
     """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
     from notifier.books.checks import check_books
     from notifier.portal.addresses import client_page, client_token
-    from notifier.portal.serve import start_server, watch
+    from notifier.portal.serve import fingerprint, start_server, watch
     from notifier.portal.site import build_site
     from notifier.problems import errors
 
@@ -545,6 +545,7 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
         result = build_site(root, books, _today(books, as_of), secret, out, cache)
         click.echo(f"Rebuilt: {len(result.changed)} files written, {len(result.removed)} removed.")
 
+    seen = fingerprint(root)  # before the build: an edit from now on is rebuilt
     books, _ = _load(root)
     build_site(root, books, _today(books, as_of), secret, out, cache)
     server = start_server(out, port)
@@ -555,7 +556,7 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
         token = client_token(secret, client.id, client.page_rotation)
         click.echo(f"  {client.id}: {address}{client_page(token)}")
     try:
-        watch(root, rebuild, threading.Event())
+        watch(root, rebuild, threading.Event(), seen)
     except KeyboardInterrupt:
         pass
     finally:

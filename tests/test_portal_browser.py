@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from notifier.books.checks import check_books
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
-from notifier.portal.serve import start_server
+from notifier.portal.serve import fingerprint, start_server, watch
 from notifier.portal.site import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,6 +187,28 @@ def test_screenshots(browser, base, width, name, client_id, file):
 def _read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
     for line in stream:
         into.put(line)
+
+
+def test_serve_rebuilds_for_an_edit_made_before_it_started_watching(tmp_path):
+    # `serve` takes the fingerprint before its first build; an edit made while that build ran, or
+    # before the watching began, must still be rebuilt (it once raced with the first poll).
+    (tmp_path / "content").mkdir()
+    words = tmp_path / "content" / "words.md"
+    words.write_text("before\n", encoding="utf-8")
+    seen = fingerprint(tmp_path)
+    words.write_text("after, longer\n", encoding="utf-8")
+    stop = threading.Event()
+    rebuilt: list[bool] = []
+
+    def rebuild() -> None:
+        rebuilt.append(True)
+        stop.set()
+
+    watcher = threading.Thread(target=watch, args=(tmp_path, rebuild, stop, seen, 0.01))
+    watcher.start()
+    watcher.join(timeout=10)
+    stop.set()
+    assert rebuilt == [True]
 
 
 def test_serve_rebuilds_when_the_words_change(tmp_path):

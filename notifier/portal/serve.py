@@ -56,10 +56,15 @@ def fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 def watch(
-    root: Path, rebuild: Callable[[], None], stop: threading.Event, interval: float = 0.5
+    root: Path,
+    rebuild: Callable[[], None],
+    stop: threading.Event,
+    seen: tuple[tuple[str, int, int], ...],
+    interval: float = 0.5,
 ) -> None:
-    """Call `rebuild` whenever a watched file changes, until `stop` is set."""
-    seen = fingerprint(root)
+    """Call `rebuild` whenever a watched file differs from `seen` (a `fingerprint` taken before
+    the build being served, so that an edit made while it ran, or just after, is not missed),
+    until `stop` is set."""
     while not stop.wait(interval):
         now = fingerprint(root)
         if now != seen:
