@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from notifier.books import load
+from notifier.books import checks, load
 from notifier.books.checks import check_books
+from notifier.problems import Problem
 from tests.scratch import example_books
 from tests.test_broken_books import CASES, build
 
@@ -57,10 +58,11 @@ def test_only_the_edited_file_is_read_again(
     _, problems = check_books(root, cache)
     assert reads == ["data/invoices/2026.yaml"]
     assert [p for p in problems if p.severity == "error"] == []
-    # The entry for the file's old bytes is gone, the new one replaces it: the cache does not grow.
+    # The entry for the file's old bytes is gone, the new one replaces it, and so does the verdict
+    # of the cross-checks: the cache does not grow.
     after = set(cache.iterdir())
     assert len(after) == len(entries)
-    assert len(after - entries) == 1
+    assert sorted(p.name.startswith("verdict-") for p in after - entries) == [False, True]
 
 
 def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +73,7 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
         entry.write_bytes(b"not a pickle")
     reads = _reads(monkeypatch)
     again, _ = check_books(root, cache)
-    assert len(reads) == len(list(cache.iterdir()))
+    assert len(reads) == len([e for e in cache.iterdir() if not e.name.startswith("verdict-")])
     assert again.invoices == books.invoices
 
 
@@ -123,3 +125,35 @@ def test_the_cycle_collector_is_paused_while_reading_and_resumed_after(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build("several-errors-one-file", tmp_path)
+    cache = tmp_path / "cache"
+    _, first = check_books(root, cache)
+    runs: list[int] = []
+    real = checks.cross_check
+
+    def counting(books: load.Books) -> list[Problem]:
+        runs.append(1)
+        return real(books)
+
+    monkeypatch.setattr(checks, "cross_check", counting)
+    _, again = check_books(root, cache)
+    assert runs == []
+    assert again == first
+    # A new content file can settle a cross-check (a missing reminder text): checked again.
+    (root / "content" / "reminders" / "a-new-text.en.md").write_text("Hello\n", encoding="utf-8")
+    check_books(root, cache)
+    assert runs == [1]
+    # So does any edited file of the books.
+    settings = root / "data" / "business.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    _, edited = check_books(root, cache)
+    assert runs == [1, 1]
+    assert [str(p) for p in edited] == [str(p) for p in first]
+    # Without a cache folder nothing is kept: checked every time.
+    check_books(root)
+    assert runs == [1, 1, 1]

@@ -27,11 +27,13 @@ _SOURCES = ("books/*.py", "problems.py", "money.py")
 
 
 @cache
-def code_digest() -> bytes:
+def code_digest(sources: tuple[str, ...] = _SOURCES) -> bytes:
+    """A digest of pydantic's version and notifier's files matching `sources` (glob patterns)."""
     digest = hashlib.sha256(pydantic.VERSION.encode())
-    for pattern in _SOURCES:
+    for pattern in sources:
         for path in sorted(_PACKAGE.glob(pattern)):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            name = path.relative_to(_PACKAGE).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.digest()
 
 

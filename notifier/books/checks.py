@@ -4,6 +4,7 @@ problems; none stops the others."""
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from notifier import money
 from notifier.books import schema
+from notifier.books.cache import FileCache, code_digest
 from notifier.books.load import Books, Origin, load_books
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
@@ -22,10 +24,32 @@ FULL_PLAN = "full"
 
 def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
     """Load the books under `root` and check them: every problem, in file and line order. Read
-    files are kept in `cache` (see notifier.books.cache) when given."""
-    books, problems = load_books(root, cache)
-    problems.extend(cross_check(books))
+    files, and the cross-checks' verdict, are kept in `cache` (see notifier.books.cache) when
+    given."""
+    files = FileCache(cache)
+    books, problems = load_books(root, files)
+    problems.extend(_cross_checked(books, files))
+    files.prune()
     return books, sorted(problems, key=lambda p: (p.path, p.line))
+
+
+def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
+    """cross_check(books), or its verdict kept from a load of the very same books: the same bytes
+    of every file read (their cache keys), the same content files, the same code. The books of a
+    daily job seldom change between its commands (check, build, remind), and the cross-checks are
+    a third of each at 10,000 invoices."""
+    if files.folder is None:
+        return cross_check(books)
+    digest = hashlib.sha256(code_digest(("**/*.py",)))
+    for name in (*sorted(files.used), "", *sorted(books.content_files)):
+        digest.update(name.encode() + b"\0")
+    key = f"verdict-{digest.hexdigest()}"
+    kept = files.get(key)
+    if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+        return kept
+    found = cross_check(books)
+    files.put(key, found)
+    return found
 
 
 def cross_check(books: Books) -> list[Problem]:

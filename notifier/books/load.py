@@ -104,12 +104,12 @@ def _collector_paused() -> Iterator[None]:
 
 
 @_collector_paused()
-def load_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
+def load_books(root: Path, files: FileCache | None = None) -> tuple[Books, list[Problem]]:
     """Read and validate the books under `root`. Pure apart from reading files, and from keeping
-    each file's result in `cache` (a folder; see notifier.books.cache) when one is given."""
+    each file's result in `files` when given (which the caller prunes: see FileCache.prune)."""
     books = Books(root=root)
     problems: list[Problem] = []
-    files = FileCache(cache)
+    files = files or FileCache(None)
     kinds = _kinds(root)
     results = _read_all(root, kinds, files)
 
@@ -134,7 +134,6 @@ def load_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Probl
         for p in (root / "content").rglob("*")
         if p.is_file()
     )
-    files.prune()
     return books, problems
 
 
