@@ -32,7 +32,11 @@ from notifier import money
 
 class Model(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, str_strip_whitespace=True
+        extra="forbid",
+        frozen=True,
+        coerce_numbers_to_str=True,
+        str_strip_whitespace=True,
+        defer_build=True,
     )
 
 
