@@ -49,10 +49,13 @@ class Status(Enum):
     @property
     def is_open(self) -> bool:
         """Money is still expected: the client owes something and may be reminded."""
-        return self in _OPEN
+        return self._value_ in _OPEN  # by value: a member's hash is a call into Python
 
 
-_OPEN = {Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE}
+_OPEN = frozenset(
+    s.value
+    for s in (Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE)
+)
 _SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
 
 
@@ -383,8 +386,8 @@ def _next_reminder(
         return None
     stages = settings.policies.get(client.policy or settings.reminders.policy, [])
     target = f"{invoice.number}#{instalment.number}" if active and instalment else invoice.number
-    done = sent.get(target, set())
-    highest = max((i for i, s in enumerate(stages) if s.name in done), default=-1)
+    done = sent.get(target)
+    highest = max((i for i, s in enumerate(stages) if s.name in done), default=-1) if done else -1
     waiting = stages[highest + 1 :]
     if not waiting:
         return None
@@ -395,7 +398,8 @@ def _next_reminder(
         promise = invoice.promise
         holds.append((promise.by + timedelta(days=1), f"promised to pay by {promise.by}"))
     held_until, held_by = max(holds, key=lambda hold: hold[0])  # the longest hold wins
-    ready = [s for s in waiting if due + timedelta(days=s.day) <= held_until]
+    gap = (held_until - due).days
+    ready = [s for s in waiting if s.day <= gap]  # due + s.day days <= held_until
     if ready:  # after a gap, only the highest stage now due goes out
         stage = ready[-1]
         return NextReminder(stage, held_until, held_by is None, target, held_by)
