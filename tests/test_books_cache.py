@@ -4,6 +4,7 @@ the YAML says, reads only the files whose bytes changed, and never trusts a dama
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,24 @@ def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
     # Without a cache folder nothing is kept: checked every time.
     check_books(root)
     assert runs == [1, 1, 1]
+
+
+@pytest.mark.parametrize("case", ["_base", *CASES])
+def test_cross_checks_shared_with_a_forked_process_find_what_one_process_finds(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build(case, tmp_path)
+    books, _ = load.load_books(root)
+    alone = checks.cross_check(books)
+    monkeypatch.setattr(checks, "SHARED_FROM", 0)
+    monkeypatch.setattr(checks, "KEPT_SHARE", 0.5)
+    forks: list[int] = []
+    real = checks._forked
+
+    def counting(work: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
+        forks.append(1)
+        return real(work)
+
+    monkeypatch.setattr(checks, "_forked", counting)
+    assert checks.cross_check(books) == alone
+    assert forks == ([1] if books.settings is not None else [])

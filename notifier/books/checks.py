@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import multiprocessing
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar
 
 from notifier import money
 from notifier.books import schema
@@ -18,6 +22,8 @@ from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
 from notifier.ledger.state import settlement
 from notifier.problems import Problem
+
+T = TypeVar("T")
 
 FULL_PLAN = "full"
 
@@ -52,14 +58,77 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
     return found
 
 
+# Invoices to check before a share of them goes to a forked process: below this, forking costs
+# more than it saves.
+SHARED_FROM = 2_000
+# The share of the invoices this process keeps: it also checks the payment records.
+KEPT_SHARE = 0.4
+
+_Share = tuple[list[Problem], dict[str, list[Problem]]]  # the invoices' problems, the settlements'
+
+
 def cross_check(books: Books) -> list[Problem]:
-    """All cross-record problems in `books` (which loaded, perhaps with problems of its own)."""
-    if books.settings is None:
+    """All cross-record problems in `books` (which loaded, perhaps with problems of its own), in
+    the order of the checks and of the records. With many invoices, a forked process checks the
+    later ones, and what their payments settle, meanwhile (on the other core): they were nine
+    tenths of the work."""
+    settings = books.settings
+    if settings is None:
         return []
-    problems: list[Problem] = []
-    for check in (_settings, _clients, _invoices, _payments, _messages, _link_records):
-        problems.extend(check(books, books.settings))
-    return problems
+    records, paid = _payment_records(books, settings)
+
+    def share(invoices: list[schema.Invoice]) -> _Share:
+        found = list(_invoices(books, settings, invoices))
+        numbers = {invoice.number for invoice in invoices}
+        settled = {n: list(_settled(books, settings, n, paid[n])) for n in paid if n in numbers}
+        return found, settled
+
+    invoices = list(books.invoices.values())
+    kept = len(invoices)
+    theirs: Callable[[], _Share] = lambda: ([], {})  # noqa: E731
+    if kept >= SHARED_FROM and (os.cpu_count() or 1) > 1:
+        kept = int(kept * KEPT_SHARE)
+        theirs = _forked(lambda: share(invoices[kept:]))
+    mine, settled = share(invoices[:kept])
+    their_invoices, their_settled = theirs()
+    settled.update(their_settled)
+    said = set(mine)  # a client's or the business's terms are reported once, by the first invoice
+    return [
+        *_settings(books, settings),
+        *_clients(books, settings),
+        *mine,
+        *(p for p in their_invoices if p not in said),
+        *records,
+        *(p for number in paid for p in settled[number]),
+        *_messages(books, settings),
+        *_link_records(books, settings),
+    ]
+
+
+def _forked(work: Callable[[], T]) -> Callable[[], T]:
+    """`work` started in a forked process: call the result for what it found. If the process
+    stopped before it answered (the work raised), the work is done here instead."""
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_answer, args=(writer, work), daemon=True)
+    process.start()
+    writer.close()
+
+    def result() -> T:
+        try:
+            found: T = reader.recv()
+        except EOFError:
+            found = work()
+        finally:
+            reader.close()
+            process.join()
+        return found
+
+    return result
+
+
+def _answer(writer: Connection, work: Callable[[], object]) -> None:
+    writer.send(work())
 
 
 def language(locale: str) -> str:
@@ -202,10 +271,12 @@ def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 yield from _fees(origin, client.terms.late_payment, ("terms", "late_payment"))
 
 
-def _invoices(books: Books, settings: schema.Settings) -> Iterator[Problem]:
+def _invoices(
+    books: Books, settings: schema.Settings, invoices: Iterable[schema.Invoice]
+) -> Iterator[Problem]:
     plan_ids = [plan.id for plan in settings.plans]
     reported: set[Problem] = set()
-    for invoice in books.invoices.values():
+    for invoice in invoices:
         origin = books.origin(invoice)
         client = books.clients.get(invoice.client)
         if client is None:
@@ -325,10 +396,19 @@ def _late_regime(
         yield books.settings_origin.problem(message, "terms", "late_payment", wrong)
 
 
-def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
-    first: dict[str, Origin] = {}
-    last: dict[str, schema.Payment] = {}
+def _payment_records(
+    books: Books, settings: schema.Settings
+) -> tuple[list[Problem], dict[str, list[schema.Payment]]]:
+    """The problems of each payment record, and the sound payments of each invoice, in order."""
     sound: dict[str, list[schema.Payment]] = defaultdict(list)
+    problems = list(_payment_problems(books, settings, sound))
+    return problems, sound
+
+
+def _payment_problems(
+    books: Books, settings: schema.Settings, sound: dict[str, list[schema.Payment]]
+) -> Iterator[Problem]:
+    first: dict[str, Origin] = {}
     chosen: dict[str, tuple[str, Origin]] = {}
     for payment in books.payments:
         origin = books.origin(payment)
@@ -387,26 +467,30 @@ def _payments(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 f"invoice {invoice.number} is void; refund this payment", "invoice", warning=True
             )
         sound[invoice.number].append(payment)
-        last[invoice.number] = payment
-    for number, payments in sound.items():
-        invoice = books.invoices[number]
-        # The ledger on the day of the latest payment says whether the payments overshoot what was
-        # owed then, discount taken and fees settled included.
-        client = books.clients[invoice.client]
-        settled = settlement(settings, client, invoice, payments, max(p.date for p in payments))
-        payment = last[number]
-        if settled.overpaid > 0:
-            currency = terms_of(settings, client, invoice).currency
-            excess = money.format_plain(settled.overpaid, currency)
-            yield books.origin(payment).problem(
-                f"invoice {number} is overpaid by {excess}; record a refund of the excess",
-                "amount",
-                warning=True,
-            )
-        elif settled.net_paid < 0:
-            yield books.origin(payment).problem(
-                f"invoice {number} has more refunded than paid", "amount"
-            )
+
+
+def _settled(
+    books: Books, settings: schema.Settings, number: str, payments: list[schema.Payment]
+) -> Iterator[Problem]:
+    """What the sound `payments` of invoice `number` settle: overpaid, or refunded beyond it."""
+    invoice = books.invoices[number]
+    # The ledger on the day of the latest payment says whether the payments overshoot what was
+    # owed then, discount taken and fees settled included.
+    client = books.clients[invoice.client]
+    settled = settlement(settings, client, invoice, payments, max(p.date for p in payments))
+    payment = payments[-1]
+    if settled.overpaid > 0:
+        currency = terms_of(settings, client, invoice).currency
+        excess = money.format_plain(settled.overpaid, currency)
+        yield books.origin(payment).problem(
+            f"invoice {number} is overpaid by {excess}; record a refund of the excess",
+            "amount",
+            warning=True,
+        )
+    elif settled.net_paid < 0:
+        yield books.origin(payment).problem(
+            f"invoice {number} has more refunded than paid", "amount"
+        )
 
 
 def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:

@@ -222,6 +222,8 @@ def _read_all(
     workers = min(len(missed), os.cpu_count() or 1)
     if workers > 1 and sum(len(raw) for _, raw, *_ in missed) > _PARALLEL_BYTES:
         biggest_first = sorted(missed, key=lambda item: -len(item[1]))
+        for model in {item[2] for item in missed}:
+            model.model_rebuild()  # each validator built once here, not once in every worker
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             done = pool.map(
