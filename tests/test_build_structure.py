@@ -119,6 +119,46 @@ def test_one_template_environment_per_build(
     assert len(made) == 1
 
 
+def test_templates_are_compiled_and_parsed_for_keys_once_until_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "one", cache, workers=1)
+    compiled: list[str | None] = []
+    parsed: list[str] = []
+    compile_template, parse = jinja2.Environment.compile, jinja2.Environment.parse
+
+    def compiling(
+        self: jinja2.Environment, source: str, name: str | None = None, *args: object
+    ) -> object:
+        compiled.append(name)
+        return compile_template(self, source, name, *args)  # type: ignore[call-overload]
+
+    def parsing(self: jinja2.Environment, source: str, *args: object) -> object:
+        parsed.append(source)
+        return parse(self, source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compiling)
+    monkeypatch.setattr(jinja2.Environment, "parse", parsing)
+    build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
+    assert (compiled, parsed) == ([], [])
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+    macros = root / "site" / "templates" / "macros.html"
+    macros.write_text(macros.read_text(encoding="utf-8") + "{# changed #}\n", encoding="utf-8")
+    build_site(root, books, AS_OF, SECRET, tmp_path / "three", cache, workers=1)
+    assert compiled == ["macros.html"]  # the others are as they were
+    assert parsed  # what the invoice's template reads is worked out again
+
+    compiled.clear()
+    monkeypatch.setattr("notifier.portal.build.code_digest", lambda: b"other code")
+    build_site(root, books, AS_OF, SECRET, tmp_path / "four", cache, workers=1)
+    assert compiled  # compiled by other code: not trusted
+    assert len(list((cache / "templates").iterdir())) == 1  # the other code's are gone
+
+
 def test_forked_workers_build_what_one_process_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,10 @@ def add_files(digest: Any, root: Path, parts: Iterable[str]) -> None:
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
+@cache
 def code_digest() -> bytes:
+    """The notifier's code, as this process runs it (read once: what is imported does not change
+    while the process runs, whatever happens to the files)."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())

@@ -87,7 +87,7 @@ def build_site(
     that the next build can tell nothing changed; PDFs rendered here (not in workers) are printed by
     `printer` when given."""
     assert books.settings is not None
-    theme = Theme(root)
+    theme = Theme(root, cache)
     portal = Portal(root, books, theme, as_of, secret.demo, cache, printer)
     writer = SiteWriter(out)
     for relative, data in theme.static_files():
