@@ -5,9 +5,12 @@ client; the template environment is made once per build; workers change nothing 
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -27,6 +30,8 @@ from notifier.portal.addresses import (
     dashboard_token,
 )
 from notifier.portal.build import Portal, Theme
+from notifier.portal.documents import prune_cache
+from notifier.portal.last_build import read_state
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
 from tests.scratch import example_books
@@ -82,13 +87,7 @@ def test_one_changed_invoice_renders_only_its_client(tmp_path: Path) -> None:
     books, _ = check_books(root)
     first = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
     assert first.rendered == len(books.clients)
-    invoices = root / "data" / "invoices" / "2026.yaml"
-    text = invoices.read_text(encoding="utf-8")
-    start = text.index("- number: HP-2026-030")
-    price = text.index("unit_price: ", start) + len("unit_price: ")
-    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
-    books, problems = check_books(root)
-    assert [p for p in problems if p.severity == "error"] == []
+    books = change_a_price(root)
     client = books.invoices["HP-2026-030"].client
     second = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
     assert second.rendered == 1
@@ -192,6 +191,52 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def change_a_price(root: Path, number: str = "HP-2026-030") -> Books:
+    """The books after one unit price of invoice `number` changed."""
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text(encoding="utf-8")
+    price = text.index("unit_price: ", text.index(f"- number: {number}")) + len("unit_price: ")
+    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
+    books, problems = check_books(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    return books
+
+
+def test_a_build_removes_what_it_replaced_and_looks_through_the_whole_cache_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    out, cache = tmp_path / "public", tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    stray = cache / f"{'0' * 64}.pdf"  # made by no build of this site (an attachment's, say)
+    stray.write_bytes(b"%PDF")
+    before = {p.name for p in cache.iterdir()}
+    books = change_a_price(root)
+    scandir = os.scandir
+
+    def listing(path: Any) -> Any:
+        assert Path(path) != cache, "the whole cache was looked through"
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    monkeypatch.setattr(os, "scandir", scandir)
+    after = {p.name for p in cache.iterdir()}
+    used = {key for found in read_state(out)["clients"].values() for key in found[2]}
+    replaced = before - after
+    assert replaced
+    assert all(name.split(".")[0] not in used for name in replaced)
+    documents = {name for name in after if name.endswith((".pdf", ".html", ".ics"))}
+    assert {name.split(".")[0] for name in documents} == used | {stray.stem}
+
+    # A day later the whole cache is looked through: what no build uses is gone.
+    swept = prune_cache(cache, used, set(), now=time.time() + 86400)
+    assert swept == 1
+    assert not stray.exists()
 
 
 def test_the_dashboard_works_out_only_the_changed_clients_ledger(
@@ -309,3 +354,11 @@ def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
     assert all(with_date[n][0] != key for n, (key, _) in today.items())  # the theme changed
     next_day = pdf_sources(root, AS_OF + timedelta(days=1))
     assert all(next_day[n][0] != key for n, (key, _) in with_date.items())
+
+
+def test_a_qr_codes_key_names_the_version_segno_itself_gives() -> None:
+    import segno
+
+    from notifier.portal import documents as documents_module
+
+    assert documents_module._segno_version() == segno.__version__  # read without importing it

@@ -159,7 +159,10 @@ def build_site(
     write_shares(out, {c: [share_keys[c], shares[c].to_json()] for c in share_keys})
     if cache is not None:
         # Keep only the documents this build's pages use: yesterday's are mostly out of date.
-        prune_cache(cache, {key for used in documents.values() for key in used})
+        used = {key for keys in documents.values() for key in keys}
+        # What the last build used and this one does not (not known without a last build).
+        unused = _documents_used(before) - used if before else None
+        prune_cache(cache, used, unused)
     return BuildResult(
         clients=clients_with_pages,
         pages=pages,
@@ -329,6 +332,17 @@ def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
         client: hashlib.sha256(key.encode() + b"".join(digests.get(client, ()))).hexdigest()
         for client, key in keys.items()
         if client in books.clients
+    }
+
+
+def _documents_used(state: dict[str, Any]) -> set[str]:
+    """The keys of the cached documents the clients of a build's `state` ("clients") used."""
+    return {
+        key
+        for found in state.values()
+        if isinstance(found, list) and len(found) == 3 and isinstance(found[2], list)
+        for key in found[2]
+        if isinstance(key, str)
     }
 
 
