@@ -81,6 +81,24 @@ def test_a_build_with_nothing_changed_loads_no_books_and_writes_nothing(
     assert again.endswith(f": 0 files written, 0 removed, {written} unchanged.\n")
 
 
+def test_a_file_removed_from_the_site_is_made_again(tmp_path: Path) -> None:
+    root = example_books(tmp_path)
+    build(root)
+    out = root / "public"
+    whole = tree(out)
+    pdf = next(name for name in whole if name.endswith(".pdf"))
+    page = next(
+        name
+        for name in whole
+        if name.startswith("p/") and name.endswith(".html") and name.split("/")[1] not in pdf
+    )  # of another client
+    for name in (pdf, page):
+        (out / name).unlink()
+    again = build(root)
+    assert tree(out) == whole
+    assert again.split(": ")[1].startswith("2 files written")
+
+
 def test_one_changed_invoice_renders_only_its_client(tmp_path: Path) -> None:
     root = example_books(tmp_path)
     out = tmp_path / "public"

@@ -19,7 +19,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -34,6 +34,7 @@ from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import prune_cache
 from notifier.portal.last_build import (
     BuildResult,
+    Present,
     add_files,
     code_digest,
     read_shares,
@@ -117,9 +118,10 @@ def build_site(
     before = read_state(out).get("clients", {})
     todo: list[str] = []
     kept = _Rendered()
+    present = Present(out)
     for client, key in keys.items():
         last = before.get(client)
-        if last is not None and last[0] == key and all(map(os.path.isfile, _under(out, last[1]))):
+        if last is not None and last[0] == key and all(map(present, last[1])):
             kept.files[client], kept.documents[client] = last[1], last[2]
             for relative in last[1]:
                 writer.keep(relative)
@@ -344,13 +346,6 @@ def _documents_used(state: dict[str, Any]) -> set[str]:
         for key in found[2]
         if isinstance(key, str)
     }
-
-
-def _under(out: Path, relatives: list[str]) -> Iterator[str]:
-    """The paths of `relatives` in `out`, as text: tens of thousands are checked per build, and
-    joining text is quicker than joining Paths."""
-    base = str(out)
-    return (f"{base}/{relative}" for relative in relatives)
 
 
 def _shares_of(
