@@ -30,14 +30,16 @@ from notifier.portal.addresses import (
     dashboard_token,
 )
 from notifier.portal.build import Portal, Theme
-from notifier.portal.documents import prune_cache
+from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import read_state
+from notifier.portal.printer import Printer, PrintJob
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
 SECRET = Secret(b"structure test secret", demo=False)
+Document = Path | bytes | Pending  # a page's, PDF's or calendar's (without a cache: bytes)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -297,12 +299,12 @@ class _HTMLAsPDF:
         return self.string.encode("utf-8")
 
 
-def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Path | bytes]]:
+def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Document]]:
     """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
     return {number: found[1] for number, found in documents(root, as_of).items()}
 
 
-def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Path | bytes]]]:
+def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Document]]]:
     """Each invoice's page, PDF (its HTML) and calendar as of `as_of` (no cache), with their keys."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
@@ -380,3 +382,59 @@ def test_a_qr_codes_key_names_the_version_segno_itself_gives() -> None:
     from notifier.portal import documents as documents_module
 
     assert documents_module._segno_version() == segno.__version__  # read without importing it
+
+
+class _HTMLAsPDFOrError(_HTMLAsPDF):
+    def write_pdf(self) -> bytes:
+        if self.string == "error":
+            raise ValueError("cannot print this")
+        return super().write_pdf()
+
+
+def test_the_printer_gives_each_pdf_and_each_error_to_whoever_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDFOrError)  # the printer, forked, has it too
+    printer = Printer()
+    try:
+        one, two = printer.send("one", "."), printer.send("two", ".")  # two: once one is in
+        failing = printer.send("error", ".")
+        assert (two.result(), one.result()) == (b"two", b"one")
+        with pytest.raises(ValueError, match="cannot print this"):
+            failing.result()
+        late = printer.send("late", ".")
+    finally:
+        printer.close()
+    assert late.result() == b"late"  # the printer stopped before it was in: printed here
+
+
+def test_a_pdf_is_printed_while_the_build_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    out, cache = tmp_path / "public", tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    books = change_a_price(root)
+    events: list[str] = []
+    result, dashboard = PrintJob.result, Portal.dashboard
+
+    def waiting(self: PrintJob) -> bytes:
+        events.append("PDF waited for")
+        return result(self)
+
+    def rendering(self: Portal, report: Any) -> str:
+        events.append("dashboard")
+        return dashboard(self, report)
+
+    monkeypatch.setattr(PrintJob, "result", waiting)
+    monkeypatch.setattr(Portal, "dashboard", rendering)
+    printer = Printer()
+    try:
+        build_site(root, books, AS_OF, SECRET, out, cache, workers=1, printer=printer)
+    finally:
+        printer.close()
+    assert events == ["dashboard", "PDF waited for"]
+    build_site(root, books, AS_OF, SECRET, tmp_path / "fresh", tmp_path / "fresh-pdf", workers=1)
+    assert tree(out) == tree(tmp_path / "fresh")

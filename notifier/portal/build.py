@@ -33,6 +33,7 @@ from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
+    Pending,
     cached_document,
     calendar_schedule,
     document_key,
@@ -345,10 +346,13 @@ class Portal:
             horizon=HORIZON_DAYS,
         )
 
-    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+    def invoice_pdf(
+        self, view: ClientView, invoice: InvoiceView
+    ) -> tuple[str, Path | bytes | Pending]:
         """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
-        cache's file, or the bytes printed when there is no cache. A PDF that shows the same as
-        yesterday's is found in the cache (see `_key`) before its HTML is rendered."""
+        cache's file, or the bytes printed when there is no cache, or the PDF the printer is
+        printing into the cache (see `pdf_from_html`). A PDF that shows the same as yesterday's
+        is found in the cache (see `_key`) before its HTML is rendered."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice, pdf=True)
         key = self._key(template, language, context)
@@ -476,5 +480,7 @@ def invoice_pdf(
         for invoice in view.invoices:
             if invoice.number == number:
                 pdf = portal.invoice_pdf(view, invoice)[1]
+                if isinstance(pdf, Pending):
+                    pdf = pdf.wait()
                 return pdf.read_bytes() if isinstance(pdf, Path) else pdf
     raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

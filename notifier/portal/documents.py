@@ -21,7 +21,7 @@ from notifier.files import write_atomically
 from notifier.ledger.plans import Instalment
 from notifier.ledger.state import InvoiceState
 from notifier.portal.last_build import add_files, code_digest
-from notifier.portal.printer import Printer, print_pdf
+from notifier.portal.printer import Printer, PrintJob, print_pdf
 
 EPC_MAX = Decimal("999999999.99")
 QR_DAYS = 7  # a cached QR code unused this long is removed
@@ -103,23 +103,45 @@ def cached_document(
     return cached
 
 
+class Pending:
+    """A document of the cache still being made elsewhere (a PDF the printing process prints):
+    `wait()` gives its file in the cache, once it is there."""
+
+    def __init__(self, cached: Path, job: PrintJob) -> None:
+        self.cached, self.job = cached, job
+        self._written = False
+
+    @property
+    def ready(self) -> bool:
+        """Whether `wait()` will not wait."""
+        return self._written or self.job.done
+
+    def wait(self) -> Path:
+        if not self._written:
+            write_atomically(self.cached, self.job.result())
+            self._written = True
+        return self.cached
+
+
 def pdf_from_html(
     key: str,
     html: Callable[[], str],
     base_url: str,
     cache: Path | None,
     printer: Printer | None = None,
-) -> Path | bytes:
-    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint (by `printer`
-    when given) if the cache has none. Printing is slow (about 0.2 s a page) and rendering the HTML
-    not free, so both are done only when the cache has no PDF for `key`."""
-
-    def printed() -> bytes:
-        if printer is not None:
-            return printer.print(html(), base_url)
-        return print_pdf(html(), base_url)
-
-    return cached_document(key, ".pdf", printed, cache)
+) -> Path | bytes | Pending:
+    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint if the cache
+    has none. Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are
+    done only when the cache has no PDF for `key`. With a `printer` and a cache, the PDF is
+    `Pending`: printed there while this process goes on."""
+    if printer is None:
+        return cached_document(key, ".pdf", lambda: print_pdf(html(), base_url), cache)
+    if cache is None:
+        return printer.print(html(), base_url)
+    cached = cache / f"{key}.pdf"
+    if cached.is_file():
+        return cached
+    return Pending(cached, printer.send(html(), base_url))
 
 
 def prune_cache(

@@ -31,7 +31,7 @@ from notifier.books.load import Books
 from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
-from notifier.portal.documents import prune_cache
+from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import (
     BuildResult,
     Present,
@@ -62,6 +62,8 @@ class _Rendered:
     documents: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
+    # PDFs still printing (see `Pending`): in the process that has the printer only.
+    pending: list[tuple[str, Pending]] = field(default_factory=list)
     pages: int = 0
     views: int = 0
 
@@ -139,6 +141,8 @@ def build_site(
     dashboard = dashboard_page(dashboard_token(secret)) + "index.html"
     own = SiteWriter(out)
     own.write(dashboard, portal.dashboard(assemble(books, as_of, shares)).encode())
+    for relative, pdf in rendered.pending:  # printed meanwhile
+        own.write(relative, pdf.wait())
     writer.changed.extend(sorted([*rendered.changed, *own.changed]))
     for files in [*rendered.files.values(), [dashboard]]:
         for relative in files:
@@ -196,6 +200,7 @@ def _render_all(
         result.documents.update(part.documents)
         result.shares.update(part.shares)
         result.changed.extend(part.changed)
+        result.pending.extend(part.pending)
         done += part.views
         if progress is not None:
             progress(done, total)
@@ -238,20 +243,30 @@ def _render_task(clients: list[str]) -> _Rendered:
         part.files[client], part.documents[client] = [], []
     for view in client_views(books, states, secret, as_of):
         files, used = part.files[view.client.id], part.documents[view.client.id]
-        files.append(view.folder + "index.html")
-        writer.write(files[-1], portal.client_page(view).encode())
         for invoice in view.invoices:
+            # The PDF first: when it must be printed, the printer starts on it at once.
             documents = [
-                (invoice.page, portal.invoice_page(view, invoice)),
                 (invoice.pdf, portal.invoice_pdf(view, invoice)),
+                (invoice.page, portal.invoice_page(view, invoice)),
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, portal.calendar(view, invoice)))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
-                writer.write(files[-1], document)
+                if isinstance(document, Pending):
+                    part.pending.append((files[-1], document))
+                else:
+                    writer.write(files[-1], document)
                 used.append(key)
+        files.append(view.folder + "index.html")
+        writer.write(files[-1], portal.client_page(view).encode())
         part.views += 1
+    # What is printed by now is written; the PDF still printing, when the caller needs it.
+    waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
+    for relative, pdf in part.pending:
+        if pdf.ready:
+            writer.write(relative, pdf.wait())
+    part.pending = waiting
     part.changed = writer.changed
     return part
 
