@@ -126,11 +126,11 @@ def _kept_until_exit() -> Iterator[None]:
 @contextmanager
 def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing in a log, or with --quiet (stdout is not a tty)."""
-    from rich.progress import Progress
-
     if not sys.stdout.isatty():
         yield None
         return
+    from rich.progress import Progress  # here: it takes a while to load, and a log needs none
+
     with Progress(transient=True) as bar:
         task = bar.add_task(what, total=None)
 

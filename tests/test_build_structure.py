@@ -5,9 +5,12 @@ client; the template environment is made once per build; workers change nothing 
 from __future__ import annotations
 
 import itertools
+import os
+import time
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -27,12 +30,16 @@ from notifier.portal.addresses import (
     dashboard_token,
 )
 from notifier.portal.build import Portal, Theme
+from notifier.portal.documents import Pending, prune_cache
+from notifier.portal.last_build import read_state
+from notifier.portal.printer import Printer, PrintJob
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
 SECRET = Secret(b"structure test secret", demo=False)
+Document = Path | bytes | Pending  # a page's, PDF's or calendar's (without a cache: bytes)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -76,19 +83,31 @@ def test_a_build_with_nothing_changed_loads_no_books_and_writes_nothing(
     assert again.endswith(f": 0 files written, 0 removed, {written} unchanged.\n")
 
 
+def test_a_file_removed_from_the_site_is_made_again(tmp_path: Path) -> None:
+    root = example_books(tmp_path)
+    build(root)
+    out = root / "public"
+    whole = tree(out)
+    pdf = next(name for name in whole if name.endswith(".pdf"))
+    page = next(
+        name
+        for name in whole
+        if name.startswith("p/") and name.endswith(".html") and name.split("/")[1] not in pdf
+    )  # of another client
+    for name in (pdf, page):
+        (out / name).unlink()
+    again = build(root)
+    assert tree(out) == whole
+    assert again.split(": ")[1].startswith("2 files written")
+
+
 def test_one_changed_invoice_renders_only_its_client(tmp_path: Path) -> None:
     root = example_books(tmp_path)
     out = tmp_path / "public"
     books, _ = check_books(root)
     first = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
     assert first.rendered == len(books.clients)
-    invoices = root / "data" / "invoices" / "2026.yaml"
-    text = invoices.read_text(encoding="utf-8")
-    start = text.index("- number: HP-2026-030")
-    price = text.index("unit_price: ", start) + len("unit_price: ")
-    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
-    books, problems = check_books(root)
-    assert [p for p in problems if p.severity == "error"] == []
+    books = change_a_price(root)
     client = books.invoices["HP-2026-030"].client
     second = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
     assert second.rendered == 1
@@ -117,6 +136,46 @@ def test_one_template_environment_per_build(
     monkeypatch.setattr(jinja2.Environment, "__init__", counting)
     build_site(root, books, AS_OF, SECRET, tmp_path / "public", tmp_path / "pdf", workers=1)
     assert len(made) == 1
+
+
+def test_templates_are_compiled_and_parsed_for_keys_once_until_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "one", cache, workers=1)
+    compiled: list[str | None] = []
+    parsed: list[str] = []
+    compile_template, parse = jinja2.Environment.compile, jinja2.Environment.parse
+
+    def compiling(
+        self: jinja2.Environment, source: str, name: str | None = None, *args: object
+    ) -> object:
+        compiled.append(name)
+        return compile_template(self, source, name, *args)  # type: ignore[call-overload]
+
+    def parsing(self: jinja2.Environment, source: str, *args: object) -> object:
+        parsed.append(source)
+        return parse(self, source, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compiling)
+    monkeypatch.setattr(jinja2.Environment, "parse", parsing)
+    build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
+    assert (compiled, parsed) == ([], [])
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+
+    macros = root / "site" / "templates" / "macros.html"
+    macros.write_text(macros.read_text(encoding="utf-8") + "{# changed #}\n", encoding="utf-8")
+    build_site(root, books, AS_OF, SECRET, tmp_path / "three", cache, workers=1)
+    assert compiled == ["macros.html"]  # the others are as they were
+    assert parsed  # what the invoice's template reads is worked out again
+
+    compiled.clear()
+    monkeypatch.setattr("notifier.portal.build.code_digest", lambda: b"other code")
+    build_site(root, books, AS_OF, SECRET, tmp_path / "four", cache, workers=1)
+    assert compiled  # compiled by other code: not trusted
+    assert len(list((cache / "templates").iterdir())) == 1  # the other code's are gone
 
 
 def test_forked_workers_build_what_one_process_builds(
@@ -152,6 +211,52 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def change_a_price(root: Path, number: str = "HP-2026-030") -> Books:
+    """The books after one unit price of invoice `number` changed."""
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text(encoding="utf-8")
+    price = text.index("unit_price: ", text.index(f"- number: {number}")) + len("unit_price: ")
+    invoices.write_text(text[:price] + "1" + text[price:], encoding="utf-8")
+    books, problems = check_books(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    return books
+
+
+def test_a_build_removes_what_it_replaced_and_looks_through_the_whole_cache_once_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    out, cache = tmp_path / "public", tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    stray = cache / f"{'0' * 64}.pdf"  # made by no build of this site (an attachment's, say)
+    stray.write_bytes(b"%PDF")
+    before = {p.name for p in cache.iterdir()}
+    books = change_a_price(root)
+    scandir = os.scandir
+
+    def listing(path: Any) -> Any:
+        assert Path(path) != cache, "the whole cache was looked through"
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    monkeypatch.setattr(os, "scandir", scandir)
+    after = {p.name for p in cache.iterdir()}
+    used = {key for found in read_state(out)["clients"].values() for key in found[2]}
+    replaced = before - after
+    assert replaced
+    assert all(name.split(".")[0] not in used for name in replaced)
+    documents = {name for name in after if name.endswith((".pdf", ".html", ".ics"))}
+    assert {name.split(".")[0] for name in documents} == used | {stray.stem}
+
+    # A day later the whole cache is looked through: what no build uses is gone.
+    swept = prune_cache(cache, used, set(), now=time.time() + 86400)
+    assert swept == 1
+    assert not stray.exists()
 
 
 def test_the_dashboard_works_out_only_the_changed_clients_ledger(
@@ -194,12 +299,12 @@ class _HTMLAsPDF:
         return self.string.encode("utf-8")
 
 
-def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Path | bytes]]:
+def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str, Document]]:
     """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
     return {number: found[1] for number, found in documents(root, as_of).items()}
 
 
-def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Path | bytes]]]:
+def documents(root: Path, as_of: date) -> dict[str, list[tuple[str, Document]]]:
     """Each invoice's page, PDF (its HTML) and calendar as of `as_of` (no cache), with their keys."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
@@ -269,3 +374,67 @@ def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
     assert all(with_date[n][0] != key for n, (key, _) in today.items())  # the theme changed
     next_day = pdf_sources(root, AS_OF + timedelta(days=1))
     assert all(next_day[n][0] != key for n, (key, _) in with_date.items())
+
+
+def test_a_qr_codes_key_names_the_version_segno_itself_gives() -> None:
+    import segno
+
+    from notifier.portal import documents as documents_module
+
+    assert documents_module._segno_version() == segno.__version__  # read without importing it
+
+
+class _HTMLAsPDFOrError(_HTMLAsPDF):
+    def write_pdf(self) -> bytes:
+        if self.string == "error":
+            raise ValueError("cannot print this")
+        return super().write_pdf()
+
+
+def test_the_printer_gives_each_pdf_and_each_error_to_whoever_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDFOrError)  # the printer, forked, has it too
+    printer = Printer()
+    try:
+        one, two = printer.send("one", "."), printer.send("two", ".")  # two: once one is in
+        failing = printer.send("error", ".")
+        assert (two.result(), one.result()) == (b"two", b"one")
+        with pytest.raises(ValueError, match="cannot print this"):
+            failing.result()
+        late = printer.send("late", ".")
+    finally:
+        printer.close()
+    assert late.result() == b"late"  # the printer stopped before it was in: printed here
+
+
+def test_a_pdf_is_printed_while_the_build_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    out, cache = tmp_path / "public", tmp_path / "pdf"
+    build_site(root, books, AS_OF, SECRET, out, cache, workers=1)
+    books = change_a_price(root)
+    events: list[str] = []
+    result, dashboard = PrintJob.result, Portal.dashboard
+
+    def waiting(self: PrintJob) -> bytes:
+        events.append("PDF waited for")
+        return result(self)
+
+    def rendering(self: Portal, report: Any) -> str:
+        events.append("dashboard")
+        return dashboard(self, report)
+
+    monkeypatch.setattr(PrintJob, "result", waiting)
+    monkeypatch.setattr(Portal, "dashboard", rendering)
+    printer = Printer()
+    try:
+        build_site(root, books, AS_OF, SECRET, out, cache, workers=1, printer=printer)
+    finally:
+        printer.close()
+    assert events == ["dashboard", "PDF waited for"]
+    build_site(root, books, AS_OF, SECRET, tmp_path / "fresh", tmp_path / "fresh-pdf", workers=1)
+    assert tree(out) == tree(tmp_path / "fresh")

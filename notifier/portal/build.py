@@ -6,6 +6,10 @@ the as-of date: no clock, no network."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,17 +19,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import jinja2
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from markupsafe import Markup, escape
 
 from notifier import formatting, money
 from notifier.books.load import Books
+from notifier.files import write_atomically
 from notifier.ledger.state import ledger
 from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
+    Pending,
     cached_document,
     calendar_schedule,
     document_key,
@@ -36,6 +44,7 @@ from notifier.portal.documents import (
     pdf_from_html,
     template_variables,
 )
+from notifier.portal.last_build import code_digest
 from notifier.portal.printer import Printer
 from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.report.charts import bar_chart
@@ -88,10 +97,16 @@ def _nl2br(text: str) -> Markup:
 
 class Theme:
     """The templates and translations of `site/`, loaded once per build (a build's templates do
-    not change while it runs: they are not checked again before each page)."""
+    not change while it runs: they are not checked again before each page).
 
-    def __init__(self, root: Path) -> None:
+    With a `cache` folder, what a build learns of the templates is kept there for the next one:
+    each template compiled (Jinja's bytecode, checked against the template's source), and what
+    each template reads (see `variables`), so that a build compiles and parses only templates
+    that changed."""
+
+    def __init__(self, root: Path, cache: Path | None = None) -> None:
         self.folder = root / "site"
+        self._kept = _compiled_folder(cache) if cache is not None else None
         self.environment = Environment(
             loader=FileSystemLoader(self.folder / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -100,12 +115,14 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=_CompiledTemplates(self._kept) if self._kept is not None else None,
         )
         self.environment.filters["nl2br"] = _nl2br
         self.environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.translations = i18n.load_translations(self.folder)
         self.css = (self.folder / "static" / "style.css").read_text(encoding="utf-8")
         self._functions: dict[str, dict[str, Any]] = {}
+        self._reads: dict[str, frozenset[str] | None] = {}
 
     def render(self, template: str, language: str, **context: Any) -> str:
         functions = self._functions.get(language)
@@ -116,10 +133,88 @@ class Theme:
     def words(self, language: str) -> NullTranslations:
         return i18n.for_language(self.translations, language)
 
+    def variables(self, template: str) -> frozenset[str] | None:
+        """The variables `template` reads (see `template_variables`), worked out once per build
+        and, with a cache, once per version of the templates."""
+        if template in self._reads:
+            return self._reads[template]
+        kept = self._kept_variables()
+        if template in kept:
+            reads = kept[template]
+        else:
+            reads = kept[template] = _frozen(template_variables(self.environment, template))
+            if self._kept is not None:
+                listed = {name: None if v is None else sorted(v) for name, v in kept.items()}
+                data = {"sources": self._sources_digest(), "variables": listed}
+                with contextlib.suppress(OSError):  # only a help to the next build
+                    write_atomically(self._kept / VARIABLES, json.dumps(data).encode())
+        self._reads[template] = reads
+        return reads
+
+    def _kept_variables(self) -> dict[str, frozenset[str] | None]:
+        """What the templates read, as the last build that worked it out kept it, if the templates
+        are as they were then; else nothing."""
+        if self._kept is None:
+            return {}
+        try:
+            data = json.loads((self._kept / VARIABLES).read_text(encoding="utf-8"))
+            if data["sources"] != self._sources_digest():
+                return {}
+            return {
+                name: None if names is None else frozenset(str(n) for n in names)
+                for name, names in data["variables"].items()
+            }
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def _sources_digest(self) -> str:
+        """A digest of every template's name and source."""
+        loader = self.environment.loader
+        assert loader is not None
+        digest = hashlib.sha256()
+        for name in sorted(loader.list_templates()):
+            source = loader.get_source(self.environment, name)[0]
+            digest.update(f"{name}\0{len(source)}\0{source}".encode())
+        return digest.hexdigest()
+
     def static_files(self) -> Iterator[tuple[str, bytes]]:
         static = self.folder / "static"
         for path in sorted(p for p in static.rglob("*") if p.is_file()):
             yield f"assets/{path.relative_to(static).as_posix()}", path.read_bytes()
+
+
+VARIABLES = "variables.json"  # beside the compiled templates: what each template reads
+
+
+def _frozen(names: set[str] | None) -> frozenset[str] | None:
+    return None if names is None else frozenset(names)
+
+
+def _compiled_folder(cache: Path) -> Path:
+    """The folder in `cache` for what is learnt of the templates, one per version of the code and
+    of Jinja (how a template compiles depends on both: the environment's options, the compiler);
+    the folders of other versions are removed (only the latest code builds)."""
+    version = hashlib.sha256(code_digest() + jinja2.__version__.encode()).hexdigest()[:32]
+    parent = cache / "templates"
+    folder = parent / version
+    if not folder.is_dir():
+        if parent.is_dir():
+            for other in parent.iterdir():
+                shutil.rmtree(other, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's compiled templates in a folder (see `_compiled_folder`); Jinja checks each one
+    against its template's source and compiles again a template that changed."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder), "%s.cache")
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):  # a cache: a build goes on without it
+            super().dump_bytecode(bucket)
 
 
 # Variables of the invoice's template that are the same in every document of a build: the keys
@@ -251,10 +346,13 @@ class Portal:
             horizon=HORIZON_DAYS,
         )
 
-    def invoice_pdf(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+    def invoice_pdf(
+        self, view: ClientView, invoice: InvoiceView
+    ) -> tuple[str, Path | bytes | Pending]:
         """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
-        cache's file, or the bytes printed when there is no cache. A PDF that shows the same as
-        yesterday's is found in the cache (see `_key`) before its HTML is rendered."""
+        cache's file, or the bytes printed when there is no cache, or the PDF the printer is
+        printing into the cache (see `pdf_from_html`). A PDF that shows the same as yesterday's
+        is found in the cache (see `_key`) before its HTML is rendered."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice, pdf=True)
         key = self._key(template, language, context)
@@ -292,9 +390,7 @@ class Portal:
         """The cache key of `template` rendered in `language` with `context`: made of what the
         template reads (the invoice's data, the client, the business...; the as-of date only if
         the template reads it)."""
-        reads = self._common.get(template, False)
-        if reads is False:
-            reads = self._common[template] = template_variables(self.theme.environment, template)
+        reads = self.theme.variables(template)
         shown = {
             name: self._repr(name, value)
             for name, value in context.items()
@@ -379,10 +475,12 @@ def invoice_pdf(
     root: Path, books: Books, as_of: date, secret: Secret, number: str, cache: Path | None = None
 ) -> bytes:
     """The PDF of one invoice as its client's page offers it (for bundles and attachments)."""
-    portal = Portal(root, books, Theme(root), as_of, secret.demo, cache)
+    portal = Portal(root, books, Theme(root, cache), as_of, secret.demo, cache)
     for view in client_views(books, ledger(books, as_of), secret, as_of):
         for invoice in view.invoices:
             if invoice.number == number:
                 pdf = portal.invoice_pdf(view, invoice)[1]
+                if isinstance(pdf, Pending):
+                    pdf = pdf.wait()
                 return pdf.read_bytes() if isinstance(pdf, Path) else pdf
     raise KeyError(f"invoice {number} has no page (a draft, or not in the books)")

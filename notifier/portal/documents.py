@@ -5,28 +5,30 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-import icalendar
-import segno
 from jinja2 import Environment, meta
-from segno import helpers as segno_helpers
 
 from notifier import money
 from notifier.files import write_atomically
 from notifier.ledger.plans import Instalment
 from notifier.ledger.state import InvoiceState
 from notifier.portal.last_build import add_files, code_digest
-from notifier.portal.printer import Printer, print_pdf
+from notifier.portal.printer import Printer, PrintJob, print_pdf
 
 EPC_MAX = Decimal("999999999.99")
 QR_DAYS = 7  # a cached QR code unused this long is removed
-DOCUMENTS = {".pdf", ".html", ".ics"}  # what the cache keeps for the latest build only
+DOCUMENT_SUFFIXES = ("pdf", "html", "ics")  # what the cache keeps for the latest build only
+KEY = re.compile("[0-9a-f]{64}")  # a document's key (see `document_key`)
+SWEPT = ".swept"  # in the cache: its modification time is that of the last look through it all
+SWEEP_SECONDS = 86400
 # What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
 PRINTING_LIBRARIES = ("jinja2", "markupsafe", "babel", "markdown", "nh3", "weasyprint")
 
@@ -101,40 +103,106 @@ def cached_document(
     return cached
 
 
+class Pending:
+    """A document of the cache still being made elsewhere (a PDF the printing process prints):
+    `wait()` gives its file in the cache, once it is there."""
+
+    def __init__(self, cached: Path, job: PrintJob) -> None:
+        self.cached, self.job = cached, job
+        self._written = False
+
+    @property
+    def ready(self) -> bool:
+        """Whether `wait()` will not wait."""
+        return self._written or self.job.done
+
+    def wait(self) -> Path:
+        if not self._written:
+            write_atomically(self.cached, self.job.result())
+            self._written = True
+        return self.cached
+
+
 def pdf_from_html(
     key: str,
     html: Callable[[], str],
     base_url: str,
     cache: Path | None,
     printer: Printer | None = None,
-) -> Path | bytes:
-    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint (by `printer`
-    when given) if the cache has none. Printing is slow (about 0.2 s a page) and rendering the HTML
-    not free, so both are done only when the cache has no PDF for `key`."""
+) -> Path | bytes | Pending:
+    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint if the cache
+    has none. Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are
+    done only when the cache has no PDF for `key`. With a `printer` and a cache, the PDF is
+    `Pending`: printed there while this process goes on."""
+    if printer is None:
+        return cached_document(key, ".pdf", lambda: print_pdf(html(), base_url), cache)
+    if cache is None:
+        return printer.print(html(), base_url)
+    cached = cache / f"{key}.pdf"
+    if cached.is_file():
+        return cached
+    return Pending(cached, printer.send(html(), base_url))
 
-    def printed() -> bytes:
-        if printer is not None:
-            return printer.print(html(), base_url)
-        return print_pdf(html(), base_url)
 
-    return cached_document(key, ".pdf", printed, cache)
+def prune_cache(
+    cache: Path, keep: set[str], unused: Iterable[str] | None = None, now: float | None = None
+) -> int:
+    """Keep the cache to what the latest build uses. Documents (PDFs, pages, calendars): those of
+    `unused` (the keys the last build used and this one does not) are removed; once a day, or
+    when `unused` is not known, the whole cache is looked through and every one not in `keep` is
+    removed (what no build recorded: a stopped build's, an attachment's, another site's). QR codes
+    are removed there too when no build has used them for QR_DAYS (a code's use is its file's
+    modification time).
 
-
-def prune_cache(cache: Path, keep: set[str], now: float | None = None) -> int:
-    """Remove cached documents (PDFs, pages, calendars) other than `keep` (keys): what the latest
-    build did not use; and QR codes no build has used for QR_DAYS (a code's use is its file's
-    modification time)."""
+    Looking through the whole cache (tens of thousands of files) is what a build that changed one
+    invoice would spend most on; removing only `unused` keeps the cache as small between sweeps."""
+    now = time.time() if now is None else now
+    stamp = cache / SWEPT
+    if unused is not None and _modified_since(stamp, now - SWEEP_SECONDS):
+        return _remove_documents(cache, (key for key in unused if key not in keep))
+    if not cache.is_dir():
+        return 0
     removed = 0
-    for path in cache.iterdir() if cache.is_dir() else ():
-        if path.suffix in DOCUMENTS and path.stem not in keep:
-            path.unlink()
-            removed += 1
-    oldest = (time.time() if now is None else now) - QR_DAYS * 86400
-    for path in cache.glob("*.svg") if cache.is_dir() else ():
-        if path.stat().st_mtime < oldest:
-            path.unlink(missing_ok=True)
-            removed += 1
+    oldest_code = now - QR_DAYS * 86400
+    with os.scandir(cache) as entries:
+        for entry in entries:
+            stem, _, suffix = entry.name.rpartition(".")
+            if (suffix in DOCUMENT_SUFFIXES and stem not in keep) or (
+                suffix == "svg" and entry.stat().st_mtime < oldest_code
+            ):
+                removed += _unlinked(entry.path)
+            elif suffix == "tmp" and entry.stat().st_mtime < now - SWEEP_SECONDS:
+                _unlinked(entry.path)  # left by a build that was stopped while writing
+    stamp.touch()
+    os.utime(stamp, (now, now))
     return removed
+
+
+def _modified_since(path: Path, moment: float) -> bool:
+    try:
+        return path.stat().st_mtime >= moment
+    except OSError:
+        return False
+
+
+def _remove_documents(cache: Path, keys: Iterable[str]) -> int:
+    """Remove the documents of `keys` (each a key as `document_key` makes them) from `cache`."""
+    removed = 0
+    base = str(cache)
+    for key in keys:
+        if KEY.fullmatch(key):  # the state it comes from is a file: never a path elsewhere
+            for suffix in DOCUMENT_SUFFIXES:
+                removed += _unlinked(f"{base}/{key}.{suffix}")
+    return removed
+
+
+def _unlinked(path: str) -> int:
+    """1 if `path` was removed, 0 if it was not there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return 0
+    return 1
 
 
 def calendar_schedule(state: InvoiceState) -> tuple[Instalment, ...]:
@@ -153,6 +221,8 @@ def due_dates_calendar(
 ) -> bytes:
     """An iCalendar file with one all-day event per instalment of `schedule`. Stamped with the
     issue date so builds are reproducible; made from its arguments only (they are its cache key)."""
+    import icalendar  # here: a build that finds every calendar in the cache does not load it
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//notifier//invoice due dates//EN")
     calendar.add("version", "2.0")
@@ -187,13 +257,21 @@ def epc_qr_svg(
     if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
         return None
     number = state.invoice.number
-    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, segno.__version__))
+    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, _segno_version()))
     cached = cache / f"{hashlib.sha256(what.encode()).hexdigest()}.svg" if cache else None
     if cached is not None and cached.is_file():
         os.utime(cached)  # used: see prune_cache
         return cached.read_text(encoding="utf-8")
+    from segno import helpers as segno_helpers  # here: most builds find every code in the cache
+
     code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
     svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
     if cached is not None:
         write_atomically(cached, svg.encode("utf-8"))
     return svg
+
+
+@cache
+def _segno_version() -> str:
+    """segno's version, without importing it (a QR code's key holds it)."""
+    return metadata.version("segno")

@@ -6,11 +6,14 @@ books, content, theme, date, secret and code are all as they were."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,10 @@ def add_files(digest: Any, root: Path, parts: Iterable[str]) -> None:
                 digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
+@cache
 def code_digest() -> bytes:
+    """The notifier's code, as this process runs it (read once: what is imported does not change
+    while the process runs, whatever happens to the files)."""
     digest = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
@@ -68,9 +74,28 @@ def unchanged(out: Path, inputs: str, demo: bool) -> BuildResult | None:
     if state.get("inputs") != inputs:
         return None
     files = SiteWriter(out).last_build()
-    if not all((out / name).is_file() for name in files):
+    if not all(map(Present(out), files)):
         return None
     return BuildResult(state["clients_with_pages"], state["pages"], len(files), (), (), demo)
+
+
+class Present:
+    """Whether a file (a path relative to `out`) is there: tens of thousands are checked per
+    build, a dozen in each client's folder, so each folder is listed once rather than each file
+    looked up."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = str(out)
+        self.folders: dict[str, set[str]] = {}
+
+    def __call__(self, relative: str) -> bool:
+        folder, _, name = relative.rpartition("/")
+        names = self.folders.get(folder)
+        if names is None:
+            names = self.folders[folder] = set()
+            with contextlib.suppress(OSError), os.scandir(f"{self.out}/{folder}") as entries:
+                names.update(entry.name for entry in entries if entry.is_file())
+        return name in names
 
 
 def read_state(out: Path) -> dict[str, Any]:

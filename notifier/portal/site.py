@@ -19,7 +19,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,9 +31,10 @@ from notifier.books.load import Books
 from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
-from notifier.portal.documents import prune_cache
+from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import (
     BuildResult,
+    Present,
     add_files,
     code_digest,
     read_shares,
@@ -61,6 +62,8 @@ class _Rendered:
     documents: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
+    # PDFs still printing (see `Pending`): in the process that has the printer only.
+    pending: list[tuple[str, Pending]] = field(default_factory=list)
     pages: int = 0
     views: int = 0
 
@@ -87,7 +90,7 @@ def build_site(
     that the next build can tell nothing changed; PDFs rendered here (not in workers) are printed by
     `printer` when given."""
     assert books.settings is not None
-    theme = Theme(root)
+    theme = Theme(root, cache)
     portal = Portal(root, books, theme, as_of, secret.demo, cache, printer)
     writer = SiteWriter(out)
     for relative, data in theme.static_files():
@@ -117,9 +120,10 @@ def build_site(
     before = read_state(out).get("clients", {})
     todo: list[str] = []
     kept = _Rendered()
+    present = Present(out)
     for client, key in keys.items():
         last = before.get(client)
-        if last is not None and last[0] == key and all(map(os.path.isfile, _under(out, last[1]))):
+        if last is not None and last[0] == key and all(map(present, last[1])):
             kept.files[client], kept.documents[client] = last[1], last[2]
             for relative in last[1]:
                 writer.keep(relative)
@@ -133,10 +137,13 @@ def build_site(
         _JOB.clear()
     # The dashboard adds up every client's share: those the workers worked out, and the others'.
     share_keys = _share_keys(books, keys)
-    shares = _shares_of(books, as_of, invoices, share_keys, rendered.shares, read_shares(out))
+    last = read_shares(out)
+    shares, to_keep = _shares_of(books, as_of, invoices, share_keys, rendered.shares, last)
     dashboard = dashboard_page(dashboard_token(secret)) + "index.html"
     own = SiteWriter(out)
     own.write(dashboard, portal.dashboard(assemble(books, as_of, shares)).encode())
+    for relative, pdf in rendered.pending:  # printed meanwhile
+        own.write(relative, pdf.wait())
     writer.changed.extend(sorted([*rendered.changed, *own.changed]))
     for files in [*rendered.files.values(), [dashboard]]:
         for relative in files:
@@ -156,10 +163,13 @@ def build_site(
             "pages": pages,
         },
     )
-    write_shares(out, {c: [share_keys[c], shares[c].to_json()] for c in share_keys})
+    write_shares(out, to_keep)
     if cache is not None:
         # Keep only the documents this build's pages use: yesterday's are mostly out of date.
-        prune_cache(cache, {key for used in documents.values() for key in used})
+        used = {key for keys in documents.values() for key in keys}
+        # What the last build used and this one does not (not known without a last build).
+        unused = _documents_used(before) - used if before else None
+        prune_cache(cache, used, unused)
     return BuildResult(
         clients=clients_with_pages,
         pages=pages,
@@ -191,6 +201,7 @@ def _render_all(
         result.documents.update(part.documents)
         result.shares.update(part.shares)
         result.changed.extend(part.changed)
+        result.pending.extend(part.pending)
         done += part.views
         if progress is not None:
             progress(done, total)
@@ -233,20 +244,30 @@ def _render_task(clients: list[str]) -> _Rendered:
         part.files[client], part.documents[client] = [], []
     for view in client_views(books, states, secret, as_of):
         files, used = part.files[view.client.id], part.documents[view.client.id]
-        files.append(view.folder + "index.html")
-        writer.write(files[-1], portal.client_page(view).encode())
         for invoice in view.invoices:
+            # The PDF first: when it must be printed, the printer starts on it at once.
             documents = [
-                (invoice.page, portal.invoice_page(view, invoice)),
                 (invoice.pdf, portal.invoice_pdf(view, invoice)),
+                (invoice.page, portal.invoice_page(view, invoice)),
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, portal.calendar(view, invoice)))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
-                writer.write(files[-1], document)
+                if isinstance(document, Pending):
+                    part.pending.append((files[-1], document))
+                else:
+                    writer.write(files[-1], document)
                 used.append(key)
+        files.append(view.folder + "index.html")
+        writer.write(files[-1], portal.client_page(view).encode())
         part.views += 1
+    # What is printed by now is written; the PDF still printing, when the caller needs it.
+    waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
+    for relative, pdf in part.pending:
+        if pdf.ready:
+            writer.write(relative, pdf.wait())
+    part.pending = waiting
     part.changed = writer.changed
     return part
 
@@ -291,31 +312,29 @@ def _client_key(
     books: Books,
     client: str,
     invoices: Iterable[schema.Invoice],
-    related: dict[str, list[Any]],
+    related: dict[str, list[bytes]],
 ) -> str:
     """What one client's pages depend on, beyond `common`: the client's record, its invoices, and
     the payments, messages and payment links that name them (`related`, by invoice)."""
-    digest = hashlib.sha256(common)
+    digest = books.digest
     record = books.clients.get(client)
-    if record is not None:
-        digest.update(books.digest(record))
+    parts = [common] if record is None else [common, digest(record)]
     for invoice in invoices:
-        digest.update(books.digest(invoice))
-        for other in related.get(invoice.number, ()):
-            digest.update(books.digest(other))
-    return digest.hexdigest()
+        parts.append(digest(invoice))
+        parts.extend(related.get(invoice.number, ()))
+    return hashlib.sha256(b"".join(parts)).hexdigest()  # one call: 2,000 clients per build
 
 
-def _related(books: Books) -> dict[str, list[Any]]:
-    """Payments, messages and payment links by the invoice they name."""
-    found: dict[str, list[Any]] = defaultdict(list)
+def _related(books: Books) -> dict[str, list[bytes]]:
+    """The digests of the payments, messages and payment links that name each invoice."""
+    found: dict[str, list[bytes]] = defaultdict(list)
     for payment in books.payments:
-        found[payment.invoice].append(payment)
+        found[payment.invoice].append(books.digest(payment))
     for message in books.messages:
         for item in message.items:
-            found[item].append(message)
+            found[item].append(books.digest(message))
     for link in books.payment_links:
-        found[link.invoice].append(link)
+        found[link.invoice].append(books.digest(link))
     return found
 
 
@@ -332,11 +351,15 @@ def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _under(out: Path, relatives: list[str]) -> Iterator[str]:
-    """The paths of `relatives` in `out`, as text: tens of thousands are checked per build, and
-    joining text is quicker than joining Paths."""
-    base = str(out)
-    return (f"{base}/{relative}" for relative in relatives)
+def _documents_used(state: dict[str, Any]) -> set[str]:
+    """The keys of the cached documents the clients of a build's `state` ("clients") used."""
+    return {
+        key
+        for found in state.values()
+        if isinstance(found, list) and len(found) == 3 and isinstance(found[2], list)
+        for key in found[2]
+        if isinstance(key, str)
+    }
 
 
 def _shares_of(
@@ -346,23 +369,29 @@ def _shares_of(
     keys: dict[str, str],
     fresh: dict[str, ClientShare],
     last: dict[str, Any],
-) -> dict[str, ClientShare]:
+) -> tuple[dict[str, ClientShare], dict[str, Any]]:
     """Every client's share of the dashboard: worked out by this build's workers (`fresh`), kept
-    from the last build (`last`) when its key is the same, else worked out here."""
+    from the last build (`last`) when its key is the same, else worked out here; and what to keep
+    for the next build (a kept share as it was read: 2,000 shares are not written out again)."""
     shares: dict[str, ClientShare] = {}
+    kept: dict[str, Any] = {}
     missing: list[str] = []
     for client, key in keys.items():
-        kept = last.get(client)
+        found = last.get(client)
         if client in fresh:
             shares[client] = fresh[client]
-        elif isinstance(kept, list) and len(kept) == 2 and kept[0] == key:
+        elif isinstance(found, list) and len(found) == 2 and found[0] == key:
             try:
-                shares[client] = ClientShare.from_json(kept[1])
+                shares[client] = ClientShare.from_json(found[1])
             except (KeyError, TypeError, ValueError):  # not as this code writes it
                 missing.append(client)
+            else:
+                kept[client] = found
         else:
             missing.append(client)
     if missing:
         mine = [invoice for client in missing for invoice in invoices[client]]
         shares.update(client_shares(books, as_of, missing, ledger(books, as_of, mine)))
-    return shares
+    return shares, {
+        client: kept.get(client) or [key, shares[client].to_json()] for client, key in keys.items()
+    }
