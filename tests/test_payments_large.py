@@ -22,7 +22,7 @@ from notifier.books.checks import check_books
 from notifier.books.records import append_lines, record_line
 from notifier.ledger.state import ledger
 from notifier.payments import exports
-from notifier.payments.apply import Entry, _day_sums, _summed, payment_lines, reconcile
+from notifier.payments.apply import Entry, _day_sums, payment_lines, reconcile
 from notifier.payments.exports import RowProblem, StripeRow, read_export, read_here, recognise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -326,8 +326,5 @@ def test_the_summary_sums_per_day_without_changing_what_the_ledger_says(tmp_path
     touched = {payment.invoice for payment in outcome.applied}
     some = replace(books, invoices={n: i for n, i in books.invoices.items() if n in touched})
     every = ledger(replace(some, payments=[*books.payments, *outcome.applied]), TODAY)
-    sums = [
-        payment for number, days in _day_sums(outcome).items() for payment in _summed(number, days)
-    ]
-    summed = ledger(replace(some, payments=[*books.payments, *sums]), TODAY)
+    summed = ledger(some, TODAY, added=_day_sums(outcome))
     assert summed == every

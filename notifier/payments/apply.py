@@ -25,7 +25,7 @@ import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -40,7 +40,7 @@ from notifier.books.records import (
     plain,
     record_line,
 )
-from notifier.ledger.state import InvoiceState, ledger
+from notifier.ledger.state import InvoiceState, Moved, ledger
 from notifier.payments.exports import RowProblem, StripeRow
 from notifier.payments.matching import Match, Matcher
 
@@ -459,19 +459,14 @@ def _review(outcome: Outcome, row: StripeRow, amount: int, reason: str) -> None:
 def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
     """How each invoice the import touched stands now, against before: `HP-1: overdue → paid`."""
     sums = _day_sums(outcome)
-    touched = sorted(sums)
-    lines = []
-    # A few hundred invoices at a time: what the ledger holds for them stays small.
+    touched = [books.invoices[number] for number in sorted(sums)]
     with _collector_paused():
-        for start in range(0, len(touched), _LEDGER_BATCH):
-            some = touched[start : start + _LEDGER_BATCH]
-            part = replace(books, invoices={number: books.invoices[number] for number in some})
-            before = ledger(part, today)
-            added = [payment for number in some for payment in _summed(number, sums[number])]
-            after = ledger(replace(part, payments=[*books.payments, *added]), today)
-            for number in some:
-                lines.append(_change(number, before[number], after[number]))
-    return lines
+        before = ledger(books, today, touched)
+        after = ledger(books, today, touched, added=sums)
+    return [
+        _change(invoice.number, before[invoice.number], after[invoice.number])
+        for invoice in touched
+    ]
 
 
 def _change(number: str, was: InvoiceState, now: InvoiceState) -> str:
@@ -480,42 +475,22 @@ def _change(number: str, was: InvoiceState, now: InvoiceState) -> str:
     return f"  {number}: {was.status.value} → {now.status.value}{owed}{over}"
 
 
-_LEDGER_BATCH = 250  # invoices a ledger at a time: it holds all their payments at once
-DaySum = tuple[date, Kind, str | None, str, int]  # day, kind, plan, currency, minor units
-
-
-def _day_sums(outcome: Outcome) -> dict[str, list[DaySum]]:
-    """The outcome's entries summed per invoice, day, kind and plan.
+def _day_sums(outcome: Outcome) -> dict[str, list[Moved]]:
+    """The outcome's entries summed per invoice, day, kind and plan, as the ledger takes them
+    (`ledger(..., added=...)`).
 
     The ledger reads a payment's invoice, day, signed amount and plan only, and within a day
     only the day's sum counts (the day's changes to what is overdue add up before interest is
-    counted), so the sums give the ledger exactly what the entries would: a few records per
-    invoice and day instead of a million. (Their order matters only to which plan an invoice
-    is on, and an import never adds payments to one invoice on two plans.)"""
-    sums: dict[str, list[DaySum]] = {}
+    counted), so the sums give the ledger exactly what the entries would: a few per invoice and
+    day instead of a million records. (Their order matters only to which plan an invoice is on,
+    and an import never adds payments to one invoice on two plans.)"""
+    sums: dict[str, list[Moved]] = {}
     for found, currency, days in outcome.paid.values():
         by_day = sums.setdefault(found.invoice, [])
         by_day.extend((day, "payment", found.plan, currency, minor) for day, minor in days.items())
     for (invoice, day, kind, plan, currency), minor in outcome.sums.items():
         sums.setdefault(invoice, []).append((day, kind, plan, currency, minor))
     return sums
-
-
-def _summed(invoice: str, sums: list[DaySum]) -> list[schema.Payment]:
-    """An invoice's day sums as records the ledger reads."""
-    return [
-        schema.Payment(
-            id=f"{invoice}/{day}/{index}",
-            invoice=invoice,
-            date=day,
-            amount=money.to_major(minor, currency),
-            currency=currency,
-            kind=kind,
-            plan=plan,
-            instalment=1 if plan is not None else None,
-        )
-        for index, (day, kind, plan, currency, minor) in enumerate(sums)
-    ]
 
 
 def write_outcome(root: Path, outcome: Outcome, at: datetime) -> None:
