@@ -22,7 +22,7 @@ import click
 import yaml
 
 from notifier import __version__
-from notifier.books.paths import SETTINGS_FILE
+from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
 from notifier.portal.addresses import Secret
 from notifier.portal.last_build import inputs_digest, unchanged
 
@@ -31,7 +31,7 @@ from notifier.portal.last_build import inputs_digest, unchanged
 if TYPE_CHECKING:
     from notifier.books.load import Books
     from notifier.ledger.state import InvoiceState
-    from notifier.payments.exports import RowProblem, StripeRow
+    from notifier.payments.exports import PaidRows, RowProblem, StripeRow
     from notifier.problems import Problem
 
 
@@ -302,7 +302,7 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 @click.pass_obj
 def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: date | None) -> None:
     """Import Stripe exports (FILE...) or the Stripe API into the books, each payment once."""
-    from notifier.payments.exports import read_export
+    from notifier.payments.exports import read_compact
 
     if from_stripe == bool(files) or (since is not None and not from_stripe):
         click.echo(
@@ -318,10 +318,12 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
         from notifier.payments import stripe_api  # only here: the stripe package is slow to load
 
         client = stripe_api.make_client(_stripe_key())
-        rows: Iterable[StripeRow | RowProblem] = stripe_api.payment_rows(client, since, zone)
+        rows: Iterable[StripeRow | RowProblem | PaidRows] = stripe_api.payment_rows(
+            client, since, zone
+        )
         source = stripe_api.SOURCE
     else:
-        rows = itertools.chain.from_iterable(read_export(p, str(p), zone) for p in files)
+        rows = itertools.chain.from_iterable(read_compact(p, str(p), zone) for p in files)
         source = ", ".join(p.name for p in files)
     _import_payments(root, books, rows, source, now, today)
 
@@ -329,31 +331,35 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
 def _import_payments(
     root: Path,
     books: Books,
-    rows: Iterable[StripeRow | RowProblem],
+    rows: Iterable[StripeRow | RowProblem | PaidRows],
     source: str,
     now: datetime,
     today: date,
 ) -> None:
     """Apply `rows` to the books and print what happened; exit 1 (nothing written) if any row
     cannot be read, 2 if Stripe cannot be asked."""
+    from notifier.books.records import PendingLines
     from notifier.payments import apply as payments_apply
     from notifier.payments import links as payment_links
 
-    try:
-        outcome = payments_apply.reconcile(books, rows, source, today)
-    except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
-        click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
-        sys.exit(EXIT_USAGE)
-    if outcome.problems:
-        for problem in outcome.problems:
-            click.echo(str(problem), err=True)
-        count = len(outcome.problems)
-        click.echo(
-            f"{count} problem{'s' if count != 1 else ''} in the exports; nothing was imported",
-            err=True,
-        )
-        sys.exit(EXIT_PROBLEMS)
-    payments_apply.write_outcome(root, outcome, now)
+    # The payments are written as they come, to a file that replaces payments.yaml only once
+    # all is read and well (leaving the block otherwise removes it).
+    with PendingLines(root / PAYMENTS_FILE) as pending:
+        try:
+            outcome = payments_apply.reconcile(books, rows, source, today, pending)
+        except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
+            click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
+            sys.exit(EXIT_USAGE)
+        if outcome.problems:
+            for problem in outcome.problems:
+                click.echo(str(problem), err=True)
+            count = len(outcome.problems)
+            click.echo(
+                f"{count} problem{'s' if count != 1 else ''} in the exports; nothing was imported",
+                err=True,
+            )
+            sys.exit(EXIT_PROBLEMS)
+        payments_apply.write_outcome(root, outcome, now)
     for line in outcome.summary():
         click.echo(line)
     changes = payments_apply.invoice_changes(books, outcome, today)
@@ -608,7 +614,7 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     """The scheduled job: check the books, import the exports waiting in data/inbox/ (then move
     them to data/archive/), send the reminders that are due, and build the pages. Safe to run
     twice: the second run does only what the first did not."""
-    from notifier.payments.exports import read_export
+    from notifier.payments.exports import read_compact
 
     root: Path = ctx.obj
     if not os.environ.get("NOTIFIER_SECRET"):
@@ -623,7 +629,7 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     inbox = sorted(p for p in (root / INBOX).glob("*.csv") if p.is_file())
     if inbox:
         rows = itertools.chain.from_iterable(
-            read_export(p, str(p.relative_to(root)), zone) for p in inbox
+            read_compact(p, str(p.relative_to(root)), zone) for p in inbox
         )
         _import_payments(root, books, rows, ", ".join(p.name for p in inbox), now, today)
         for path in (

@@ -65,6 +65,15 @@ def to_major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-exponent(currency))
 
 
+def major_text(minor: int, places: int) -> str:
+    """`str(Decimal(minor).scaleb(-places))` (what `to_major` gives, as text) for
+    0 <= minor < 10**18, without a Decimal: a large import writes a million amounts."""
+    if not places:
+        return str(minor)
+    whole, part = divmod(minor, 10**places)
+    return f"{whole}.{part:0{places}d}"
+
+
 def format_plain(minor: int, currency: str) -> str:
     """`1234.50 EUR`: unambiguous, locale-free; pages and messages use Babel instead."""
     return f"{to_major(minor, currency)} {currency}"

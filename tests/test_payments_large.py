@@ -5,6 +5,7 @@ without changing what the ledger says."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import threading
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,11 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notifier.books.checks import check_books
-from notifier.books.records import append_lines, record_line
+from notifier.books.records import PendingLines, append_lines, record_line
 from notifier.ledger.state import ledger
-from notifier.payments import exports
-from notifier.payments.apply import Entry, _day_sums, _summed, payment_lines, reconcile
-from notifier.payments.exports import RowProblem, StripeRow, read_export, read_here, recognise
+from notifier.payments import apply, exports
+from notifier.payments.apply import Entry, _day_sums, payment_lines, reconcile
+from notifier.payments.exports import (
+    RowProblem,
+    StripeRow,
+    read_compact,
+    read_export,
+    read_here,
+    recognise,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
@@ -56,7 +65,9 @@ def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
         layout = recognise(header)
         assert not isinstance(layout, str)
         line = reader.line_num + 1
-        rows = exports._Reader(str(path.name), layout, len(header), exports._Days(zone), line)
+        rows = exports._Reader(
+            str(path.name), layout, len(header), exports._Days(zone), line, compact=False
+        )
         for values in reader:
             if any(values):
                 yield rows._payment_row(rows._padded(values), line)
@@ -326,8 +337,134 @@ def test_the_summary_sums_per_day_without_changing_what_the_ledger_says(tmp_path
     touched = {payment.invoice for payment in outcome.applied}
     some = replace(books, invoices={n: i for n, i in books.invoices.items() if n in touched})
     every = ledger(replace(some, payments=[*books.payments, *outcome.applied]), TODAY)
-    sums = [
-        payment for number, days in _day_sums(outcome).items() for payment in _summed(number, days)
-    ]
-    summed = ledger(replace(some, payments=[*books.payments, *sums]), TODAY)
+    summed = ledger(some, TODAY, added=_day_sums(outcome))
     assert summed == every
+
+
+# Written as it goes ---------------------------------------------------------------------------
+
+
+def imported(books, path: Path, pending_at: Path | None):
+    """`reconcile` of the export at `path` as the command line runs it (compact batches, lines
+    written to a PendingLines as they come) if `pending_at`, else row by row, entries kept."""
+    if pending_at is None:
+        return reconcile(books, read_export(path, "export.csv", LONDON), "export.csv", TODAY), None
+    pending_at.write_text("# Payments\n", encoding="utf-8")
+    with PendingLines(pending_at) as pending:
+        rows = read_compact(path, "export.csv", LONDON)
+        outcome = reconcile(books, rows, "export.csv", TODAY, pending)
+        assert pending_at.read_text(encoding="utf-8") == "# Payments\n"  # not yet replaced
+        if not outcome.problems:  # as `write_outcome`: else the file is left as it was
+            pending.commit()
+    return outcome, pending_at.read_text(encoding="utf-8")
+
+
+@functools.cache
+def example_books():
+    books, _ = check_books(REPO)
+    return books
+
+
+def same_import(books, tmp_path: Path, text: str) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    kept, _ = imported(books, path, None)
+    streamed, written = imported(books, path, tmp_path / "payments.yaml")
+    assert [str(p) for p in streamed.problems] == [str(p) for p in kept.problems]
+    assert streamed.summary() == kept.summary()
+    assert (streamed.rows, streamed.newest, streamed.count) == (kept.rows, kept.newest, kept.count)
+    assert streamed.review == kept.review
+    if kept.problems:
+        assert written == "# Payments\n"
+        return
+    assert written == "# Payments\n" + "".join(payment_lines(kept.entries))
+    assert _day_sums(streamed).keys() == _day_sums(kept).keys()
+    touched = [books.invoices[number] for number in sorted(_day_sums(kept))]
+    assert ledger(books, TODAY, touched, added=_day_sums(streamed)) == ledger(
+        books, TODAY, touched, added=_day_sums(kept)
+    )
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=exports_text(), batch=st.integers(1, 12), shown=st.integers(0, 3))
+def test_compact_batches_written_as_they_come_import_what_rows_one_at_a_time_do(
+    tmp_path, monkeypatch, text, batch, shown
+):
+    """Ids met again (`ch_N` repeats), refunds, disputes, plans, rows for review, rows ignored
+    and problems: the command line's way (batches of paid rows, most taken at once, lines written
+    as they come, ids held as fingerprints) adds what taking each row by itself adds."""
+    books = example_books()
+    monkeypatch.setattr(exports, "_BATCH", batch)
+    monkeypatch.setattr(apply, "SHOWN", shown)  # so that batches are taken at once
+    same_import(books, tmp_path, text)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=exports_text(), read_back=st.integers(0, 3))
+def test_ids_that_share_a_fingerprint_are_told_apart(tmp_path, monkeypatch, text, read_back):
+    """With every id's fingerprint one of three, nearly every id seems held already: reading
+    back the lines written tells which are (and after `_READ_BACK` times, the ids are held as
+    they are)."""
+    books = example_books()
+    monkeypatch.setattr(exports, "_BATCH", 5)
+    monkeypatch.setattr(apply, "SHOWN", 0)
+    monkeypatch.setattr(apply, "hash", lambda ident: len(ident) % 3, raising=False)
+    monkeypatch.setattr(apply, "_READ_BACK", read_back)
+    same_import(books, tmp_path, text)
+
+
+def test_a_large_import_keeps_neither_its_entries_nor_their_ids(tmp_path, monkeypatch):
+    """Written as they come, the entries are counted, the first few kept for the summary; the
+    import's own ids are fingerprints, not strings."""
+    books, _ = check_books(REPO)
+    lines = ["id,Created date (UTC),Amount,Currency,Status,invoice (metadata)"]
+    lines += [f"ch_{n},2026-11-20 10:00:00,1.00,gbp,Paid,HP-2026-026" for n in range(3000)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    held: list[apply._Ledger] = []
+
+    def kept_ledger(*args: Any) -> apply._Ledger:
+        held.append(apply_ledger(*args))
+        return held[-1]
+
+    monkeypatch.setattr(apply, "_Ledger", kept_ledger)
+    outcome, written = imported(books, path, tmp_path / "payments.yaml")
+    assert outcome.count == 3000
+    assert len(outcome.entries) == apply.SHOWN
+    assert written is not None
+    assert written.count("\n- {id: ch_") == 3000
+    assert held[0].known.keys() == {payment.id for payment in books.payments}
+    fingerprints = held[0].added
+    assert fingerprints is not None
+    assert sum(len(bucket) for bucket in fingerprints.buckets) == 8 * 3000
+
+
+apply_ledger = apply._Ledger
+
+
+def test_pending_lines_replace_the_file_only_when_committed(tmp_path):
+    path = tmp_path / "payments.yaml"
+    path.write_text("# Payments\n- {id: a}", encoding="utf-8")
+    with PendingLines(path) as pending:
+        pending.write("- {id: b, x: 1}\n- {id: c, x: 2}\n", 2)
+        assert pending.find("- {id: c, ") == "- {id: c, x: 2}\n"
+        assert pending.find("- {id: a") is None  # only what was added
+    assert path.read_text(encoding="utf-8") == "# Payments\n- {id: a}"
+
+    def stopped() -> None:
+        with PendingLines(path) as pending:
+            pending.write("- {id: d}\n")
+            raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        stopped()
+    assert path.read_text(encoding="utf-8") == "# Payments\n- {id: a}"
+    with PendingLines(path) as pending:
+        pending.write("- {id: e}\n")
+        pending.commit()
+    assert path.read_text(encoding="utf-8") == "# Payments\n- {id: a}\n- {id: e}\n"
+    assert list(tmp_path.glob("*.tmp")) == []

@@ -8,11 +8,12 @@ with every new entry whole.
 from __future__ import annotations
 
 import itertools
+import mmap
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -109,27 +110,97 @@ def append_lines(path: Path, lines: Iterable[str]) -> int:
     first = next(lines, None)
     if first is None:
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    count = 1
-    try:
-        with os.fdopen(handle, "wb") as out:
+    with PendingLines(path) as pending:
+        pending.write(first)
+        count = 1
+        while batch := list(itertools.islice(lines, _BATCH)):
+            pending.write("".join(batch))
+            count += len(batch)
+        pending.commit()
+    return count
+
+
+class PendingLines:
+    """Lines to add at the end of `path`, written as they come to a temporary file beside it that
+    starts as a copy of `path`; `commit` puts it in place of `path` in one atomic replace, and
+    leaving the `with` block without committing (an error, or nothing to add) removes it: `path`
+    is as it was, or has every line added.
+
+    `find` reads back a line written so far, so that what was written need not also be kept in
+    memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        self.temporary = Path(temporary)
+        self.lines = 0  # how many were added
+        try:
+            self.out = os.fdopen(handle, "w+b")
             if path.exists():
                 with path.open("rb") as existing:
-                    shutil.copyfileobj(existing, out)
+                    shutil.copyfileobj(existing, self.out)
                     if existing.tell() and _last_byte(existing) != b"\n":
-                        out.write(b"\n")
-            out.write(first.encode("utf-8"))
-            while batch := list(itertools.islice(lines, _BATCH)):
-                out.write("".join(batch).encode("utf-8"))
-                count += len(batch)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return count
+                        self.out.write(b"\n")
+        except BaseException:
+            self.discard()
+            raise
+        self.start = self.out.tell()  # where the added lines begin
+
+    def __enter__(self) -> PendingLines:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.discard()
+
+    def write(self, text: str, count: int = 1) -> None:
+        """Add `text`: `count` whole lines, each ending in a newline."""
+        self.out.write(text.encode("utf-8"))
+        self.lines += count
+
+    def find(self, start: str) -> str | None:
+        """The first line added that starts with `start` (which holds no newline), or None."""
+        self.out.flush()
+        size = self.out.seek(0, os.SEEK_END)
+        if size == self.start:
+            return None
+        wanted = start.encode("utf-8")
+        with mmap.mmap(self.out.fileno(), size, access=mmap.ACCESS_READ) as written:
+            if written[self.start : self.start + len(wanted)] == wanted:
+                at = self.start
+            else:
+                at = written.find(b"\n" + wanted, self.start)
+                if at < 0:
+                    return None
+                at += 1
+            end = written.find(b"\n", at)
+            return written[at : end + 1].decode("utf-8")
+
+    def added(self) -> Iterator[str]:
+        """The lines added so far."""
+        self.out.flush()
+        with self.path.parent.joinpath(self.temporary.name).open("rb") as written:
+            written.seek(self.start)
+            for line in written:
+                yield line.decode("utf-8")
+
+    def commit(self) -> None:
+        """Put the file with the added lines in place of `path` (nothing happens if none were)."""
+        if self.lines:
+            self.out.flush()
+            os.fsync(self.out.fileno())
+            self.out.close()
+            os.replace(self.temporary, self.path)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary file; `path` stays as it was (unless committed)."""
+        out = getattr(self, "out", None)
+        if out is not None and not out.closed:
+            out.close()
+        self.temporary.unlink(missing_ok=True)
 
 
 _BATCH = 10_000  # lines encoded and written at a time

@@ -12,10 +12,12 @@ Rules a reader of the books should know:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from operator import itemgetter
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from notifier import money
@@ -109,14 +111,25 @@ class InvoiceState:
         return self.next_instalment.due_date if self.next_instalment else self.terms.due_date
 
 
+# Money moved for an invoice, as the ledger reads a payment: its day, kind, plan, currency and
+# amount in minor units of that currency. The import hands the ledger its new payments so, summed
+# per day, rather than as a record each.
+Moved = tuple[date, Literal["payment", "refund", "chargeback"], str | None, str, int]
+
+
 def ledger(
-    books: Books, as_of: date, only: Iterable[schema.Invoice] | None = None
+    books: Books,
+    as_of: date,
+    only: Iterable[schema.Invoice] | None = None,
+    added: Mapping[str, Iterable[Moved]] | None = None,
 ) -> dict[str, InvoiceState]:
     """Every valid invoice's state on `as_of` (or only those of `only`), by number, in the books'
-    order.
+    order; with `added`, as if the books also held that money moved, by invoice number, after
+    their own payments.
 
     Assumes `notifier.books.check` found no errors in `books`."""
     assert books.settings is not None
+    more = added or {}
     payments: dict[str, list[schema.Payment]] = defaultdict(list)
     for payment in books.payments:
         if payment.date <= as_of:
@@ -137,6 +150,7 @@ def ledger(
             payments[number],
             sent,
             as_of,
+            [moved for moved in more.get(number, ()) if moved[0] <= as_of],
         )
         for number, invoice in (
             books.invoices.items() if only is None else ((i.number, i) for i in only)
@@ -176,10 +190,11 @@ def invoice_state(
     payments: Iterable[schema.Payment],
     sent: dict[str, set[str]],
     as_of: date,
+    added: Iterable[Moved] = (),
 ) -> InvoiceState:
     figures = figures_of(settings, client, invoice)
     terms, totals, options = figures.terms, figures.totals, figures.options
-    paid_in = _paid_in(figures, invoice, payments)
+    paid_in = _paid_in(figures, invoice, payments, added)
     net_paid, active, schedule = paid_in.net_paid, paid_in.active, paid_in.schedule(figures)
     discount_taken, principal = paid_in.discount_taken, paid_in.principal
     early = paid_in.early
@@ -268,13 +283,18 @@ class _PaidIn:
 
 
 def _paid_in(
-    figures: Figures, invoice: schema.Invoice, payments: Iterable[schema.Payment]
+    figures: Figures,
+    invoice: schema.Invoice,
+    payments: Iterable[schema.Payment],
+    added: Iterable[Moved] = (),
 ) -> _PaidIn:
     terms, totals = figures.terms, figures.totals
-    dated = sorted(
-        ((p.date, signed_minor(p, terms.currency), p.plan) for p in payments),
-        key=lambda item: item[0],
+    dated = [(p.date, signed_minor(p, terms.currency), p.plan) for p in payments]
+    dated.extend(
+        (day, _signed(kind, minor, currency, terms.currency), plan)
+        for day, kind, plan, currency, minor in added
     )
+    dated.sort(key=_DAY)  # stable: a day's payments keep their order
     net_paid = sum(amount for _, amount, _ in dated)
     chosen = next((plan for _, _, plan in dated if plan), None)
     active = next((o for o in figures.options if o.id == chosen), None) if chosen else None
@@ -307,6 +327,16 @@ def signed_minor(payment: schema.Payment, currency: str) -> int:
     """The payment in minor units of `currency`: money in counts up, a refund or chargeback down."""
     amount = money.to_minor(payment.amount, currency)
     return amount if payment.kind == "payment" else -amount
+
+
+def _signed(kind: str, minor: int, currency: str, wanted: str) -> int:
+    """`signed_minor` of money moved that is not (yet) a record."""
+    if currency != wanted:
+        minor = money.to_minor(money.to_major(minor, currency), wanted)
+    return minor if kind == "payment" else -minor
+
+
+_DAY = itemgetter(0)
 
 
 def _covered_by(dated: list[tuple[date, int, str | None]], day: date) -> int:

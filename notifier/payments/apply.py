@@ -9,42 +9,59 @@ changes nothing the second time:
 - a dispute that took money back under `ID/dispute`, and, once won, the money returned under
   `ID/dispute-won`.
 
-`reconcile` is pure: it reads rows and the books and says what to write. `write_outcome` writes it,
-each file atomically: the payments first, then the import record.
+`reconcile` reads rows and the books and says what to write; `write_outcome` writes it, each file
+atomically: the payments first, then the import record.
 
-An export can hold a million rows, so the rows are streamed, and each payment to add is kept as an
-`Entry` (a few plain values) rather than a validated record: it becomes one line of payments.yaml,
-and a `schema.Payment` only when asked for (`Outcome.applied`).
+An export can hold a million rows, so the rows are streamed, and each payment to add is an `Entry`
+(a few plain values) rather than a validated record: it becomes one line of payments.yaml, and a
+`schema.Payment` only when asked for (`Outcome.applied`). Given the payments file as
+`PendingLines`, `reconcile` writes each line there as it goes (to a temporary file, put in place
+by `write_outcome`) and keeps neither the entries nor their ids: memory does not grow with the
+export, but for a fingerprint of each id (`_Fingerprints`). Most rows of a large export come in
+`PaidRows` batches (`exports.read_compact`), taken a batch at a time (`_PaidTaker`).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import gc
+import itertools
 import operator
+import re
+import struct
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Final, Literal, NamedTuple
+
+import yaml
 
 from notifier import money
 from notifier.books import schema
 from notifier.books.load import IMPORTS_FILE, PAYMENTS_FILE, Books
 from notifier.books.records import (
+    PendingLines,
     append_lines,
     append_records,
     implicit_resolvers,
     plain,
     record_line,
 )
-from notifier.ledger.state import InvoiceState, ledger
-from notifier.payments.exports import RowProblem, StripeRow
+from notifier.ledger.state import InvoiceState, Moved, ledger
+from notifier.payments.exports import (
+    DISPUTE_NO_MONEY,
+    MONEY_IN,
+    NO_METADATA,
+    PaidRows,
+    RowProblem,
+    StripeRow,
+)
 from notifier.payments.matching import Match, Matcher
 
-MONEY_IN = {"paid", "refunded", "succeeded"}
 BALANCE_MONEY_IN = {"charge", "payment"}
 BALANCE_MONEY_BACK = {
     "refund",
@@ -55,8 +72,6 @@ BALANCE_MONEY_BACK = {
     "payment_failure_refund",
 }
 DISPUTE_RETURNED = {"won"}
-# An inquiry (`warning_*`) moves no money; every other dispute status has taken the amount back.
-DISPUTE_NO_MONEY = {"", "warning_needs_response", "warning_under_review", "warning_closed"}
 REVIEW_SHOWN = 1000  # more than this many rows for review are counted, not each kept
 SHOWN = 200  # payments listed one by one in the summary; the rest are counted
 
@@ -118,7 +133,10 @@ _entry = functools.partial(tuple.__new__, Entry)
 @dataclass
 class Outcome:
     """What an import found: records to add, rows for review, rows ignored (by reason), and the
-    problems that stop anything being written."""
+    problems that stop anything being written.
+
+    The records to add are `entries`, all of them; or, when the import writes them as it goes
+    (`pending`), the first `SHOWN` only, `count` saying how many there are."""
 
     source: str
     entries: list[Entry] = field(default_factory=list)
@@ -132,20 +150,43 @@ class Outcome:
     # The entries' amounts summed per invoice, day, kind, plan and currency (all the ledger reads
     # of them; see `_day_sums`), added up as they come: going over a million entries again later
     # costs seconds. Money in is summed per match (by identity: a large import has a few
-    # thousand), then per day; `sums` has the rest, refunds and disputes.
+    # thousand), then per day (as text in `paid_rows`, for the rows of `PaidRows`); `sums` has
+    # the rest, refunds and disputes.
     paid: dict[int, tuple[Match, str, dict[date, int]]] = field(default_factory=dict)
+    paid_rows: dict[int, tuple[Match, str, dict[str, int]]] = field(default_factory=dict)
     sums: dict[tuple[str, date, Kind, str | None, str], int] = field(default_factory=dict)
+    count: int = 0
+    pending: PendingLines | None = field(default=None, repr=False, compare=False)
+    lines: _Lines = field(default_factory=lambda: _Lines(), repr=False, compare=False)
+    aside: list[str] | None = field(default=None, repr=False, compare=False)  # see `_at_once`
 
-    def add(self, entry: Entry) -> None:
-        """Add `entry` to what the import adds (see also `_money_in`)."""
-        self.entries.append(entry)
+    def add(self, entry: Entry) -> str | None:
+        """Add `entry` to what the import adds (see also `_money_in`); the line written, if it
+        was."""
         key = (entry.invoice, entry.day, entry.kind, entry.plan, entry.currency)
         self.sums[key] = self.sums.get(key, 0) + entry.minor
+        return self.keep(entry)
+
+    def keep(self, entry: Entry) -> str | None:
+        """Count `entry`, and write it (returning the line) or keep it."""
+        self.count += 1
+        if self.pending is None:
+            self.entries.append(entry)
+            return None
+        line = self.lines.line(entry)
+        if self.aside is not None:
+            self.aside.append(line)
+        else:
+            self.pending.write(line)
+        if self.count <= SHOWN:
+            self.entries.append(entry)
+        return line
 
     @property
     def applied(self) -> list[schema.Payment]:
         """The payments to add, as the books' records; built on each call, so for small imports
-        and tests (a large import keeps its `entries` only)."""
+        and tests (a large import keeps its `entries` only, or writes them as it goes)."""
+        assert self.pending is None, "the entries were written as they came, not kept"
         return [entry.payment() for entry in self.entries]
 
     def import_record(self, at: datetime) -> schema.Import:
@@ -154,7 +195,7 @@ class Outcome:
             source=self.source,
             newest=self.newest,
             rows=self.rows,
-            applied=len(self.entries),
+            applied=self.count,
             review=self.review_count,
         )
 
@@ -162,7 +203,7 @@ class Outcome:
         """The outcome in a person's words, one line each."""
         lines = [
             f"{self.rows} row{'s' if self.rows != 1 else ''} read from {self.source}: "
-            f"{len(self.entries)} applied, {self.review_count} waiting for review, "
+            f"{self.count} applied, {self.review_count} waiting for review, "
             f"{sum(self.ignored.values())} ignored"
         ]
         what = {"payment": "paid", "refund": "refunded", "chargeback": "taken back (dispute)"}
@@ -173,8 +214,8 @@ class Outcome:
                 f"  applied: {entry.invoice} {what[entry.kind]} {amount} "
                 f"{entry.currency} on {entry.day}{plan} [{entry.id}]"
             )
-        if len(self.entries) > SHOWN:
-            lines.append(f"  applied: ... and {len(self.entries) - SHOWN} more")
+        if self.count > SHOWN:
+            lines.append(f"  applied: ... and {self.count - SHOWN} more")
         for item in self.review:
             lines.append(f"  review: {item}")
         if self.review_count > len(self.review):
@@ -187,10 +228,15 @@ class Outcome:
 class _Ledger:
     """What the books (and this import so far) already hold, by Stripe id."""
 
-    def __init__(self, books: Books) -> None:
-        # Every id in the books; a payment's own id (no `/`) gives the invoice it paid. One dict,
-        # not a set and a dict: a large import adds a million ids.
+    def __init__(self, books: Books, pending: PendingLines | None) -> None:
+        # Every id in the books; a payment's own id (no `/`) gives the invoice it paid. The ids
+        # this import adds are here too, unless it writes them as it goes: then they are kept as
+        # fingerprints (`added`), and read back from what was written when one is met again.
         self.known: dict[str, Match | None] = {}
+        self.pending = pending
+        self.added = _Fingerprints() if pending is not None else None
+        self.read_back = 0  # how many times
+        self.aside: Callable[[], list[str]] = list
         self.refunded: dict[str, int] = {}
         self.plan_of: dict[str, str] = {}
         paid: dict[tuple[str, str | None, int | None], Match] = {}
@@ -217,19 +263,146 @@ class _Ledger:
                 payment.plan,
                 payment.instalment,
             )
-            self.note(entry, found)
+            self.note(entry, found, None)
 
-    def note(self, entry: Entry, found: Match | None) -> None:
-        """Hold `entry`; `found` is the invoice a payment (not a refund or dispute) pays."""
-        if found is not None:
+    def get(self, ident: str) -> Match | None:
+        """What holding `ident` says: the invoice its payment pays, None for an id that is not a
+        payment's own (a refund's, say), or `NOT_HELD`."""
+        found = self.known.get(ident, NOT_HELD)
+        if found is NOT_HELD and self.added is not None and self.added.may_hold(ident):
+            found = self._read_back(ident)
+        return found
+
+    def holds(self, ident: str) -> bool:
+        return self.get(ident) is not NOT_HELD
+
+    def may_hold_any(self, ids: list[str], hashes: list[int]) -> bool:
+        """Whether any of `ids` (whose `hash`es are `hashes`) may be held already, or one is
+        there twice (False: none is)."""
+        if not self.known.keys().isdisjoint(ids):
+            return True
+        if self.added is None:
+            return len(set(ids)) < len(ids)
+        return self.added.may_hold_any(hashes)
+
+    def note(self, entry: Entry, found: Match | None, line: str | None) -> None:
+        """Hold `entry`, written as `line` if this import wrote it; `found` is the invoice a
+        payment (not a refund or dispute) pays."""
+        if self.added is not None and line is not None and line.startswith(f"- {{id: {entry.id}, "):
+            self.added.add(entry.id)  # a fingerprint, the line being there to read back
+        elif found is not None:
             self.known[entry.id] = found
         else:
             self.known.setdefault(entry.id, None)
+        if found is None:
             charge, _, rest = entry.id.partition("/")
             if entry.kind == "refund" and rest.startswith("refunded-"):
                 self.refunded[charge] = self.refunded.get(charge, 0) + entry.minor
         if entry.plan is not None:
             self.plan_of.setdefault(entry.invoice, entry.plan)
+
+    def note_paid(self, ids: list[str], hashes: list[int], keys: list[_Key]) -> None:
+        """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys."""
+        if self.added is not None:
+            self.added.add_all(hashes)
+        else:
+            self.known.update(zip(ids, map(_RESULT, keys), strict=True))
+
+    def note_written(self, ident: str, found: Match) -> None:
+        """Hold a payment of `PaidRows` written as it is (`_PaidTaker`), paying `found`."""
+        if self.added is not None:
+            self.added.add(ident)
+        else:
+            self.known[ident] = found
+
+    def _read_back(self, ident: str) -> Match | None:
+        """What the line this import wrote for `ident` says (NOT_HELD if there is none: another
+        id had the same fingerprint). Reading back goes over all that was written, so an import
+        that meets its own ids again and again (exports that overlap) holds its ids as they are
+        from then on, at the cost of the memory they take."""
+        assert self.pending is not None
+        aside = self.aside()  # written, but not yet in the file (see `_PaidTaker._at_once`)
+        self.read_back += 1
+        if self.read_back > _READ_BACK:
+            for held, found in map(_held_by, itertools.chain(self.pending.added(), aside)):
+                self.known.setdefault(held, found)
+            self.added = None
+            return self.known.get(ident, NOT_HELD)
+        start = f"- {{id: {ident}, "
+        line = self.pending.find(start)
+        if line is None:
+            line = next((line for line in aside if line.startswith(start)), None)
+        return NOT_HELD if line is None else _held_by(line)[1]
+
+
+NOT_HELD: Final = Match("", None, None, "not held")
+_READ_BACK = 32  # ids met again, after which this import's ids are held as they are
+_RESULT = operator.attrgetter("result")
+_WRITTEN = re.compile(
+    r"- \{id: ([^,]+), invoice: ([^,]+), date: [^,]+, amount: [^,]+, currency: [A-Z]{3}, "
+    r"kind: ([a-z]+), method: stripe(?:, plan: ([^,]+), instalment: ([0-9]+))?"
+    r"(?:, reference: [^,}]+)?\}\n"
+)
+
+
+def _held_by(line: str) -> tuple[str, Match | None]:
+    """The id of the payment written as `line`, and the invoice it pays (None for a refund or
+    dispute); as `_Ledger.note` held it."""
+    quick = _WRITTEN.fullmatch(line)
+    if quick is not None:  # as `_Lines` writes most lines: every value plain, no note
+        ident, invoice, kind, plan, instalment = quick.groups()
+        if kind != "payment":
+            return ident, None
+        number = int(instalment) if instalment is not None else None
+        return ident, Match(invoice, plan, number, "this import")
+    (record,) = yaml.safe_load(line)
+    found = None
+    if record["kind"] == "payment" and "note" not in record:
+        found = Match(str(record["invoice"]), record.get("plan"), record.get("instalment"), "")
+    return str(record["id"]), found
+
+
+class _Fingerprints:
+    """The ids of the payments an import added, as fingerprints: each id's `hash` (64 bits), in
+    65,536 buckets of 8 bytes each, about 10 MB for a million ids (the ids themselves would take
+    ten times that). A fingerprint says an id may be held, never that it is: two ids can share
+    one (for a million ids, about one chance in 10**7), and the line written is read back to see.
+    A batch is looked up and added with Python's own loops (map), by its ids' `hashes`."""
+
+    def __init__(self) -> None:
+        self.buckets = [bytearray() for _ in range(_BUCKETS)]
+
+    def add(self, ident: str) -> None:
+        number = hash(ident)
+        self.buckets[number & _BUCKET] += _PACK(number)
+
+    def may_hold(self, ident: str) -> bool:
+        number = hash(ident)
+        bucket = self.buckets[number & _BUCKET]
+        fingerprint = _PACK(number)
+        at = bucket.find(fingerprint)
+        while at >= 0:
+            if at % 8 == 0:
+                return True
+            at = bucket.find(fingerprint, at + 1)  # it ran across two: not one of them
+        return False
+
+    def add_all(self, hashes: list[int]) -> None:
+        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
+        collections.deque(map(bytearray.extend, buckets, map(_PACK, hashes)), maxlen=0)
+
+    def may_hold_any(self, hashes: list[int]) -> bool:
+        """Whether any of the ids of `hashes` may be held, or one is there twice."""
+        if len(set(hashes)) < len(hashes):
+            return True
+        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
+        return max(map(bytearray.find, buckets, map(_PACK, hashes)), default=-1) >= 0
+
+
+_BUCKETS = 1 << 16
+_BUCKET = _BUCKETS - 1
+_BUCKETS_OF = itertools.repeat(_BUCKET)
+_PACK = struct.Struct("<q").pack
 
 
 # A row's values by name, taken in one step: a StripeRow is a tuple, and this is quicker than
@@ -255,45 +428,323 @@ _MONEY_IN_FIELDS = operator.itemgetter(
 
 
 def reconcile(
-    books: Books, rows: Iterable[StripeRow | RowProblem], source: str, today: date
+    books: Books,
+    rows: Iterable[StripeRow | RowProblem | PaidRows],
+    source: str,
+    today: date,
+    pending: PendingLines | None = None,
 ) -> Outcome:
     """What importing `rows` into `books` would add, on `today` (the day refunds and disputes
-    are dated when the export gives no date). Pure."""
-    outcome = Outcome(source)
+    are dated when the export gives no date).
+
+    Pure, unless given the payments file as `pending`: then each line to add is written there as
+    it comes (for `write_outcome` to put in place, or for the caller to discard), and the outcome
+    keeps only the first entries, for its summary."""
+    outcome = Outcome(source, pending=pending)
     matcher = Matcher(books)
-    held = _Ledger(books)
+    held = _Ledger(books, pending)
+    held.aside = lambda: outcome.aside or []
+    paid_rows = _PaidTaker(outcome, matcher, held, today)
     problems = outcome.problems
     with _collector_paused():
         for row in rows:
+            if isinstance(row, PaidRows):
+                paid_rows.take(row)
+                continue
             if isinstance(row, RowProblem):
                 problems.append(row)
                 continue
             outcome.rows += 1
             if problems:
                 continue  # nothing will be written; keep reading only to list every problem
-            # A row of the Payments export, here rather than in a function of its own: this
-            # loop runs once a row, a million times for a large export.
-            export, ident, status, captured, amount, refunded, disputed, dispute_status = (
-                _PAYMENT_FIELDS(row)
-            )
-            if export == "balance":
-                _balance(row, outcome, matcher, held)
-                continue
-            if not ident or not captured or amount <= 0 or status.lower() not in MONEY_IN:
-                _ignore(row, outcome)
-                continue
-            found = _money_in(row, amount, outcome, matcher, held)
-            if found is None:
-                continue  # waiting for review: its refunds wait with it
-            if refunded > 0:
-                _refund(row, found, outcome, held, today)
-            if disputed > 0 and dispute_status not in DISPUTE_NO_MONEY:
-                _dispute(row, found, outcome, held, today)
+            _take(row, outcome, matcher, held, today)
     if problems:
         outcome.entries.clear()
+        outcome.count = 0
         outcome.paid.clear()
+        outcome.paid_rows.clear()
         outcome.sums.clear()
     return outcome
+
+
+def _take(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger, today: date) -> None:
+    """Add what one row brought in or took back."""
+    export, ident, status, captured, amount, refunded, disputed, dispute_status = _PAYMENT_FIELDS(
+        row
+    )
+    if export == "balance":
+        _balance(row, outcome, matcher, held)
+        return
+    if not ident or not captured or amount <= 0 or status.lower() not in MONEY_IN:
+        outcome.ignored[_unmoved(bool(ident), row.status, captured)] += 1
+        return
+    found = _money_in(row, amount, outcome, matcher, held)
+    if found is None:
+        return  # waiting for review: its refunds wait with it
+    if refunded > 0:
+        _refund(row, found, outcome, held, today)
+    if disputed > 0 and dispute_status not in DISPUTE_NO_MONEY:
+        _dispute(row, found, outcome, held, today)
+
+
+class _Key:
+    """A match key of `PaidRows` (one reader's number for it), and what it comes to: `result`
+    (None until a row with it is first taken), and if that is an invoice whose payments are
+    written as they are, the text of a payment's line before the day and after the amount, and
+    the sums by day."""
+
+    __slots__ = ("currency", "days", "head", "result", "row", "tail")
+
+    def __init__(self, row: StripeRow) -> None:
+        self.row = row
+        self.currency = row.currency
+        self.result: Match | str | None = None
+        self.head: str | None = None
+        self.tail = ""
+        self.days: dict[str, int] = {}
+
+
+_HEAD = operator.attrgetter("head")
+_TAIL = operator.attrgetter("tail")
+
+
+class _PaidTaker:
+    """Takes `PaidRows` as `reconcile` takes the rows they stand for, one at a time, in order.
+
+    Each paid row only brings money in, so what it adds depends only on whether its id is held
+    already and on its match key, whose answer (with the plan check of `_money_in`) is the same
+    for every row after the first that asks: `plan_of` is set once per invoice. A run of paid
+    rows whose ids are all new and whose keys are all answered with an invoice is written at once
+    (`_at_once`); any other goes a row at a time (`_one_by_one`). The other rows are taken where
+    they stand, between them."""
+
+    def __init__(self, outcome: Outcome, matcher: Matcher, held: _Ledger, today: date) -> None:
+        self.outcome = outcome
+        self.matcher = matcher
+        self.held = held
+        self.today = today
+        self.reader = ""
+        self.keys: dict[int, _Key] = {}
+
+    def take(self, batch: PaidRows) -> None:
+        outcome = self.outcome
+        outcome.rows += batch.size
+        if outcome.problems:
+            return
+        if batch.reader != self.reader or batch.forget:
+            self.keys.clear()
+            self.reader = batch.reader
+        for number, currency, link, reference, description, metadata in batch.new_keys:
+            self.keys[number] = _Key(
+                StripeRow(
+                    batch.source,
+                    0,
+                    "payments",
+                    "",
+                    date.min,
+                    "",
+                    currency,
+                    0,
+                    description=description,
+                    metadata=metadata or NO_METADATA,
+                    payment_link=link,
+                    client_reference=reference,
+                )
+            )
+        for (has_id, status, captured), count in batch.unmoved.items():
+            outcome.ignored[_unmoved(has_id, status, captured)] += count
+        if batch.days:
+            newest = date.fromisoformat(max(batch.days))
+            if outcome.newest is None or newest > outcome.newest:
+                outcome.newest = newest
+        if self._at_once(batch):
+            return
+        start = 0
+        for before, row in batch.others:
+            self._paid(batch, start, before)
+            _take(row, outcome, self.matcher, self.held, self.today)
+            start = before
+        self._paid(batch, start, len(batch.ids))
+
+    def _at_once(self, batch: PaidRows) -> bool:
+        """Take the whole batch, the paid rows at once, if that adds what taking the rows in
+        order would, and say so.
+
+        It does when the paid rows' keys are all answered already with an invoice (so the other
+        rows, taken in order, cannot change what they add), their ids are all new, and none of
+        them is one of the other rows' (nor is an id there twice among those): then only the
+        order of the lines in payments.yaml depends on the order the rows are taken in, and the
+        other rows' lines are put where they stand."""
+        outcome, held = self.outcome, self.held
+        if outcome.pending is None or outcome.count < SHOWN:
+            return False
+        keys = list(map(self.keys.__getitem__, batch.keys))
+        heads = list(map(_HEAD, keys))
+        if None in heads:
+            return False
+        ids = batch.ids
+        if batch.others:
+            others = {row.id for _, row in batch.others}
+            if len(others) < len(batch.others) or not others.isdisjoint(ids):
+                return False
+        hashes = list(map(hash, ids))
+        if held.may_hold_any(ids, hashes):
+            return False
+        references = batch.references
+        lines = list(
+            map(
+                "".join,
+                zip(
+                    itertools.repeat("- {id: "),
+                    ids,
+                    heads,
+                    batch.days,
+                    itertools.repeat(", amount: "),
+                    batch.amounts,
+                    map(_TAIL, keys),
+                    map(_reference, references) if any(references) else _NO_REFERENCES,
+                    itertools.repeat("}\n"),
+                ),
+            )
+        )
+        for key, day, minor in zip(keys, batch.days, batch.minors, strict=True):
+            sums = key.days
+            sums[day] = sums.get(day, 0) + minor
+        held.note_paid(ids, hashes, keys)
+        count = len(ids)
+        if batch.others:
+            # The other rows' lines are kept aside, then put between the paid rows' lines.
+            placed: list[tuple[int, list[str]]] = []
+            outcome.aside = []
+            try:
+                for before, row in batch.others:
+                    start = len(outcome.aside)
+                    _take(row, outcome, self.matcher, held, self.today)
+                    placed.append((before, outcome.aside[start:]))
+            finally:
+                count += len(outcome.aside)
+                outcome.aside = None
+            for before, written in reversed(placed):
+                lines[before:before] = written
+        assert outcome.pending is not None
+        outcome.pending.write("".join(lines), count)
+        outcome.count += len(ids)
+        return True
+
+    def _paid(self, batch: PaidRows, start: int, end: int) -> None:
+        if start == end:
+            return
+        outcome = self.outcome
+        if outcome.pending is None or outcome.count < SHOWN:
+            self._one_by_one(batch, start, end)
+            return
+        ids = batch.ids[start:end]
+        keys = list(map(self.keys.__getitem__, batch.keys[start:end]))
+        heads = list(map(_HEAD, keys))
+        hashes = list(map(hash, ids))
+        if None in heads or self.held.may_hold_any(ids, hashes):
+            self._one_by_one(batch, start, end)
+            return
+        days = batch.days[start:end]
+        references = batch.references[start:end]
+        outcome.pending.write(
+            "".join(
+                itertools.chain.from_iterable(
+                    zip(
+                        itertools.repeat("- {id: "),
+                        ids,
+                        heads,
+                        days,
+                        itertools.repeat(", amount: "),
+                        batch.amounts[start:end],
+                        map(_TAIL, keys),
+                        map(_reference, references) if any(references) else _NO_REFERENCES,
+                        itertools.repeat("}\n"),
+                    )
+                )
+            ),
+            end - start,
+        )
+        outcome.count += end - start
+        for key, day, minor in zip(keys, days, batch.minors[start:end], strict=True):
+            sums = key.days
+            sums[day] = sums.get(day, 0) + minor
+        self.held.note_paid(ids, hashes, keys)
+
+    def _one_by_one(self, batch: PaidRows, start: int, end: int) -> None:
+        """The paid rows from `start` to `end`, as `_money_in` takes each."""
+        outcome, held = self.outcome, self.held
+        for index in range(start, end):
+            ident = batch.ids[index]
+            if held.get(ident) is not NOT_HELD:
+                continue  # held already: a paid row adds nothing else
+            key = self.keys[batch.keys[index]]
+            found = self._result(key)
+            minor = batch.minors[index]
+            if isinstance(found, str):
+                _review(
+                    outcome, batch.source, batch.lines[index], ident, minor, key.currency, found
+                )
+                continue
+            day = batch.days[index]
+            key.days[day] = key.days.get(day, 0) + minor
+            if key.head is not None and outcome.pending is not None and outcome.count >= SHOWN:
+                line = (
+                    f"- {{id: {ident}{key.head}{day}, amount: {batch.amounts[index]}"
+                    f"{key.tail}{_reference(batch.references[index])}}}\n"
+                )
+                outcome.pending.write(line)
+                outcome.count += 1
+                held.note_written(ident, found)
+                continue
+            entry = Entry(
+                ident,
+                found.invoice,
+                date.fromisoformat(day),
+                minor,
+                key.currency,
+                "payment",
+                found.plan,
+                found.instalment,
+                batch.references[index] or None,
+            )
+            held.note(entry, found, outcome.keep(entry))
+
+    def _result(self, key: _Key) -> Match | str:
+        """The invoice the rows with `key` pay, or why a person must match them: what
+        `_money_in` says, worked out for the first row that asks."""
+        if key.result is not None:
+            return key.result
+        found = self.matcher.match(key.row)
+        if isinstance(found, Match) and found.plan is not None:
+            chosen = self.held.plan_of.get(found.invoice)
+            if chosen is None:
+                self.held.plan_of[found.invoice] = found.plan
+            elif chosen != found.plan:
+                found = _other_plan(found.plan, found.invoice, chosen)
+        key.result = found
+        if isinstance(found, Match):
+            lines = self.outcome.lines
+            head = lines.head(found.invoice)
+            tail = lines.tail(key.currency, "payment", found.plan, found.instalment).text
+            if head and tail:
+                key.head, key.tail = head, tail
+            group = self.outcome.paid_rows.get(id(found))
+            if group is None:
+                group = self.outcome.paid_rows[id(found)] = (found, key.currency, {})
+            key.days = group[2]
+        return found
+
+
+_NO_REFERENCES = itertools.repeat("")
+
+
+def _reference(reference: str) -> str:
+    return f", reference: {reference}" if reference else ""
+
+
+def _other_plan(plan: str, invoice: str, chosen: str) -> str:
+    return f"it pays plan `{plan}`, but invoice {invoice} is already on plan `{chosen}`"
 
 
 @contextmanager
@@ -309,22 +760,20 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _ignore(row: StripeRow, outcome: Outcome) -> None:
-    """Count a row of the Payments export that moved no money, by why."""
-    status = row.status.lower()
-    if not row.id:
-        reason = "rows with no id (attempts that never became a payment)"
-    elif status not in MONEY_IN:
+def _unmoved(has_id: bool, status: str, captured: bool) -> str:
+    """Why a row of the Payments export that moved no money is ignored, for counting."""
+    lowered = status.lower()
+    if not has_id:
+        return "rows with no id (attempts that never became a payment)"
+    if lowered not in MONEY_IN:
         reasons = {
             "pending": "Pending (a bank debit still settling; imported once Stripe says Paid)",
             "failed": "Failed (no money moved)",
         }
-        reason = reasons.get(status, f"{row.status or 'no status'} (not a payment)")
-    elif not row.captured:
-        reason = "not captured (authorised only; no money moved)"
-    else:
-        reason = "an amount of 0 (no money moved)"
-    outcome.ignored[reason] += 1
+        return reasons.get(lowered, f"{status or 'no status'} (not a payment)")
+    if not captured:
+        return "not captured (authorised only; no money moved)"
+    return "an amount of 0 (no money moved)"
 
 
 def _money_in(
@@ -335,12 +784,12 @@ def _money_in(
     ident, day, currency, intent = _MONEY_IN_FIELDS(row)
     if outcome.newest is None or day > outcome.newest:
         outcome.newest = day
-    known = held.known
-    if ident in known:
-        return known[ident]
+    known = held.get(ident)
+    if known is not NOT_HELD:
+        return known
     found = matcher.match(row)
     if isinstance(found, str):
-        _review(outcome, row, amount, found)
+        _review(outcome, row.source, row.line, ident, amount, currency, found)
         return None
     invoice, plan, instalment = found.invoice, found.plan, found.instalment
     if plan is not None:
@@ -348,35 +797,18 @@ def _money_in(
         if chosen is None:
             held.plan_of[invoice] = plan
         elif chosen != plan:
-            _review(
-                outcome,
-                row,
-                amount,
-                f"it pays plan `{plan}`, but invoice {invoice} is already on plan `{chosen}`",
-            )
+            reason = _other_plan(plan, invoice, chosen)
+            _review(outcome, row.source, row.line, ident, amount, currency, reason)
             return None
-    # As `outcome.add` does, without the call: this is once a row.
-    outcome.entries.append(
-        _entry(
-            (
-                ident,
-                invoice,
-                day,
-                amount,
-                currency,
-                "payment",
-                plan,
-                instalment,
-                intent or None,
-                None,
-            )
-        )
+    entry = _entry(
+        (ident, invoice, day, amount, currency, "payment", plan, instalment, intent or None, None)
     )
+    line = outcome.keep(entry)
     group = outcome.paid.get(id(found))
     if group is None:
         group = outcome.paid[id(found)] = (found, currency, {})
     group[2][day] = group[2].get(day, 0) + amount
-    known[ident] = found
+    held.note(entry, found, line)
     return found
 
 
@@ -408,7 +840,7 @@ def _dispute(row: StripeRow, found: Match, outcome: Outcome, held: _Ledger, toda
     if row.dispute_status in DISPUTE_RETURNED:
         steps.append((f"{row.id}/dispute-won", "payment", today))
     for ident, kind, day in steps:
-        if ident not in held.known:
+        if not held.holds(ident):
             _add(
                 outcome,
                 held,
@@ -428,12 +860,15 @@ def _balance(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger) 
     if row.kind in BALANCE_MONEY_IN and row.amount > 0:
         _money_in(row, row.amount, outcome, matcher, held)
     elif row.kind in BALANCE_MONEY_BACK:
-        if row.id in held.known:
+        if held.holds(row.id):
             return
         _review(
             outcome,
-            row,
+            row.source,
+            row.line,
+            row.id,
             abs(row.amount),
+            row.currency,
             f"a {row.kind} in Balance history does not say which payment it reverses; "
             "import the Payments export, which records refunds and disputes per payment",
         )
@@ -442,36 +877,33 @@ def _balance(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger) 
 
 
 def _add(outcome: Outcome, held: _Ledger, entry: Entry) -> None:
-    outcome.add(entry)
-    held.note(entry, None)
+    line = outcome.add(entry)
+    held.note(entry, None, line)
 
 
-def _review(outcome: Outcome, row: StripeRow, amount: int, reason: str) -> None:
-    if row.id in outcome.reviewed:
+def _review(
+    outcome: Outcome, source: str, line: int, ident: str, amount: int, currency: str, reason: str
+) -> None:
+    if ident in outcome.reviewed:
         return  # the same payment in two overlapping exports is one row to look at
-    outcome.reviewed.add(row.id)
+    outcome.reviewed.add(ident)
     outcome.review_count += 1
     if len(outcome.review) < REVIEW_SHOWN:
-        shown = f"{money.to_major(amount, row.currency)} {row.currency}"
-        outcome.review.append(Review(row.source, row.line, row.id, shown, reason))
+        shown = f"{money.to_major(amount, currency)} {currency}"
+        outcome.review.append(Review(source, line, ident, shown, reason))
 
 
 def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
     """How each invoice the import touched stands now, against before: `HP-1: overdue → paid`."""
     sums = _day_sums(outcome)
-    touched = sorted(sums)
-    lines = []
-    # A few hundred invoices at a time: what the ledger holds for them stays small.
+    touched = [books.invoices[number] for number in sorted(sums)]
     with _collector_paused():
-        for start in range(0, len(touched), _LEDGER_BATCH):
-            some = touched[start : start + _LEDGER_BATCH]
-            part = replace(books, invoices={number: books.invoices[number] for number in some})
-            before = ledger(part, today)
-            added = [payment for number in some for payment in _summed(number, sums[number])]
-            after = ledger(replace(part, payments=[*books.payments, *added]), today)
-            for number in some:
-                lines.append(_change(number, before[number], after[number]))
-    return lines
+        before = ledger(books, today, touched)
+        after = ledger(books, today, touched, added=sums)
+    return [
+        _change(invoice.number, before[invoice.number], after[invoice.number])
+        for invoice in touched
+    ]
 
 
 def _change(number: str, was: InvoiceState, now: InvoiceState) -> str:
@@ -480,42 +912,28 @@ def _change(number: str, was: InvoiceState, now: InvoiceState) -> str:
     return f"  {number}: {was.status.value} → {now.status.value}{owed}{over}"
 
 
-_LEDGER_BATCH = 250  # invoices a ledger at a time: it holds all their payments at once
-DaySum = tuple[date, Kind, str | None, str, int]  # day, kind, plan, currency, minor units
-
-
-def _day_sums(outcome: Outcome) -> dict[str, list[DaySum]]:
-    """The outcome's entries summed per invoice, day, kind and plan.
+def _day_sums(outcome: Outcome) -> dict[str, list[Moved]]:
+    """The outcome's entries summed per invoice, day, kind and plan, as the ledger takes them
+    (`ledger(..., added=...)`).
 
     The ledger reads a payment's invoice, day, signed amount and plan only, and within a day
     only the day's sum counts (the day's changes to what is overdue add up before interest is
-    counted), so the sums give the ledger exactly what the entries would: a few records per
-    invoice and day instead of a million. (Their order matters only to which plan an invoice
-    is on, and an import never adds payments to one invoice on two plans.)"""
-    sums: dict[str, list[DaySum]] = {}
+    counted), so the sums give the ledger exactly what the entries would: a few per invoice and
+    day instead of a million records. (Their order matters only to which plan an invoice is on,
+    and an import never adds payments to one invoice on two plans.)"""
+    sums: dict[str, list[Moved]] = {}
     for found, currency, days in outcome.paid.values():
         by_day = sums.setdefault(found.invoice, [])
         by_day.extend((day, "payment", found.plan, currency, minor) for day, minor in days.items())
+    read: dict[str, date] = {}
+    for found, currency, by_text in outcome.paid_rows.values():
+        by_day = sums.setdefault(found.invoice, [])
+        for text, minor in by_text.items():
+            day = read.get(text) or read.setdefault(text, date.fromisoformat(text))
+            by_day.append((day, "payment", found.plan, currency, minor))
     for (invoice, day, kind, plan, currency), minor in outcome.sums.items():
         sums.setdefault(invoice, []).append((day, kind, plan, currency, minor))
     return sums
-
-
-def _summed(invoice: str, sums: list[DaySum]) -> list[schema.Payment]:
-    """An invoice's day sums as records the ledger reads."""
-    return [
-        schema.Payment(
-            id=f"{invoice}/{day}/{index}",
-            invoice=invoice,
-            date=day,
-            amount=money.to_major(minor, currency),
-            currency=currency,
-            kind=kind,
-            plan=plan,
-            instalment=1 if plan is not None else None,
-        )
-        for index, (day, kind, plan, currency, minor) in enumerate(sums)
-    ]
 
 
 def write_outcome(root: Path, outcome: Outcome, at: datetime) -> None:
@@ -524,51 +942,76 @@ def write_outcome(root: Path, outcome: Outcome, at: datetime) -> None:
     if outcome.problems:
         return
     with _collector_paused():
-        append_lines(root / PAYMENTS_FILE, payment_lines(outcome.entries))
+        if outcome.pending is not None:
+            assert outcome.pending.path == root / PAYMENTS_FILE
+            outcome.pending.commit()
+        else:
+            append_lines(root / PAYMENTS_FILE, payment_lines(outcome.entries))
     append_records(root / IMPORTS_FILE, [outcome.import_record(at)])
 
 
 def payment_lines(entries: Iterable[Entry]) -> Iterator[str]:
     """Each entry as its line in payments.yaml, exactly as `record_line` writes its
+    `schema.Payment` (see `_Lines`)."""
+    return map(_Lines().line, entries)
+
+
+class _Lines:
+    """Writes entries as lines of payments.yaml, exactly as `record_line` writes their
     `schema.Payment`, several times faster: what repeats (an invoice number, a day, an amount, a
     currency and plan) is made into text once, and an entry with a value that would need quoting
     goes the long way, through `record_line`."""
-    heads: dict[str, str] = {}  # invoice number: `, invoice: ..., date: `, or "" to quote
-    tails: dict[tuple[str, str, str | None, int | None], _Tail] = {}
-    days: dict[date, str] = {}
-    # An ASCII identifier (ch_3Mt...) that PyYAML reads as text is written as it is (`plain`).
-    resolvers = implicit_resolvers()
-    quick_ids = None not in resolvers
-    for entry in entries:
-        ident, invoice, day, minor, currency, kind, plan, instalment, reference, note = entry
-        head = heads.get(invoice)
+
+    def __init__(self) -> None:
+        self.heads: dict[str, str] = {}  # invoice number: `, invoice: ..., date: `, or "" to quote
+        self.tails: dict[tuple[str, str, str | None, int | None], _Tail] = {}
+        self.days: dict[date, str] = {}
+        # An ASCII identifier (ch_3Mt...) that PyYAML reads as text is written as it is (`plain`).
+        self.resolvers = implicit_resolvers()
+        self.quick_ids = None not in self.resolvers
+
+    def head(self, invoice: str) -> str:
+        """`, invoice: ..., date: `, or "" if the invoice number would need quoting."""
+        head = self.heads.get(invoice)
         if head is None:
             text = plain(invoice)
-            head = heads[invoice] = "" if text is None else f", invoice: {text}, date: "
-        tail = tails.get((currency, kind, plan, instalment))
+            head = self.heads[invoice] = "" if text is None else f", invoice: {text}, date: "
+        return head
+
+    def tail(self, currency: str, kind: str, plan: str | None, instalment: int | None) -> _Tail:
+        tail = self.tails.get((currency, kind, plan, instalment))
         if tail is None:
-            tail = tails[(currency, kind, plan, instalment)] = _Tail(
+            tail = self.tails[(currency, kind, plan, instalment)] = _Tail(
                 currency, kind, plan, instalment
             )
+        return tail
+
+    def line(self, entry: Entry) -> str:
+        ident, invoice, day, minor, currency, kind, plan, instalment, reference, note = entry
+        head = self.head(invoice)
+        tail = self.tail(currency, kind, plan, instalment)
         amount = tail.amounts.get(minor)
         if amount is None:
             amount = tail.amount(minor)
-        if quick_ids and ident.isascii() and ident.isidentifier() and ident[0] not in resolvers:
+        if (
+            self.quick_ids
+            and ident.isascii()
+            and ident.isidentifier()
+            and ident[0] not in self.resolvers
+        ):
             written = True
         else:
             written = plain(ident) is not None
         if not (head and tail.text and amount and written) or note is not None:
-            yield record_line(entry.payment())
-            continue
-        day_text = days.get(day)
+            return record_line(entry.payment())
+        day_text = self.days.get(day)
         if day_text is None:
-            day_text = days[day] = day.isoformat()
+            day_text = self.days[day] = day.isoformat()
         if reference is None:
-            yield f"- {{id: {ident}{head}{day_text}, amount: {amount}{tail.text}}}\n"
-        elif (text := plain(reference)) is not None:
-            yield f"- {{id: {ident}{head}{day_text}, amount: {amount}{tail.text}, reference: {text}}}\n"
-        else:
-            yield record_line(entry.payment())
+            return f"- {{id: {ident}{head}{day_text}, amount: {amount}{tail.text}}}\n"
+        if (text := plain(reference)) is not None:
+            return f"- {{id: {ident}{head}{day_text}, amount: {amount}{tail.text}, reference: {text}}}\n"
+        return record_line(entry.payment())
 
 
 class _Tail:
@@ -591,11 +1034,7 @@ class _Tail:
         """`minor` in major units, or "" if `record_line` is to write it."""
         if not 0 < minor < _LARGE:
             return ""
-        if self.places:
-            whole, part = divmod(minor, 10**self.places)
-            text = f"{whole}.{part:0{self.places}d}"
-        else:
-            text = str(minor)
+        text = money.major_text(minor, self.places)
         if len(self.amounts) < _REMEMBERED:
             self.amounts[minor] = text
         return text

@@ -4,7 +4,8 @@ that started this one: `python -m notifier.payments.export_reader FILE SHOWN ZON
 A large export takes seconds to read; read here, on another processor, it costs the process that
 imports it only the time to take the rows in. Rows go out as pickles of `(rows, problem)`: a list
 of plain tuples (a StripeRow's values; quicker to pass than StripeRows), then the problem that
-followed them, if any, as a tuple of a RowProblem's values.
+followed them, if any, as a tuple of a RowProblem's values; or, with a fourth argument `compact`,
+`(paid, None)`, `paid` being a `PaidRows`' values as a tuple, its `others` plain tuples too.
 """
 
 from __future__ import annotations
@@ -16,18 +17,25 @@ from dataclasses import astuple
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from notifier.payments.exports import RowProblem, read_here
+from notifier.payments.exports import PaidRows, RowProblem, read_here
 
 BATCH = 500  # rows a message
 
 
 def main(argv: list[str] | None = None) -> int:
-    path, shown, zone = argv if argv is not None else sys.argv[1:]
+    path, shown, zone, *mode = argv if argv is not None else sys.argv[1:]
     gc.disable()  # nothing here makes reference cycles; rows come and go a million times
     out = sys.stdout.buffer
     rows: list[tuple[object, ...]] = []
-    for item in read_here(Path(path), shown, ZoneInfo(zone)):
-        if isinstance(item, RowProblem):
+    for item in read_here(Path(path), shown, ZoneInfo(zone), compact=mode == ["compact"]):
+        if isinstance(item, PaidRows):
+            if rows:
+                pickle.dump((rows, None), out, protocol=pickle.HIGHEST_PROTOCOL)
+                rows = []
+            others = [(before, tuple(row)) for before, row in item.others]
+            paid = (*item[:-2], others, item.unmoved)
+            pickle.dump((paid, None), out, protocol=pickle.HIGHEST_PROTOCOL)
+        elif isinstance(item, RowProblem):
             pickle.dump((rows, astuple(item)), out, protocol=pickle.HIGHEST_PROTOCOL)
             rows = []
         else:

@@ -18,15 +18,19 @@ import pickle
 import re
 import subprocess
 import sys
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import compress
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from notifier import money
+from notifier.books.records import implicit_resolvers, plain
 
 METADATA_SUFFIX = " (metadata)"
 # The metadata keys the Payment Links set (`notifier links`); other keys are not read.
@@ -85,6 +89,61 @@ class StripeRow(NamedTuple):
     kind: str = ""  # a balance entry's Type: charge, payment, refund, payout, ...
 
 
+# What a row of the Payments export must say to have brought money in (`apply` imports it).
+MONEY_IN = {"paid", "refunded", "succeeded"}
+# An inquiry (`warning_*`) moves no money; every other dispute status has taken the amount back.
+DISPUTE_NO_MONEY = {"", "warning_needs_response", "warning_under_review", "warning_closed"}
+
+
+def match_key(
+    currency: str, link: str, reference: str, description: str, metadata: Mapping[str, str]
+) -> tuple[str, ...]:
+    """All that which invoice a payment is for depends on (`matching.Matcher`): the description
+    only counts when the metadata names no invoice."""
+    named = metadata.get("invoice", "") if metadata else ""
+    if named:
+        return (currency, link, reference, named, metadata.get("instalment", ""))
+    return (currency, link, reference, description)
+
+
+# A new match key as `PaidRows` sends it: its index, then the values of a row `Matcher.match` reads
+# (currency, Payment Link ID, Client Reference ID, description, metadata).
+NewKey = tuple[int, str, str, str, str, Mapping[str, str]]
+# A row that moved no money, counted by what `apply` says of it: whether it has an id, its
+# status and whether it was captured.
+Unmoved = tuple[bool, str, bool]
+
+
+class PaidRows(NamedTuple):
+    """A batch of a Payments export in a compact form, read with `read_export(compact=True)`.
+
+    The rows that only bring money in (paid, captured, above zero, nothing refunded or disputed,
+    an id and PaymentIntent ID written in payments.yaml as they are) come a column each; most of
+    a large export is such rows. The other rows come as `StripeRow`s in `others`, each with the
+    number of paid rows before it, and the rows that moved no money are only counted
+    (`unmoved`). A row's match key (`match_key`) is a number, given with its values in
+    `new_keys` the first time; `forget` says the numbers start again (so that memory stays flat)."""
+
+    reader: str  # the numbers of the keys belong to one reader
+    source: str
+    ids: list[str]
+    lines: list[int]
+    days: list[str]  # the business's day, as 2026-11-23
+    minors: list[int]
+    amounts: list[str]  # as payments.yaml writes them (`money.major_text`)
+    references: list[str]  # the PaymentIntent ID, or ""
+    keys: list[int]
+    new_keys: list[NewKey]
+    forget: bool
+    others: list[tuple[int, StripeRow]]
+    unmoved: dict[Unmoved, int]
+
+    @property
+    def size(self) -> int:
+        """How many rows the batch holds."""
+        return len(self.ids) + len(self.others) + sum(self.unmoved.values())
+
+
 @dataclass(frozen=True)
 class _Layout:
     """Where each column the import reads is in one file (None: the export lacks it)."""
@@ -119,6 +178,25 @@ _READ = (
     "Customer Facing Amount",
     "Customer Facing Currency",
 )
+# The columns a Payments export's rows are read from (`_Reader._quick_paid`).
+_PAYMENTS_READ = (
+    "id",
+    "Created (UTC)",
+    "Amount",
+    "Amount Refunded",
+    "Currency",
+    "Captured",
+    "Description",
+    "Status",
+    "Refunded date (UTC)",
+    "Payment Link ID",
+    "Client Reference ID",
+    "PaymentIntent ID",
+    "Disputed Amount",
+    "Dispute Status",
+    "Dispute Date (UTC)",
+)
+_KEY_COLUMNS = ("Payment Link ID", "Client Reference ID")
 _PAYMENTS_REQUIRED = ("id", "Amount", "Currency", "Status")
 _BALANCE_REQUIRED = ("id", "Type", "Source", "Amount", "Currency", "Created (UTC)")
 
@@ -163,10 +241,18 @@ def read_export(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | 
 
     A large export is read in a process of its own (`export_reader`), on another processor, while
     this one goes on with what it is given; the rows are the same either way."""
+    return cast(Iterator[StripeRow | RowProblem], read_compact(path, shown, zone, compact=False))
+
+
+def read_compact(
+    path: Path, shown: str, zone: ZoneInfo, *, compact: bool = True
+) -> Iterator[StripeRow | RowProblem | PaidRows]:
+    """`read_export`, with most rows of a Payments export in `PaidRows` batches (unless not
+    `compact`): the form `apply.reconcile` takes most quickly."""
     if _in_helper(path, zone):
-        yield from _from_helper(path, shown, zone)
+        yield from _from_helper(path, shown, zone, compact)
     else:
-        yield from read_here(path, shown, zone)
+        yield from read_here(path, shown, zone, compact=compact)
 
 
 # Reading a row costs a few microseconds, passing it from a helper process a fraction of that;
@@ -186,11 +272,15 @@ class HelperFailed(RuntimeError):
     """The process reading an export stopped before the end (its error is on stderr)."""
 
 
-def _from_helper(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
+def _from_helper(
+    path: Path, shown: str, zone: ZoneInfo, compact: bool
+) -> Iterator[StripeRow | RowProblem | PaidRows]:
     """The rows `read_here` gives, read by `python -m notifier.payments.export_reader`."""
     package = str(Path(__file__).resolve().parents[2])  # where `notifier` is, for the helper
     paths = [package, *filter(None, [os.environ.get("PYTHONPATH")])]
     command = [sys.executable, "-m", "notifier.payments.export_reader", str(path), shown, zone.key]
+    if compact:
+        command.append("compact")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     try:
         helper = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
@@ -208,6 +298,11 @@ def _from_helper(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow |
                 except EOFError:
                     done = True
                     continue
+                if isinstance(rows, tuple):  # a PaidRows
+                    yield PaidRows(*rows)._replace(
+                        others=[(before, _new_row(row)) for before, row in rows[-2]]
+                    )
+                    continue
                 yield from map(_new_row, rows)
                 if problem is not None:
                     yield RowProblem(*problem)
@@ -218,7 +313,9 @@ def _from_helper(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow |
         raise HelperFailed(f"reading {shown} stopped (exit status {helper.returncode})")
 
 
-def read_here(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
+def read_here(
+    path: Path, shown: str, zone: ZoneInfo, *, compact: bool = False
+) -> Iterator[StripeRow | RowProblem | PaidRows]:
     """`read_export`, in this process."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
@@ -239,7 +336,7 @@ def read_here(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | Ro
         if isinstance(layout, str):
             yield RowProblem(shown, 1, 1, "", layout)
             return
-        reader = _Reader(shown, layout, len(header), _Days(zone), 1 + used)
+        reader = _Reader(shown, layout, len(header), _Days(zone), 1 + used, compact=compact)
         try:
             if layout.export == "payments":
                 yield from reader.payments(handle)
@@ -294,6 +391,9 @@ MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's i
 _HOUR = operator.itemgetter(slice(0, 13))
 _MINUTES = operator.itemgetter(slice(13, None))
 _new_row = functools.partial(tuple.__new__, StripeRow)
+_PAID, _OTHER = 0, 1  # what a row is, for `PaidRows`; else how it moved no money
+_FIRST = operator.itemgetter(slice(0, 1))
+_WRITTEN_AS_IS = 10**18  # an amount beyond this is written by `record_line`, as Decimal prints it
 
 
 class _Reader:
@@ -306,8 +406,11 @@ class _Reader:
     row that is short go through `_payment_row`, which reads a row by itself, as the batch would,
     and says what is wrong with it."""
 
-    def __init__(self, source: str, layout: _Layout, width: int, days: _Days, line: int) -> None:
+    def __init__(
+        self, source: str, layout: _Layout, width: int, days: _Days, line: int, *, compact: bool
+    ) -> None:
         self.source = source
+        self.compact = compact
         self.layout = layout
         self.width = width
         self.days = days
@@ -319,17 +422,34 @@ class _Reader:
         self.optional_days: dict[str, date | None] = {"": None}
         self.captured: dict[str, bool] = {}
         self.metadata: dict[tuple[str, ...], Mapping[str, str]] = {}
+        # For `PaidRows`: what a row is (`_PAID`, `_OTHER`, or how it moved no money) by the
+        # values that decide it; the number of each match key, also by the values as written;
+        # days and amounts as text.
+        self.kinds: dict[tuple[Any, ...], int | Unmoved] = {}
+        self.reader = uuid.uuid4().hex
+        self.key_numbers: dict[tuple[str, ...], int] = {}
+        self.next_key = 0
+        self.keys_written: dict[tuple[Any, ...], int] = {}
+        self.day_texts: dict[date, str] = {}
+        self.amount_texts: dict[tuple[str, int], str] = {}
+        # The columns `_quick_paid` reads, taken from each row in one step.
+        self.picked = [name for name in _PAYMENTS_READ if self.columns[name] >= 0]
+        picked = [self.columns[name] for name in self.picked]
+        picked += layout.metadata.values()
+        self.pick = operator.itemgetter(*picked, *picked[:1] * (len(picked) < 2))
 
     # Reading ----------------------------------------------------------------------------------
 
-    def payments(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
+    def payments(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem | PaidRows]:
         batch: list[str] = []
         try:
-            for text in lines:
-                batch.append(text)
-                if len(batch) == _BATCH:
-                    yield from self._batch(batch, lines)
-                    batch = []
+            # `extend` keeps the lines read before an error in the file.
+            while True:
+                batch.extend(itertools.islice(lines, _BATCH))
+                if not batch:
+                    break
+                yield from self._batch(batch, lines)
+                batch = []
         except UnicodeDecodeError as exc:
             # The lines before it are read all the same; a value quoted in them that runs on
             # meets the same error.
@@ -364,7 +484,9 @@ class _Reader:
         values.append("")
         return values
 
-    def _batch(self, batch: list[str], lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
+    def _batch(
+        self, batch: list[str], lines: Iterator[str]
+    ) -> Iterator[StripeRow | RowProblem | PaidRows]:
         if not batch:
             return
         if (
@@ -384,9 +506,16 @@ class _Reader:
                 if any(values):
                     yield self._payment_row(self._padded(values), line)
             return
+        if self.compact:
+            quick = self._quick_paid(rows, start)
+            if quick is not None:
+                yield quick
+                return
         yield from self._columns(rows, start)
 
-    def _columns(self, rows: list[list[str]], start: int) -> list[StripeRow | RowProblem]:
+    def _columns(
+        self, rows: list[list[str]], start: int
+    ) -> list[StripeRow | RowProblem] | list[PaidRows]:
         """`rows` (each exactly as wide as the header), read a column at a time."""
         count = len(rows)
         columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
@@ -428,10 +557,16 @@ class _Reader:
             metadata = shared = list(map(self.metadata.get, keys))
             misses(shared)
 
-        def texts(name: str) -> Iterable[str]:
+        def texts(name: str) -> list[str]:
             index = at[name]
-            return map(strip, columns[index]) if index >= 0 else repeat("")
+            return list(map(strip, columns[index])) if index >= 0 else [""] * count
 
+        statuses = texts("Status")
+        descriptions = texts("Description")
+        links = texts("Payment Link ID")
+        references = texts("Client Reference ID")
+        intents = texts("PaymentIntent ID")
+        dispute_statuses = list(map(str.lower, texts("Dispute Status")))
         made: list[StripeRow | RowProblem] = list(
             map(
                 _new_row,
@@ -441,19 +576,19 @@ class _Reader:
                     repeat("payments"),
                     ids,
                     days,
-                    texts("Status"),
+                    statuses,
                     currencies,
                     amounts[0],
                     amounts[1],
                     optional[0],
                     captured,
-                    texts("Description"),
+                    descriptions,
                     metadata,
-                    texts("Payment Link ID"),
-                    texts("Client Reference ID"),
-                    texts("PaymentIntent ID"),
+                    links,
+                    references,
+                    intents,
                     amounts[2],
-                    map(str.lower, texts("Dispute Status")),
+                    dispute_statuses,
                     optional[1],
                     repeat(""),
                     strict=False,  # the repeats are endless; every other column has a value a row
@@ -468,7 +603,330 @@ class _Reader:
                 blank.add(index)
         if blank:
             return [row for index, row in enumerate(made) if index not in blank]
-        return made
+        if not self.compact or any(isinstance(made[index], RowProblem) for index in slow):
+            return made
+        kinds = list(
+            map(
+                self.kinds.get,
+                zip(
+                    map(bool, ids),
+                    statuses,
+                    captured,
+                    map(bool, amounts[0]),
+                    map(bool, amounts[1]),
+                    map(bool, amounts[2]),
+                    dispute_statuses,
+                    strict=True,
+                ),
+            )
+        )
+        if None in kinds:
+            for index, kind in enumerate(kinds):
+                if kind is None:
+                    kinds[index] = self._kind(cast(StripeRow, made[index]))
+        for index in slow:
+            kinds[index] = _OTHER  # read by `_payment_row`: its values are in `made` only
+        paid = list(map(operator.is_, kinds, repeat(_PAID)))
+        metadata_written: Iterable[tuple[str, ...]] = repeat(())
+        if self.layout.metadata:
+            columns_written = (columns[i] for i in self.layout.metadata.values())
+            metadata_written = zip(*columns_written, strict=True)
+        # The paid rows' values: none is None (a value not seen before made the row `_OTHER`).
+        paid_metadata = cast(list[Mapping[str, str]], list(compress(metadata, paid)))
+        # (None first: never what `_quick_paid` remembers a key by.)
+        keyed = list(
+            compress(
+                zip(
+                    repeat(None),
+                    currencies,
+                    links,
+                    references,
+                    descriptions,
+                    metadata_written,
+                    strict=False,
+                ),
+                paid,
+            )
+        )
+
+        def key_at(index: int) -> tuple[str, str, str, str, Mapping[str, str]]:
+            _, currency, link, reference, description, _ = keyed[index]
+            return cast(str, currency), link, reference, description, paid_metadata[index]
+
+        compacted = self._paid_rows(
+            made.__getitem__,
+            cast(list[int | Unmoved], kinds),
+            paid,
+            list(compress(ids, paid)),
+            list(compress(range(start, start + count), paid)),
+            cast(list[date], list(compress(days, paid))),
+            cast(list[str], list(compress(currencies, paid))),
+            cast(list[int], list(compress(amounts[0], paid))),
+            list(compress(intents, paid)),
+            keyed,
+            key_at,
+        )
+        return made if compacted is None else [compacted]
+
+    def _quick_paid(self, rows: list[list[str]], start: int) -> PaidRows | None:
+        """`_columns` for `PaidRows`, quicker, when every value of the batch is one seen before
+        (most batches of a large export): only the columns read are taken from the rows, and no
+        row is made into a `StripeRow` but the few that are not paid. None if a value is new."""
+        count = len(rows)
+        picked = list(zip(*map(self.pick, rows), strict=True))
+        taken = dict(zip(self.picked, picked, strict=False))
+        empty = ("",) * count
+        strip = str.strip
+        repeat = itertools.repeat
+
+        def column(name: str) -> tuple[str, ...]:
+            return taken.get(name, empty)
+
+        ids = list(map(strip, column("id")))
+        if "" in ids or max(map(len, ids)) > MAX_ID:
+            return None
+        currencies = list(map(self.currencies.get, column("Currency")))
+        if None in currencies:
+            return None
+        amounts = []
+        for name in ("Amount", "Amount Refunded", "Disputed Amount"):
+            if name in taken or name == "Amount":
+                found = list(map(self.amounts.get, zip(currencies, column(name), strict=True)))
+                if None in found:
+                    return None
+            else:
+                found = [0] * count
+            amounts.append(found)
+        created = column("Created (UTC)")
+        days = list(map(self.days.by_hour.get, map(_HOUR, created)))
+        if None in days or not all(map(self.days.minutes.__contains__, map(_MINUTES, created))):
+            return None
+        optional = []
+        for name in ("Refunded date (UTC)", "Dispute Date (UTC)"):
+            raw = column(name)
+            if not all(map(self.optional_days.__contains__, raw)):
+                return None
+            optional.append(raw)
+        captured = list(map(self.captured.get, column("Captured")))
+        if None in captured:
+            return None
+        metadata: list[Mapping[str, str] | None] = [NO_METADATA] * count
+        if self.layout.metadata:
+            after = len(self.picked)
+            written = list(zip(*picked[after : after + len(self.layout.metadata)], strict=True))
+            metadata = list(map(self.metadata.get, written))
+            if None in metadata:
+                return None
+        statuses = list(map(strip, column("Status")))
+        dispute_statuses = list(map(str.lower, map(strip, column("Dispute Status"))))
+        kinds = list(
+            map(
+                self.kinds.get,
+                zip(
+                    repeat(True),
+                    statuses,
+                    captured,
+                    map(bool, amounts[0]),
+                    map(bool, amounts[1]),
+                    map(bool, amounts[2]),
+                    dispute_statuses,
+                    strict=False,
+                ),
+            )
+        )
+        if None in kinds:
+            return None
+        descriptions = column("Description")
+        links = column("Payment Link ID")
+        references = column("Client Reference ID")
+        intents = list(map(strip, column("PaymentIntent ID")))
+        paid = list(map(operator.is_, kinds, repeat(_PAID)))
+        get_day = self.optional_days.get
+        places = list(compress(range(count), paid))
+        # A paid row's match key is remembered by its values as written (the columns the
+        # export lacks left out).
+        keyed = list(
+            compress(
+                zip(
+                    currencies,
+                    descriptions,
+                    *(taken[name] for name in _KEY_COLUMNS if name in taken),
+                    *picked[len(self.picked) : len(self.picked) + len(self.layout.metadata)],
+                    strict=False,
+                ),
+                paid,
+            )
+        )
+
+        def key_at(index: int) -> tuple[str, str, str, str, Mapping[str, str]]:
+            at = places[index]
+            return (
+                cast(str, currencies[at]),
+                links[at].strip(),
+                references[at].strip(),
+                descriptions[at].strip(),
+                cast(Mapping[str, str], metadata[at]),
+            )
+
+        def row_at(index: int) -> StripeRow:
+            return StripeRow(
+                self.source,
+                start + index,
+                "payments",
+                ids[index],
+                cast(date, days[index]),
+                statuses[index],
+                cast(str, currencies[index]),
+                cast(int, amounts[0][index]),
+                cast(int, amounts[1][index]),
+                get_day(optional[0][index]),
+                cast(bool, captured[index]),
+                descriptions[index].strip(),
+                cast(Mapping[str, str], metadata[index]),
+                links[index].strip(),
+                references[index].strip(),
+                intents[index],
+                cast(int, amounts[2][index]),
+                dispute_statuses[index],
+                get_day(optional[1][index]),
+            )
+
+        return self._paid_rows(
+            row_at,
+            cast(list[int | Unmoved], kinds),
+            paid,
+            list(compress(ids, paid)),
+            [start + place for place in places],
+            cast(list[date], list(compress(days, paid))),
+            cast(list[str], list(compress(currencies, paid))),
+            cast(list[int], list(compress(amounts[0], paid))),
+            list(compress(intents, paid)),
+            keyed,
+            key_at,
+        )
+
+    def _kind(self, row: StripeRow) -> int | Unmoved:
+        """What `row` is for `PaidRows`, remembered by the values that decide it."""
+        money_in = row.status.lower() in MONEY_IN
+        kind: int | Unmoved
+        if not row.id or not row.captured or row.amount <= 0 or not money_in:
+            kind = (bool(row.id), row.status, row.captured)
+        elif row.refunded > 0 or (row.disputed > 0 and row.dispute_status not in DISPUTE_NO_MONEY):
+            kind = _OTHER
+        else:
+            kind = _PAID
+        if len(self.kinds) < _REMEMBERED:
+            self.kinds[
+                (
+                    bool(row.id),
+                    row.status,
+                    row.captured,
+                    row.amount > 0,
+                    row.refunded > 0,
+                    row.disputed > 0,
+                    row.dispute_status,
+                )
+            ] = kind
+        return kind
+
+    def _paid_rows(
+        self,
+        row_at: Callable[[int], StripeRow | RowProblem],
+        kinds: list[int | Unmoved],
+        paid: list[bool],
+        ids: list[str],
+        lines: list[int],
+        days: list[date],
+        currencies: list[str],
+        minors: list[int],
+        intents: list[str],
+        keyed: list[tuple[Any, ...]],
+        key_at: Callable[[int], tuple[str, str, str, str, Mapping[str, str]]],
+    ) -> PaidRows | None:
+        """The batch as `PaidRows`, or None if a paid row has a value written otherwise than as
+        it is (an odd id or PaymentIntent ID, an amount beyond 10**18). `row_at` gives a row
+        that is not paid by its place in the batch; `keyed` has what a paid row's match key is
+        remembered by, `key_at` its values (currency, link, reference, description, metadata)."""
+        resolvers = implicit_resolvers()
+        if (
+            not all(map(str.isidentifier, ids))
+            or not all(map(str.isascii, ids))
+            or not resolvers.keys().isdisjoint(map(_FIRST, ids))
+            or None in resolvers
+            or (minors and max(minors) >= _WRITTEN_AS_IS)
+            or any(plain(intent) != intent for intent in intents if intent)
+        ):
+            return None
+        texts: list[str | None] = list(map(self.day_texts.get, days))
+        if None in texts:
+            texts = [self._day_text(day) for day in days]
+        pairs = list(zip(currencies, minors, strict=True))
+        amounts: list[str | None] = list(map(self.amount_texts.get, pairs))
+        if None in amounts:
+            amounts = [self._amount_text(*pair) for pair in pairs]
+        new_keys: list[NewKey] = []
+        forget = len(self.key_numbers) + len(ids) > _REMEMBERED
+        if forget:
+            self.key_numbers.clear()
+            self.keys_written.clear()
+        elif len(self.keys_written) > _REMEMBERED:
+            self.keys_written.clear()
+        keys: list[int | None] = list(map(self.keys_written.get, keyed))
+        if None in keys:
+            keys = [
+                self._key_number(keyed[index], key_at(index), new_keys) if key is None else key
+                for index, key in enumerate(keys)
+            ]
+        before = list(itertools.accumulate(map(int, paid), initial=0))
+        others = [
+            (before[index], cast(StripeRow, row_at(index)))  # no problem: see `_columns`
+            for index, kind in enumerate(kinds)
+            if kind is _OTHER
+        ]
+        unmoved = Counter(kind for kind in kinds if isinstance(kind, tuple))
+        return PaidRows(
+            self.reader,
+            self.source,
+            ids,
+            lines,
+            cast(list[str], texts),
+            minors,
+            cast(list[str], amounts),
+            intents,
+            cast(list[int], keys),
+            new_keys,
+            forget,
+            others,
+            dict(unmoved),
+        )
+
+    def _day_text(self, day: date) -> str:
+        found = self.day_texts[day] = day.isoformat()
+        return found
+
+    def _amount_text(self, currency: str, minor: int) -> str:
+        found = money.major_text(minor, money.exponent(currency))
+        if len(self.amount_texts) < _REMEMBERED:
+            self.amount_texts[(currency, minor)] = found
+        return found
+
+    def _key_number(
+        self,
+        written: tuple[Any, ...],
+        values: tuple[str, str, str, str, Mapping[str, str]],
+        new_keys: list[NewKey],
+    ) -> int:
+        """The number of the match key of a paid row (see `_paid_rows`); a new number is added
+        to `new_keys`."""
+        currency, link, reference, description, metadata = values
+        key = match_key(currency, link, reference, description, metadata)
+        number = self.key_numbers.get(key)
+        if number is None:
+            number = self.key_numbers[key] = self.next_key
+            self.next_key += 1
+            new_keys.append((number, currency, link, reference, description, metadata))
+        self.keys_written[written] = number
+        return number
 
     # One row ----------------------------------------------------------------------------------
 
