@@ -181,7 +181,7 @@ class PendingLines:
     def added(self) -> Iterator[str]:
         """The lines added so far."""
         self.out.flush()
-        with self.path.parent.joinpath(self.temporary.name).open("rb") as written:
+        with self.temporary.open("rb") as written:
             written.seek(self.start)
             for line in written:
                 yield line.decode("utf-8")
