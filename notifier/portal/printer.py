@@ -14,6 +14,9 @@ def print_pdf(html: str, base_url: str) -> bytes:
     """`html` printed to PDF in this process."""
     from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
 
+    # Without HarfBuzz's subsetter, WeasyPrint embeds fonts with fontTools, which stamps each with
+    # the time unless told a fixed one: the same invoice would print to other bytes each time.
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     data: bytes = HTML(string=html, base_url=base_url).write_pdf()
     return data
 
