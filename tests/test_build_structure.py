@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Iterable
 from datetime import date, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from notifier.portal.addresses import (
 )
 from notifier.portal.build import Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
-from notifier.portal.last_build import read_state
+from notifier.portal.last_build import code_digest, read_state
 from notifier.portal.printer import Printer, PrintJob
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
@@ -207,7 +208,7 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
     def drawn(*args: object, **kwargs: object) -> None:
         raise AssertionError("drawn again")
 
-    monkeypatch.setattr("segno.helpers.make_epc_qr", drawn)
+    monkeypatch.setattr("zxingcpp.create_barcode", drawn)
     monkeypatch.setattr("weasyprint.HTML", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
@@ -376,12 +377,14 @@ def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
     assert all(next_day[n][0] != key for n, (key, _) in with_date.items())
 
 
-def test_a_qr_codes_key_names_the_version_segno_itself_gives() -> None:
-    import segno
-
+def test_a_qr_codes_key_names_the_version_zxing_cpp_itself_gives() -> None:
     from notifier.portal import documents as documents_module
 
-    assert documents_module._segno_version() == segno.__version__  # read without importing it
+    # The distribution whose version the key holds (read without importing it) is the one that
+    # gives the module that draws.
+    assert metadata.packages_distributions()["zxingcpp"] == ["zxing-cpp"]
+    version = metadata.version("zxing-cpp").encode()
+    assert documents_module._drawing_version() == code_digest() + version
 
 
 class _HTMLAsPDFOrError(_HTMLAsPDF):

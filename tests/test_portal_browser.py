@@ -3,6 +3,7 @@ served on 127.0.0.1 by `notifier serve`'s own server."""
 
 from __future__ import annotations
 
+import io
 import queue
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from notifier.books.checks import check_books
@@ -120,6 +123,14 @@ def test_a_german_client_reads_german(page, base, requests_seen):
     )
     assert "Verwendungszweck\nHP-2026-029" in page.locator(".bank dl").inner_text()
     assert page.locator("svg.qr title").text_content() == "EPC-QR-Code für eine SEPA-Überweisung"
+    # The code as Chromium draws it, read as a banking app would: the instalment due.
+    drawn = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
+    found = zxingcpp.read_barcode(drawn)
+    assert found is not None
+    assert found.bytes.split(b"\n")[5:] == [
+        b"Harbour & Pine Studio Ltd", b"DE89370400440532013000", b"EUR3000", b"", b"", b"HP-2026-029"
+    ]  # fmt: skip
+    assert page.locator("svg.qr").bounding_box()["width"] == 160  # its whole box: 10rem
     assert all(seen.startswith(base) for seen in requests_seen), requests_seen
 
 

@@ -9,7 +9,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -20,10 +19,10 @@ from notifier import money
 from notifier.files import write_atomically
 from notifier.ledger.plans import Instalment
 from notifier.ledger.state import InvoiceState
+from notifier.portal import epc
 from notifier.portal.last_build import add_files, code_digest
 from notifier.portal.printer import Printer, PrintJob, print_pdf
 
-EPC_MAX = Decimal("999999999.99")
 QR_DAYS = 7  # a cached QR code unused this long is removed
 DOCUMENT_SUFFIXES = ("pdf", "html", "ics")  # what the cache keeps for the latest build only
 KEY = re.compile("[0-9a-f]{64}")  # a document's key (see `document_key`)
@@ -251,27 +250,25 @@ def epc_qr_svg(
     """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
     invoice is not in EUR or the amount is outside what the standard allows.
 
-    segno takes about 10 ms a code here (most of it choosing the most readable mask), so each code
-    is kept in `cache` under the hash of what it encodes, and drawn again only when that changes."""
+    Each code is kept in `cache` under the hash of what it encodes and how it is drawn (the code,
+    zxing-cpp's version), and drawn again only when that changes."""
     amount = money.to_major(minor, state.currency)
-    if state.currency != "EUR" or not Decimal("0.01") <= amount <= EPC_MAX:
+    if state.currency != "EUR" or not epc.MIN_AMOUNT <= amount <= epc.MAX_AMOUNT:
         return None
-    number = state.invoice.number
-    what = "\0".join((name[:70], iban, str(amount), number, bic or "", title, _segno_version()))
-    cached = cache / f"{hashlib.sha256(what.encode()).hexdigest()}.svg" if cache else None
+    data = epc.payload(name[:70], iban, amount, state.invoice.number, bic)
+    what = hashlib.sha256(data + b"\0" + title.encode() + _drawing_version())
+    cached = cache / f"{what.hexdigest()}.svg" if cache else None
     if cached is not None and cached.is_file():
         os.utime(cached)  # used: see prune_cache
         return cached.read_text(encoding="utf-8")
-    from segno import helpers as segno_helpers  # here: most builds find every code in the cache
-
-    code = segno_helpers.make_epc_qr(name=name[:70], iban=iban, amount=amount, text=number, bic=bic)
-    svg: str = code.svg_inline(scale=4, title=title, svgclass="qr", lineclass=None, omitsize=False)
+    svg = epc.svg(*epc.modules(data), title)
     if cached is not None:
         write_atomically(cached, svg.encode("utf-8"))
     return svg
 
 
 @cache
-def _segno_version() -> str:
-    """segno's version, without importing it (a QR code's key holds it)."""
-    return metadata.version("segno")
+def _drawing_version() -> bytes:
+    """What draws a QR code: the notifier's code and zxing-cpp's version (read without importing
+    it: a QR code's key holds it)."""
+    return code_digest() + metadata.version("zxing-cpp").encode()
