@@ -10,8 +10,11 @@ from pathlib import Path
 def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Put `data` at `path` (its folder made if missing): readers see the old file or the new one,
     never part of one; a failure leaves no temporary file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    except FileNotFoundError:  # made only when missing: a build writes thousands of files
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

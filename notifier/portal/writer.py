@@ -32,6 +32,7 @@ class SiteWriter:
     written: set[str] = field(default_factory=set)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    folders: set[Path] = field(default_factory=set, repr=False)  # known to exist
 
     def write(self, relative: str, data: bytes | Path) -> None:
         """Put `data` at `relative` under the output folder unless it is already there. A path is
@@ -40,6 +41,9 @@ class SiteWriter:
             raise ValueError(f"{relative} is written twice in one build")
         self.written.add(relative)
         target = self.out / relative
+        if target.parent not in self.folders:  # made once a build: thousands of files share one
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(target.parent)
         if isinstance(data, Path):
             if not _same_file(target, data):
                 _link_atomically(data, target)
@@ -99,17 +103,20 @@ def _same_file(target: Path, source: Path) -> bool:
 
 
 def _link_atomically(source: Path, target: Path) -> None:
-    """`source` at `target` as a second name of the same file: no bytes written, and readers see
-    the old file or the new one. A copy (written atomically) where the two folders cannot share
-    a file (another file system)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)  # left by a build that was stopped
+    """`source` at `target` (whose folder exists) as a second name of the same file: no bytes
+    written, and readers see the old file or the new one. A copy (written atomically) where the
+    two folders cannot share a file (another file system)."""
     try:
-        os.link(source, temporary)
+        os.link(source, target)  # a new name appears whole: no temporary name needed
+        return
+    except FileExistsError:
+        pass  # replaced below
     except OSError:
         write_atomically(target, source.read_bytes())
         return
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)  # left by a build that was stopped
+    os.link(source, temporary)
     try:
         os.replace(temporary, target)
     except BaseException:
