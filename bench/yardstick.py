@@ -52,16 +52,12 @@ def render(paths: list[Path], out: Path) -> int:
     return pages
 
 
-def _share(job: tuple[list[Path], Path]) -> int:
-    return render(*job)
-
-
 def main(books: Path, out: Path, processes: int = 2) -> int:
     out.mkdir(parents=True, exist_ok=True)
     files = sorted((books / "data" / "invoices").glob("*.yaml"))
     shares = [(files[i::processes], out) for i in range(processes)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return sum(pool.map(_share, shares))
+        return sum(pool.starmap(render, shares))
 
 
 if __name__ == "__main__":
