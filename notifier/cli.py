@@ -125,6 +125,27 @@ def _kept_until_exit() -> Iterator[None]:
 
 
 @contextmanager
+def _theme_errors(root: Path) -> Iterator[None]:
+    """Exit 1 naming the template, and the line, when the theme lacks a template or one of its
+    templates does not parse, rather than with a traceback."""
+    import jinja2
+
+    templates = Path("site") / "templates"
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as error:
+        click.echo(f"{templates / (error.name or '?')}:{error.lineno}: {error.message}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    except jinja2.TemplateNotFound as error:
+        click.echo(
+            f"notifier: the theme has no {templates / str(error.name)} (in {root.resolve()}); "
+            "this version of notifier renders with it: copy it from the template repository",
+            err=True,
+        )
+        sys.exit(EXIT_PROBLEMS)
+
+
+@contextmanager
 def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing in a log, or with --quiet (stdout is not a tty)."""
     if not sys.stdout.isatty():
@@ -263,7 +284,7 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 
             books, _ = _load(root)
             day = _today(books, as_of)
-            with _progress("Building the pages") as progress:
+            with _progress("Building the pages") as progress, _theme_errors(root):
                 result = build_site(
                     root,
                     books,

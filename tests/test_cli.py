@@ -105,3 +105,29 @@ def test_the_loaded_books_are_frozen_for_the_rest_of_the_command(tmp_path):
         assert gc.isenabled()
     finally:
         gc.unfreeze()  # the rest of the tests run as they did
+
+
+def test_a_theme_without_a_template_this_version_needs_is_named_not_a_traceback(tmp_path):
+    root = tmp_path / "books"
+    for part in ("data", "content", "site"):
+        shutil.copytree(ROOT / part, root / part)
+    (root / "site" / "templates" / "invoice-pdf.html").unlink()  # a theme from before it
+    result = run("--root", str(root), "build", "--demo", "--as-of", "2026-11-23")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"notifier: the theme has no site/templates/invoice-pdf.html (in {root}); this version"
+        " of notifier renders with it: copy it from the template repository\n"
+    )
+
+
+def test_a_template_that_does_not_parse_is_named_with_its_line(tmp_path):
+    root = tmp_path / "books"
+    for part in ("data", "content", "site"):
+        shutil.copytree(ROOT / part, root / part)
+    client = root / "site" / "templates" / "client.html"
+    client.write_text(client.read_text(encoding="utf-8") + "{% if %}\n", encoding="utf-8")
+    lines = client.read_text(encoding="utf-8").count("\n")
+    result = run("--root", str(root), "build", "--demo", "--as-of", "2026-11-23")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"site/templates/client.html:{lines}: ")
+    assert "Traceback" not in result.stderr
