@@ -358,6 +358,32 @@ def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
     assert all(kept)  # invoices nothing happened to (paid ones) keep them from day to day
 
 
+def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    states = ledger(books, AS_OF)
+    late = [n for n, s in states.items() if s.days_overdue and s.interest]  # it grows every day
+    assert len(late) >= 3
+    today, tomorrow = documents(root, AS_OF), documents(root, AS_OF + timedelta(days=1))
+    for number in late:
+        (page, pdf, _), (page_after, pdf_after, _) = today[number], tomorrow[number]
+        assert page_after != page  # the page says what is owed today, one day more late
+        assert pdf_after == pdf, number  # the same document: neither rendered nor printed again
+
+    paid = late[0]
+    payments = root / "data" / "records" / "payments.yaml"
+    with payments.open("a", encoding="utf-8") as out:  # something happens: a part payment
+        currency = states[paid].currency
+        out.write(
+            f"- {{id: bank-part-{paid}, invoice: {paid}, date: {AS_OF}, amount: 100, "
+            f"currency: {currency}, method: bank}}\n"
+        )
+    assert documents(root, AS_OF)[paid][1] != today[paid][1]
+
+
 def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -287,9 +287,15 @@ def test_the_pdf_is_the_printable_invoice(site):
     pdf = pypdf.PdfReader(site / "p" / token("tanaka") / "HP-2026-022.pdf")
     content = " ".join(p.extract_text() for p in pdf.pages)
     assert "Invoice HP-2026-022" in content
-    assert "¥1,273,178" in content
     assert "Tanaka Shoten K.K." in content
     assert "Ways to pay" not in content  # the print stylesheet leaves out what cannot be clicked
+    # A document the client keeps: what is owed on it, not what today's interest makes it (the page
+    # says ¥1,273,178 today, 70 days late), nor the reminders to come.
+    assert "Owed ¥1,254,000" in content
+    assert "¥1,273,178" not in content
+    assert "days ago" not in content
+    assert "bears interest at 8% a year, not included here" in " ".join(content.split())
+    assert "What happens next" not in content
 
 
 def test_the_calendar_holds_each_date_to_pay_by(site):

@@ -46,7 +46,7 @@ from notifier.portal.documents import (
 )
 from notifier.portal.last_build import code_digest
 from notifier.portal.printer import Printer
-from notifier.portal.views import ClientView, InvoiceView, client_views
+from notifier.portal.views import ClientView, InvoiceView, client_views, invoice_document
 from notifier.report.charts import bar_chart
 from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report
 
@@ -250,7 +250,7 @@ class Portal:
         cache has none for the key), or the bytes rendered when there is no cache. Most invoices
         show the same from one day to the next: their pages are not rendered again."""
         template = "invoice.html"
-        language, context = self._invoice_context(view, invoice, pdf=False)
+        language, context = self._invoice_context(view, invoice)
         key = self._key(template, language, context)
         page = cached_document(
             key,
@@ -261,16 +261,16 @@ class Portal:
         return key, page
 
     def _invoice_context(
-        self, view: ClientView, invoice: InvoiceView, *, pdf: bool
+        self, view: ClientView, invoice: InvoiceView
     ) -> tuple[str, dict[str, Any]]:
-        """The language of an invoice's page (or of its PDF's HTML) and what its template reads."""
+        """The language of an invoice's page and what its template reads."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
         qr = None
         account = next((a for a in invoice.bank_accounts if a.iban), None)
-        # Only an open invoice offers ways to pay (and its PDF none): no code to draw for others.
-        if account is not None and account.iban and invoice.state.status.is_open and not pdf:
+        # Only an open invoice offers ways to pay: no code to draw for others.
+        if account is not None and account.iban and invoice.state.status.is_open:
             title = self.theme.words(language).gettext("EPC QR code for a SEPA transfer")
             qr = epc_qr_svg(
                 invoice.state,
@@ -291,7 +291,6 @@ class Portal:
             terms=self._terms_in(language),
             notes=render_markdown(notes) if notes else "",
             mailto=_mail_links(self.theme, language, business.reply_to or business.email, invoice),
-            pdf=pdf,
         )
 
     def dashboard(self, report: Report) -> str:
@@ -351,10 +350,20 @@ class Portal:
     ) -> tuple[str, Path | bytes | Pending]:
         """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
         cache's file, or the bytes printed when there is no cache, or the PDF the printer is
-        printing into the cache (see `pdf_from_html`). A PDF that shows the same as yesterday's
-        is found in the cache (see `_key`) before its HTML is rendered."""
-        template = "invoice.html"
-        language, context = self._invoice_context(view, invoice, pdf=True)
+        printing into the cache (see `pdf_from_html`). The PDF shows the invoice as a document
+        (see `InvoiceDocument`), so one that shows the same as yesterday's is found in the cache
+        (see `_key`) before its HTML is rendered: most PDFs are not printed again the next day."""
+        template = "invoice-pdf.html"
+        notes = invoice.state.invoice.notes
+        language, context = self._context(
+            view,
+            root="../../",
+            client=view.client,
+            document=invoice_document(invoice),
+            terms=self._terms_in(formatting.language(view.locale)),
+            notes=render_markdown(notes) if notes else "",
+            pdf=True,
+        )
         key = self._key(template, language, context)
         return key, pdf_from_html(
             key,

@@ -15,7 +15,8 @@ from notifier.books.load import Books
 from notifier.books.payment_links import Link, current_links
 from notifier.ledger.fees import annual_rate
 from notifier.ledger.plans import PlanOption
-from notifier.ledger.state import InvoiceState, Status
+from notifier.ledger.state import EarlyDiscount, InvoiceState, Status
+from notifier.ledger.totals import Totals
 from notifier.portal import addresses
 from notifier.portal.addresses import Secret
 
@@ -80,6 +81,54 @@ class InvoiceView:
 
     def links_for(self, option: PlanOption) -> tuple[PayLink, ...]:
         return tuple(link for link in self.pay_links if link.plan == option.id)
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    """What an invoice's PDF shows: the invoice as issued, what was paid of it and what is owed on
+    it, without what moves with the day alone (days overdue, interest so far, the reminders to come,
+    which the page shows). A client keeps the PDF for their books; and it stays the same from one
+    day to the next until something happens to the invoice (a payment, a late fee, a promise, a
+    change of status), so a daily build prints again only the PDFs of those invoices."""
+
+    invoice: schema.Invoice
+    status: Status
+    totals: Totals
+    due_date: date  # the invoice's own, whether or not a plan spreads it
+    paid: int
+    discount_taken: int
+    fees: int
+    interest: int  # late interest settled; what accrues on an unpaid invoice is on its page
+    owed: int  # what is owed before interest still accruing
+    interest_rate: Decimal  # what an unpaid invoice bears a year once late (0: none)
+    early_discount: EarlyDiscount | None
+    plan: PlanOption | None  # the plan the client chose
+    payments: tuple[schema.Payment, ...]
+
+    @property
+    def currency(self) -> str:
+        return self.totals.currency
+
+
+def invoice_document(view: InvoiceView) -> InvoiceDocument:
+    """The PDF's view of an invoice (see `InvoiceDocument`)."""
+    state = view.state
+    accruing = state.status.is_open or state.status is Status.DISPUTED
+    return InvoiceDocument(
+        invoice=state.invoice,
+        status=state.status,
+        totals=state.totals,
+        due_date=state.terms.due_date,
+        paid=state.paid,
+        discount_taken=state.discount_taken,
+        fees=state.fees,
+        interest=0 if accruing else state.interest,
+        owed=state.balance - state.interest if accruing else state.balance,
+        interest_rate=view.interest_rate if accruing else Decimal(0),
+        early_discount=state.early_discount,
+        plan=state.active_plan,
+        payments=view.payments,
+    )
 
 
 @dataclass(frozen=True)
