@@ -230,10 +230,15 @@ def books_size(
         ),
         "as above, with WeasyPrint replaced by bench/stubs: what the build itself costs",
     )
+    pdfs = root / ".cache" / "pdf"
+    before = {p.name for p in pdfs.glob("*.pdf")}
+    next_day = measure(cli(root, "build", "--as-of", NEXT_DAY), stub_env, 1)
+    after = {p.name for p in pdfs.glob("*.pdf")}
     add(
         "build, the next day",
-        measure(cli(root, "build", "--as-of", NEXT_DAY), stub_env, 1),
-        "the daily job: every page changes (days overdue, interest); caches warm, PDFs stubbed",
+        next_day,
+        "the daily job: the pages of open invoices change (days overdue, interest); caches warm, "
+        f"PDFs stubbed; {len(after - before):,} of {len(after):,} PDFs printed again",
     )
     add("remind --dry-run", measure(cli(root, "remind", "--dry-run", "--as-of", AS_OF), env, runs))
     return invoices
