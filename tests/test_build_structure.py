@@ -384,6 +384,25 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
     assert documents(root, AS_OF)[paid][1] != today[paid][1]
 
 
+def test_only_pages_that_stay_the_same_tomorrow_are_kept_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    build_site(root, books, AS_OF, SECRET, tmp_path / "public", cache, workers=1)
+    states = ledger(books, AS_OF)
+    keys = {number: found[0][0] for number, found in documents(root, AS_OF).items()}  # pages
+    late = {n for n, s in states.items() if s.days_overdue}
+    paid = {n for n, s in states.items() if s.status.value == "paid"}
+    assert late
+    assert paid
+    # A late invoice's page says how many days late: written today, it would be removed tomorrow.
+    assert not any((cache / f"{keys[n]}.html").exists() for n in late)
+    assert all((cache / f"{keys[n]}.html").is_file() for n in paid)
+
+
 def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -248,15 +248,19 @@ class Portal:
     def invoice_page(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
         """The page's key in the cache and the page: the cache's file (rendered into it if the
         cache has none for the key), or the bytes rendered when there is no cache. Most invoices
-        show the same from one day to the next: their pages are not rendered again."""
+        show the same from one day to the next: their pages are not rendered again. The page of
+        an invoice that is late, or on which interest accrues, says so to the day: it is not kept
+        in the cache, where it would be written today and removed tomorrow."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice)
         key = self._key(template, language, context)
+        state = invoice.state
+        daily = state.days_overdue > 0 or (state.interest > 0 and state.balance > 0)
         page = cached_document(
             key,
             ".html",
             lambda: self.theme.render(template, language, **context).encode(),
-            self.cache,
+            None if daily else self.cache,
         )
         return key, page
 

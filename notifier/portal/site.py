@@ -258,7 +258,8 @@ def _render_task(clients: list[str]) -> _Rendered:
                     part.pending.append((files[-1], document))
                 else:
                     writer.write(files[-1], document)
-                used.append(key)
+                if not isinstance(document, bytes):  # in the cache: kept there for this build
+                    used.append(key)
         files.append(view.folder + "index.html")
         writer.write(files[-1], portal.client_page(view).encode())
         part.views += 1
