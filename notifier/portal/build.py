@@ -285,17 +285,26 @@ class Portal:
                 title,
                 self.cache,
             )
-        notes = invoice.state.invoice.notes
         return self._context(
             view,
-            root="../../",
-            client=view.client,
+            **self._invoice_parts(view, invoice, language),
             invoice=invoice,
             qr=qr,
-            terms=self._terms_in(language),
-            notes=render_markdown(notes) if notes else "",
             mailto=_mail_links(self.theme, language, business.reply_to or business.email, invoice),
         )
+
+    def _invoice_parts(
+        self, view: ClientView, invoice: InvoiceView, language: str
+    ) -> dict[str, Any]:
+        """What an invoice's page and its PDF both read beyond the invoice: where the site's root
+        is, the client, the payment terms and the invoice's notes, as HTML."""
+        notes = invoice.state.invoice.notes
+        return {
+            "root": "../../",
+            "client": view.client,
+            "terms": self._terms_in(language),
+            "notes": render_markdown(notes) if notes else "",
+        }
 
     def dashboard(self, report: Report) -> str:
         """The business's own page: the receivables report with charts, in its language."""
@@ -358,14 +367,10 @@ class Portal:
         (see `InvoiceDocument`), so one that shows the same as yesterday's is found in the cache
         (see `_key`) before its HTML is rendered: most PDFs are not printed again the next day."""
         template = "invoice-pdf.html"
-        notes = invoice.state.invoice.notes
         language, context = self._context(
             view,
-            root="../../",
-            client=view.client,
+            **self._invoice_parts(view, invoice, formatting.language(view.locale)),
             document=invoice_document(invoice),
-            terms=self._terms_in(formatting.language(view.locale)),
-            notes=render_markdown(notes) if notes else "",
             pdf=True,
         )
         key = self._key(template, language, context)
