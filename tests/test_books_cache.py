@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import notifier.forked
 from notifier.books import checks, load
 from notifier.books.checks import check_books
 from notifier.problems import Problem
@@ -170,12 +171,12 @@ def test_cross_checks_shared_with_a_forked_process_find_what_one_process_finds(
     monkeypatch.setattr(checks, "SHARED_FROM", 0)
     monkeypatch.setattr(checks, "KEPT_SHARE", 0.5)
     forks: list[int] = []
-    real = checks._forked
+    real = notifier.forked.forked
 
     def counting(work: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
         forks.append(1)
         return real(work)
 
-    monkeypatch.setattr(checks, "_forked", counting)
+    monkeypatch.setattr(checks, "forked", counting)
     assert checks.cross_check(books) == alone
     assert forks == ([1] if books.settings is not None else [])

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import multiprocessing
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TypeVar
 
 from notifier import money
 from notifier.books import schema
 from notifier.books.cache import FileCache, code_digest
 from notifier.books.load import Books, Origin, load_books
+from notifier.forked import can_fork, forked
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
 from notifier.ledger.state import settlement
 from notifier.problems import Problem
-
-T = TypeVar("T")
 
 FULL_PLAN = "full"
 
@@ -86,9 +81,9 @@ def cross_check(books: Books) -> list[Problem]:
     invoices = list(books.invoices.values())
     kept = len(invoices)
     theirs: Callable[[], _Share] = lambda: ([], {})  # noqa: E731
-    if kept >= SHARED_FROM and (os.cpu_count() or 1) > 1:
+    if kept >= SHARED_FROM and can_fork():
         kept = int(kept * KEPT_SHARE)
-        theirs = _forked(lambda: share(invoices[kept:]))
+        theirs = forked(lambda: share(invoices[kept:]))
     mine, settled = share(invoices[:kept])
     their_invoices, their_settled = theirs()
     settled.update(their_settled)
@@ -103,32 +98,6 @@ def cross_check(books: Books) -> list[Problem]:
         *_messages(books, settings),
         *_link_records(books, settings),
     ]
-
-
-def _forked(work: Callable[[], T]) -> Callable[[], T]:
-    """`work` started in a forked process: call the result for what it found. If the process
-    stopped before it answered (the work raised), the work is done here instead."""
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-    process = context.Process(target=_answer, args=(writer, work), daemon=True)
-    process.start()
-    writer.close()
-
-    def result() -> T:
-        try:
-            found: T = reader.recv()
-        except EOFError:
-            found = work()
-        finally:
-            reader.close()
-            process.join()
-        return found
-
-    return result
-
-
-def _answer(writer: Connection, work: Callable[[], object]) -> None:
-    writer.send(work())
 
 
 def language(locale: str) -> str:
