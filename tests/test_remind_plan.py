@@ -4,13 +4,21 @@ zone, the per-run limit, and intents left without an outcome."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import notifier.forked
+from bench import generate
 from notifier.books import schema
+from notifier.books.checks import check_books
 from notifier.books.load import Books
-from notifier.reminders.plan import plan_run
+from notifier.problems import errors
+from notifier.reminders import plan
+from notifier.reminders.plan import Plan, plan_run
 from notifier.reminders.preview import simulate, steps
 from tests import scratch
 
@@ -181,3 +189,50 @@ def test_the_preview_walks_the_policy_without_bursts():
         (date(2026, 12, 26), "phone", "call"),
         (date(2027, 1, 10), "email", "final"),
     ]
+
+
+def _what_goes(plan: Plan) -> list[tuple[str, ...]]:
+    """What a person reads of a plan: each email's client, tone, items and receipts, each task,
+    each wait."""
+    return [
+        *(
+            (
+                "email",
+                e.client.id,
+                e.stage_name,
+                *e.ids.values(),
+                *(f"{i.target}:{i.state.balance}" for i in e.items),
+                *(f"{r.payment.id}:{r.state.balance}" for r in e.receipts),
+            )
+            for e in plan.emails
+        ),
+        *(
+            ("task", t.client.id, t.channel, t.stage.name, *(i.target for i in t.items))
+            for t in plan.tasks
+        ),
+        *(("waiting", w.client.id, w.stage, w.reason) for w in plan.waiting),
+    ]
+
+
+def test_a_plan_shared_with_a_forked_process_is_the_plan_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert generate.main([str(tmp_path), "--invoices", "600", "--clients", "120"]) == 0
+    the_books, problems = check_books(tmp_path)
+    assert not errors(problems)
+    one = plan_run(the_books, NOW.date(), NOW)
+    alone = _what_goes(one)
+    assert {line[0] for line in alone} == {"email", "task"}
+    assert any(email.receipts for email in one.emails)
+
+    monkeypatch.setattr(plan, "SHARED_FROM", 0)
+    forks: list[int] = []
+    real = notifier.forked.forked
+
+    def counting(work: Callable[[], set[str]]) -> Callable[[], set[str]]:
+        forks.append(1)
+        return real(work)
+
+    monkeypatch.setattr(plan, "forked", counting)
+    assert _what_goes(plan_run(the_books, NOW.date(), NOW)) == alone
+    assert forks == [1]

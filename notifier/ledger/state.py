@@ -117,19 +117,19 @@ class InvoiceState:
 Moved = tuple[date, Literal["payment", "refund", "chargeback"], str | None, str, int]
 
 
-def ledger(
-    books: Books,
-    as_of: date,
-    only: Iterable[schema.Invoice] | None = None,
-    added: Mapping[str, Iterable[Moved]] | None = None,
-) -> dict[str, InvoiceState]:
-    """Every valid invoice's state on `as_of` (or only those of `only`), by number, in the books'
-    order; with `added`, as if the books also held that money moved, by invoice number, after
-    their own payments.
+@dataclass(frozen=True)
+class History:
+    """What the ledger reads of the records up to a day: each invoice's payments, and the stages
+    sent for each invoice or instalment."""
 
-    Assumes `notifier.books.check` found no errors in `books`."""
+    payments: dict[str, list[schema.Payment]]
+    sent: dict[str, set[str]]
+
+
+def history(books: Books, as_of: date) -> History:
+    """The books' `History` up to `as_of`. Worth working out once for several calls of `ledger`:
+    a book of 10,000 messages takes some 40 ms to go through."""
     assert books.settings is not None
-    more = added or {}
     payments: dict[str, list[schema.Payment]] = defaultdict(list)
     for payment in books.payments:
         if payment.date <= as_of:
@@ -142,6 +142,26 @@ def ledger(
         if message.status in _SENT and day <= as_of:
             for item in message.items:
                 sent[item].add(message.stage)
+    return History(payments, sent)
+
+
+def ledger(
+    books: Books,
+    as_of: date,
+    only: Iterable[schema.Invoice] | None = None,
+    added: Mapping[str, Iterable[Moved]] | None = None,
+    *,
+    known: History | None = None,
+) -> dict[str, InvoiceState]:
+    """Every valid invoice's state on `as_of` (or only those of `only`), by number, in the books'
+    order; with `added`, as if the books also held that money moved, by invoice number, after
+    their own payments. `known` is `history(books, as_of)`, if already worked out.
+
+    Assumes `notifier.books.check` found no errors in `books`."""
+    assert books.settings is not None
+    more = added or {}
+    known = known or history(books, as_of)
+    payments, sent = known.payments, known.sent
     return {
         number: invoice_state(
             books.settings,
@@ -158,18 +178,29 @@ def ledger(
     }
 
 
-def may_be_open(books: Books, as_of: date) -> list[schema.Invoice]:
-    """The invoices that may be open on `as_of`, in the books' order: all but those that certainly
-    are not (drafts, void, issued later, or paid in full even before any discount), which what
-    concerns only open invoices need not work out. Uses the figures `check` worked out already."""
+def may_be_open(
+    books: Books,
+    as_of: date,
+    among: Iterable[schema.Invoice] | None = None,
+    *,
+    known: History | None = None,
+) -> list[schema.Invoice]:
+    """The invoices that may be open on `as_of`, in the books' order (or of `among`, in its): all
+    but those that certainly are not (drafts, void, issued later, or paid in full even before any
+    discount), which what concerns only open invoices need not work out. Uses the figures `check`
+    worked out already; `known` as for `ledger`."""
     settings = books.settings
     assert settings is not None
-    paid: dict[str, list[schema.Payment]] = defaultdict(list)
-    for payment in books.payments:
-        if payment.date <= as_of:
-            paid[payment.invoice].append(payment)
+    if known is not None:
+        paid = known.payments
+    else:
+        paid = defaultdict(list)
+        for payment in books.payments:
+            if payment.date <= as_of:
+                paid[payment.invoice].append(payment)
     found = []
-    for number, invoice in books.invoices.items():
+    for invoice in books.invoices.values() if among is None else among:
+        number = invoice.number
         if invoice.draft or invoice.issue_date > as_of:
             continue
         if invoice.void is not None and invoice.void.date <= as_of:

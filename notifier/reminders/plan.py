@@ -13,6 +13,7 @@ stage once, pauses and promises):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -20,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import InvoiceState, ledger, may_be_open
+from notifier.forked import can_fork, forked
+from notifier.ledger.state import InvoiceState, history, ledger, may_be_open
 
 EMAIL = "email"
 THANKS: Literal["thanks"] = "thanks"
@@ -101,11 +103,7 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
     assert books.settings is not None
     settings = books.settings
     to_thank = _to_thank(books, as_of)
-    # Only an open invoice gets a reminder, and a thank-you only says how a paid one stands: the
-    # ledger of the others (most of the books: paid, void or drafts) is not needed.
-    wanted = {invoice.number for invoice in may_be_open(books, as_of)}
-    wanted.update(payment.invoice for payment in to_thank)
-    states = ledger(books, as_of, (i for i in books.invoices.values() if i.number in wanted))
+    states = _states(books, as_of, {payment.invoice for payment in to_thank})
     used = {message.id for message in books.messages}
 
     due: dict[str, list[Item]] = defaultdict(list)
@@ -158,6 +156,48 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
         tuple(waiting),
         unresolved(books),
     )
+
+
+# Invoices in the books from which a forked process works out the ledger of the later ones, on
+# the other core: below this, forking costs more than it saves.
+SHARED_FROM = 2_000
+# The share of the invoices this process keeps: it also works out again the states of those the
+# fork found due.
+KEPT_SHARE = 0.5
+
+
+def _states(books: Books, as_of: date, thanked: set[str]) -> dict[str, InvoiceState]:
+    """The ledger of the invoices a run reads, in the books' order: those with a reminder due now,
+    and those in `thanked` (a thank-you says how the invoice stands).
+
+    Only an open invoice gets a reminder: the ledger of the others (most of the books: paid, void
+    or drafts) is not worked out. With many invoices, a forked process works out the later ones
+    meanwhile and says which are due; their states (which hold the records) would cost more to
+    pass back than to work out again here, and they are a fifth of the open invoices or so."""
+    invoices = list(books.invoices.values())
+    known = history(books, as_of)
+
+    def open_states(share: list[schema.Invoice]) -> dict[str, InvoiceState]:
+        return ledger(books, as_of, may_be_open(books, as_of, share, known=known), known=known)
+
+    def due(share: list[schema.Invoice]) -> set[str]:
+        return {number for number, state in open_states(share).items() if _due_now(state)}
+
+    kept = len(invoices)
+    theirs: Callable[[], set[str]] = set
+    if kept >= SHARED_FROM and can_fork():
+        kept = int(kept * KEPT_SHARE)
+        theirs = forked(lambda: due(invoices[kept:]))
+    mine = open_states(invoices[:kept])
+    wanted = {number for number, state in mine.items() if _due_now(state)}
+    wanted.update(theirs(), thanked)
+    rest = [i for i in invoices if i.number in wanted and i.number not in mine]
+    more = ledger(books, as_of, rest, known=known)
+    return {n: mine.get(n) or more[n] for n in books.invoices if n in wanted}
+
+
+def _due_now(state: InvoiceState) -> bool:
+    return state.next_reminder is not None and state.next_reminder.due_now
 
 
 def sending_day(settings: schema.Settings, client: schema.Client, now: datetime) -> str | None:
