@@ -16,8 +16,9 @@ from bench import generate
 from notifier.books import schema
 from notifier.books.checks import check_books
 from notifier.books.load import Books
+from notifier.portal.addresses import Secret
 from notifier.problems import errors
-from notifier.reminders import plan
+from notifier.reminders import deliver, plan
 from notifier.reminders.plan import Plan, plan_run
 from notifier.reminders.preview import simulate, steps
 from tests import scratch
@@ -214,25 +215,73 @@ def _what_goes(plan: Plan) -> list[tuple[str, ...]]:
     ]
 
 
-def test_a_plan_shared_with_a_forked_process_is_the_plan_of_one_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert generate.main([str(tmp_path), "--invoices", "600", "--clients", "120"]) == 0
-    the_books, problems = check_books(tmp_path)
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Books:
+    """The bench's generated books at 600 invoices: emails, thank-yous and tasks due on NOW."""
+    root = tmp_path_factory.mktemp("generated")
+    assert generate.main([str(root), "--invoices", "600", "--clients", "120"]) == 0
+    the_books, problems = check_books(root)
     assert not errors(problems)
+    return the_books
+
+
+def _counting_forks(monkeypatch: pytest.MonkeyPatch, module: object) -> list[int]:
+    """Count the calls of `forked` in `module`, which still fork."""
+    forks: list[int] = []
+    real = notifier.forked.forked
+
+    def counting(work: Callable[[], Any]) -> Callable[[], Any]:
+        forks.append(1)
+        return real(work)
+
+    monkeypatch.setattr(module, "forked", counting)
+    return forks
+
+
+def test_a_plan_shared_with_a_forked_process_is_the_plan_of_one_process(
+    generated: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    the_books = generated
     one = plan_run(the_books, NOW.date(), NOW)
     alone = _what_goes(one)
     assert {line[0] for line in alone} == {"email", "task"}
     assert any(email.receipts for email in one.emails)
 
     monkeypatch.setattr(plan, "SHARED_FROM", 0)
-    forks: list[int] = []
-    real = notifier.forked.forked
-
-    def counting(work: Callable[[], set[str]]) -> Callable[[], set[str]]:
-        forks.append(1)
-        return real(work)
-
-    monkeypatch.setattr(plan, "forked", counting)
+    forks = _counting_forks(monkeypatch, plan)
     assert _what_goes(plan_run(the_books, NOW.date(), NOW)) == alone
     assert forks == [1]
+
+
+def test_task_sheets_written_by_a_forked_process_are_those_written_here(
+    generated: Books, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    the_plan = plan_run(generated, NOW.date(), NOW)
+    secret = Secret.from_environment(None, demo=True)
+    assert secret is not None
+
+    def sheets() -> tuple[list[tuple[str, str, str, str]], list[str]]:
+        report = deliver.compose_all(generated, the_plan, NOW, secret, with_notice=False)
+        found = [(s.task.id, s.title, s.text, s.note) for s in report.tasks]
+        return found, report.problems
+
+    alone = sheets()
+    assert len(alone[0]) >= 3
+    assert not alone[1]
+    monkeypatch.setattr(deliver, "TASKS_SHARED_FROM", 0)
+    forks = _counting_forks(monkeypatch, deliver)
+    assert sheets() == alone
+    # A sheet whose words are missing is a problem, said as it would be here.
+    name = the_plan.tasks[0].stage.text
+    words = generated.root / "content" / "reminders" / f"{name}.en.md"
+    kept = words.read_bytes()
+    words.unlink()
+    try:
+        monkeypatch.setattr(deliver, "TASKS_SHARED_FROM", 10**9)
+        missing = sheets()
+        monkeypatch.setattr(deliver, "TASKS_SHARED_FROM", 0)
+        assert sheets() == missing
+    finally:
+        words.write_bytes(kept)
+    assert missing[1][0].endswith(f"content/reminders/{name}.en.md is missing")
+    assert forks == [1, 1]

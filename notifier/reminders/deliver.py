@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from notifier.books.load import Books
+from notifier.forked import can_fork, forked
 from notifier.portal.addresses import Secret
 from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
@@ -39,12 +40,23 @@ class Report:
         return sum(1 for _, delivery in self.deliveries if delivery.status == status)
 
 
+# Task sheets from which a forked process writes them while the emails are composed here: below
+# this, forking costs more than it saves.
+TASKS_SHARED_FROM = 50
+
+# A task sheet's words, or the problem that stopped them: what a forked process passes back.
+_SheetWords = tuple[str, str, str] | str
+
+
 def compose_all(
     books: Books, plan: Plan, now: datetime, secret: Secret, *, with_notice: bool
 ) -> Report:
-    """Every email and task sheet of `plan`; words or headers that fail become problems."""
+    """Every email and task sheet of `plan`; words or headers that fail become problems. Many
+    task sheets are written by a forked process meanwhile; only their words come back."""
     report = Report(plan)
-    by_client = messages_by_client(books) if plan.tasks else None
+    sheets: Callable[[], list[_SheetWords]] = lambda: _sheet_words(books, plan, secret)  # noqa: E731
+    if len(plan.tasks) >= TASKS_SHARED_FROM and can_fork():
+        sheets = forked(sheets)
     for email in plan.emails:
         try:
             report.composed.append(
@@ -52,13 +64,28 @@ def compose_all(
             )
         except (TextError, UnsafeHeader) as error:
             report.problems.append(f"{email.client.id}: {email.stage_name}: {error}")
+    for task, words in zip(plan.tasks, sheets(), strict=True):
+        if isinstance(words, str):
+            report.problems.append(f"{task.client.id}: {task.stage.name}: {words}")
+        else:
+            report.tasks.append(TaskSheet(task, *words))
+    return report
+
+
+def _sheet_words(books: Books, plan: Plan, secret: Secret) -> list[_SheetWords]:
+    """Each task sheet's title, text and note, in the plan's order, or why it could not be
+    written."""
+    by_client = messages_by_client(books) if plan.tasks else None
+    found: list[_SheetWords] = []
     for task in plan.tasks:
         bundle = bundle_name(task) if task.channel in ("collections", "legal") else ""
         try:
-            report.tasks.append(compose_task(books, task, plan.as_of, secret, bundle, by_client))
+            sheet = compose_task(books, task, plan.as_of, secret, bundle, by_client)
         except TextError as error:
-            report.problems.append(f"{task.client.id}: {task.stage.name}: {error}")
-    return report
+            found.append(str(error))
+        else:
+            found.append((sheet.title, sheet.text, sheet.note))
+    return found
 
 
 def write_outbox(books: Books, report: Report, folder: Path, secret: Secret) -> None:
