@@ -160,7 +160,8 @@ def ledger(
     Assumes `notifier.books.check` found no errors in `books`."""
     assert books.settings is not None
     more = added or {}
-    known = known or history(books, as_of)
+    if known is None:
+        known = history(books, as_of)
     payments, sent = known.payments, known.sent
     return {
         number: invoice_state(

@@ -193,7 +193,7 @@ def _states(books: Books, as_of: date, thanked: set[str]) -> dict[str, InvoiceSt
     wanted.update(theirs(), thanked)
     rest = [i for i in invoices if i.number in wanted and i.number not in mine]
     more = ledger(books, as_of, rest, known=known)
-    return {n: mine.get(n) or more[n] for n in books.invoices if n in wanted}
+    return {n: mine[n] if n in mine else more[n] for n in books.invoices if n in wanted}
 
 
 def _due_now(state: InvoiceState) -> bool:
