@@ -4,13 +4,14 @@ the YAML says, reads only the files whose bytes changed, and never trusts a dama
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 import notifier.forked
-from notifier.books import checks, load
+from notifier.books import checks, load, schema
+from notifier.books.cache import FileCache
 from notifier.books.checks import check_books
 from notifier.problems import Problem
 from tests.scratch import example_books
@@ -60,11 +61,106 @@ def test_only_the_edited_file_is_read_again(
     _, problems = check_books(root, cache)
     assert reads == ["data/invoices/2026.yaml"]
     assert [p for p in problems if p.severity == "error"] == []
-    # The entry for the file's old bytes is gone, the new one replaces it, and so does the verdict
-    # of the cross-checks: the cache does not grow.
+    # The entry for the file's old bytes is gone, the new one replaces it, and so do the problems
+    # of its invoices and the verdict of the cross-checks: the cache does not grow.
     after = set(cache.iterdir())
     assert len(after) == len(entries)
-    assert sorted(p.name.startswith("verdict-") for p in after - entries) == [False, True]
+    assert sorted(map(_kind, after - entries)) == ["file", "invoice checks", "verdict"]
+
+
+def _kind(entry: Path) -> str:
+    """What a cache entry keeps: a file's records, an invoice file's problems, or a verdict."""
+    for prefix, kind in (("verdict-", "verdict"), ("invoice-checks-", "invoice checks")):
+        if entry.name.startswith(prefix):
+            return kind
+    return "file"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_problems_kept_of_each_invoice_file_are_those_found_afresh(
+    case: str, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    check_books(build("_base", tmp_path / "base"), cache)  # each file's problems as they were
+    root = build(case, tmp_path / "case")
+    _, afresh = check_books(root)
+    assert check_books(root, cache)[1] == afresh
+    assert check_books(root, cache)[1] == afresh  # and from the verdict
+
+
+def test_after_an_edit_only_the_edited_invoice_files_invoices_are_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    (root / "data" / "invoices" / "2027.yaml").write_text(
+        "- number: HP-2027-001\n"
+        "  client: kessler\n"
+        "  issue_date: 2026-11-20\n"
+        "  due_date: 2026-11-01\n"  # before the issue date: a cross-check problem
+        "  lines:\n"
+        "    - {description: Stand graphics, unit_price: 800.00}\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    _, first = check_books(root, cache)
+    assert [(p.path, p.field) for p in first if p.severity == "error"] == [
+        ("data/invoices/2027.yaml", "due_date")
+    ]
+    checked: list[str] = []
+    real = checks._invoices
+
+    def counting(
+        books: load.Books, settings: schema.Settings, invoices: Iterable[schema.Invoice]
+    ) -> Iterator[Problem]:
+        invoices = list(invoices)
+        checked.extend(invoice.number for invoice in invoices)
+        return real(books, settings, invoices)
+
+    monkeypatch.setattr(checks, "_invoices", counting)
+    edited = root / "data" / "invoices" / "2027.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    _, second = check_books(root, cache)
+    assert checked == ["HP-2027-001"]
+    assert second == first
+    # The settings are every invoice's terms: all are checked again.
+    settings = root / "data" / "business.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    checked.clear()
+    _, third = check_books(root, cache)
+    assert len(checked) == len(load.load_books(root)[0].invoices)
+    assert third == first
+
+
+def test_an_invoice_number_used_twice_is_checked_where_the_books_take_it_from(
+    tmp_path: Path,
+) -> None:
+    root = example_books(tmp_path)
+    # A second HP-2026-014, in another file: the books keep the first, in 2026.yaml.
+    (root / "data" / "invoices" / "2027.yaml").write_text(
+        "- number: HP-2026-014\n"
+        "  client: brightwater\n"
+        "  issue_date: 2026-06-01\n"
+        "  due_date: 2026-05-01\n"  # before the issue date: a cross-check problem
+        "  lines:\n"
+        "    - {description: Packaging refresh, quantity: 12, unit_price: 450.00}\n"
+        "- number: HP-2027-001\n"
+        "  client: kessler\n"
+        "  issue_date: 2026-11-20\n"
+        "  lines:\n"
+        "    - {description: Stand graphics, unit_price: 800.00}\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    _, first = check_books(root, cache)
+    assert [p.field for p in first if p.path.endswith("2027.yaml")] == ["number"]
+    # Without the first, the second is the books' own, and checked: its file is unchanged.
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text(encoding="utf-8")
+    start = text.index("- number: HP-2026-014\n")
+    invoices.write_text(text[:start] + text[text.index("- number:", start + 1) :], "utf-8")
+    _, afresh = check_books(root)
+    assert [p.field for p in afresh if p.path.endswith("2027.yaml")] == ["due_date"]
+    assert check_books(root, cache)[1] == afresh
 
 
 def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,7 +171,7 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, monkeypatch: pytest.Monke
         entry.write_bytes(b"not a pickle")
     reads = _reads(monkeypatch)
     again, _ = check_books(root, cache)
-    assert len(reads) == len([e for e in cache.iterdir() if not e.name.startswith("verdict-")])
+    assert len(reads) == len([e for e in cache.iterdir() if _kind(e) == "file"])
     assert again.invoices == books.invoices
 
 
@@ -138,9 +234,9 @@ def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
     runs: list[int] = []
     real = checks.cross_check
 
-    def counting(books: load.Books) -> list[Problem]:
+    def counting(books: load.Books, files: FileCache | None = None) -> list[Problem]:
         runs.append(1)
-        return real(books)
+        return real(books, files)
 
     monkeypatch.setattr(checks, "cross_check", counting)
     _, again = check_books(root, cache)
@@ -179,4 +275,4 @@ def test_cross_checks_shared_with_a_forked_process_find_what_one_process_finds(
 
     monkeypatch.setattr(checks, "forked", counting)
     assert checks.cross_check(books) == alone
-    assert forks == ([1] if books.settings is not None else [])
+    assert forks == ([1] if books.settings is not None and books.invoices else [])

@@ -43,12 +43,14 @@ class FileCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.used: set[str] = set()
+        self.named: dict[str, tuple[str, str]] = {}  # each file's kind of records and key
 
     def key(self, name: str, kind: str, raw: bytes) -> str:
         digest = hashlib.sha256(code_digest())
         digest.update(f"{name}\0{kind}\0".encode())
         digest.update(raw)
-        return digest.hexdigest()
+        found = self.named[name] = (kind, digest.hexdigest())
+        return found[1]
 
     def get(self, key: str) -> Any | None:
         self.used.add(key)

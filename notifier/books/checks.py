@@ -3,8 +3,10 @@ problems; none stops the others."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -38,7 +40,8 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
     """cross_check(books), or its verdict kept from a load of the very same books: the same bytes
     of every file read (their cache keys), the same content files, the same code. The books of a
     daily job seldom change between its commands (check, build, remind), and the cross-checks are
-    a third of each at 10,000 invoices."""
+    a third of each at 10,000 invoices. When the verdict is not kept, each invoice file's own
+    problems may be (see `_invoice_checks_key`)."""
     if files.folder is None:
         return cross_check(books)
     digest = hashlib.sha256(code_digest(("**/*.py",)))
@@ -47,8 +50,10 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
     key = f"verdict-{digest.hexdigest()}"
     kept = files.get(key)
     if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+        # Each invoice file's problems stay for the next change, which the verdict will not fit.
+        files.used.update(filter(None, _invoice_checks_keys(books, files).values()))
         return kept
-    found = cross_check(books)
+    found = cross_check(books, files)
     files.put(key, found)
     return found
 
@@ -59,45 +64,111 @@ SHARED_FROM = 2_000
 # The share of the invoices this process keeps: it also checks the payment records.
 KEPT_SHARE = 0.4
 
-_Share = tuple[list[Problem], dict[str, list[Problem]]]  # the invoices' problems, the settlements'
+# The problems of each invoice file checked, by its path; the settlements' problems by invoice.
+_Share = tuple[dict[str, list[Problem]], dict[str, list[Problem]]]
 
 
-def cross_check(books: Books) -> list[Problem]:
+def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
     """All cross-record problems in `books` (which loaded, perhaps with problems of its own), in
-    the order of the checks and of the records. With many invoices, a forked process checks the
-    later ones, and what their payments settle, meanwhile (on the other core): they were nine
-    tenths of the work."""
+    the order of the checks and of the records. Each invoice file's own problems are kept in
+    `files`, when given, and taken from there while the file, the settings and the clients are
+    the same. With many invoices to check, a forked process checks the later ones, and what their
+    payments settle, meanwhile (on the other core): they were nine tenths of the work."""
     settings = books.settings
     if settings is None:
         return []
     records, paid = _payment_records(books, settings)
+    invoices = list(books.invoices.values())
+    by_file = _by_file(books)
+    keys = _invoice_checks_keys(books, files, by_file)
+    checked: dict[str, list[Problem]] = {}
+    for path, key in keys.items():
+        kept = files.get(key) if files is not None and key is not None else None
+        if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+            checked[path] = kept
+    todo = [path for path in by_file if path not in checked]
 
-    def share(invoices: list[schema.Invoice]) -> _Share:
-        found = list(_invoices(books, settings, invoices))
+    def share(paths: list[str], invoices: list[schema.Invoice]) -> _Share:
+        found = {path: list(_invoices(books, settings, by_file[path])) for path in paths}
         numbers = {invoice.number for invoice in invoices}
         settled = {n: list(_settled(books, settings, n, paid[n])) for n in paid if n in numbers}
         return found, settled
 
-    invoices = list(books.invoices.values())
-    kept = len(invoices)
-    theirs: Callable[[], _Share] = lambda: ([], {})  # noqa: E731
-    if kept >= SHARED_FROM and can_fork():
-        kept = int(kept * KEPT_SHARE)
-        theirs = forked(lambda: share(invoices[kept:]))
-    mine, settled = share(invoices[:kept])
-    their_invoices, their_settled = theirs()
+    theirs: Callable[[], _Share] = lambda: ({}, {})  # noqa: E731
+    mine = (todo, invoices)
+    if todo and sum(len(by_file[path]) for path in todo) >= SHARED_FROM and can_fork():
+        # By invoices, the files to check; and by invoices, the settlements.
+        sizes = list(itertools.accumulate(len(by_file[path]) for path in todo))
+        files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE)
+        kept = int(len(invoices) * KEPT_SHARE)
+        mine = (todo[:files_kept], invoices[:kept])
+        theirs = forked(lambda: share(todo[files_kept:], invoices[kept:]))
+    found, settled = share(*mine)
+    their_found, their_settled = theirs()
+    found.update(their_found)
     settled.update(their_settled)
-    said = set(mine)  # a client's or the business's terms are reported once, by the first invoice
+    for path in todo:
+        key = keys[path]
+        if files is not None and key is not None:
+            files.put(key, found[path])
+    checked.update(found)
+    # A client's or the business's terms are reported once, by the first invoice.
+    said: set[Problem] = set()
+    problems: list[Problem] = []
+    for path in by_file:
+        for problem in checked[path]:
+            if problem.path != path:
+                if problem in said:
+                    continue
+                said.add(problem)
+            problems.append(problem)
     return [
         *_settings(books, settings),
         *_clients(books, settings),
-        *mine,
-        *(p for p in their_invoices if p not in said),
+        *problems,
         *records,
         *(p for number in paid for p in settled[number]),
         *_messages(books, settings),
         *_link_records(books, settings),
     ]
+
+
+def _by_file(books: Books) -> dict[str, list[schema.Invoice]]:
+    """The books' invoices by the file they are in, in the books' order."""
+    found: dict[str, list[schema.Invoice]] = defaultdict(list)
+    for invoice in books.invoices.values():
+        found[books.origin(invoice).path].append(invoice)
+    return found
+
+
+def _invoice_checks_keys(
+    books: Books,
+    files: FileCache | None,
+    by_file: dict[str, list[schema.Invoice]] | None = None,
+) -> dict[str, str | None]:
+    """By invoice file, the cache key of its problems on its own (those of `_invoices`), or None
+    when they are not to be kept: the code, the bytes of that file, of the settings and of the
+    client files (the terms, the clients named, the lines of problems reported on them), and which
+    of the file's invoices are the books' (a number used twice is checked where it is first)."""
+    by_file = _by_file(books) if by_file is None else by_file
+    if files is None:
+        return dict.fromkeys(by_file)
+    terms = [
+        f"{name}:{key}"
+        for name, (kind, key) in sorted(files.named.items())
+        if kind in (schema.Settings.__name__, schema.Client.__name__)
+    ]
+    code = code_digest(("**/*.py",))
+    keys: dict[str, str | None] = {}
+    for path, invoices in by_file.items():
+        if path not in files.named:
+            keys[path] = None
+            continue
+        digest = hashlib.sha256(code)
+        for part in (files.named[path][1], *terms, "", *(invoice.number for invoice in invoices)):
+            digest.update(f"{part}\0".encode())
+        keys[path] = f"invoice-checks-{digest.hexdigest()}"
+    return keys
 
 
 def language(locale: str) -> str:
