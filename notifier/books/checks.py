@@ -41,7 +41,7 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
     of every file read (their cache keys), the same content files, the same code. The books of a
     daily job seldom change between its commands (check, build, remind), and the cross-checks are
     a third of each at 10,000 invoices. When the verdict is not kept, each invoice file's own
-    problems may be (see `_invoice_checks_key`)."""
+    problems may be (see `_invoice_checks_keys`)."""
     if files.folder is None:
         return cross_check(books)
     digest = hashlib.sha256(code_digest(("**/*.py",)))
