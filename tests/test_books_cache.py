@@ -76,10 +76,14 @@ def _kind(entry: Path) -> str:
     return "file"
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("case", CASES)
 def test_the_problems_kept_of_each_invoice_file_are_those_found_afresh(
-    case: str, tmp_path: Path
+    case: str, shared: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if shared:  # with a forked process checking a share, whatever the size of the books
+        monkeypatch.setattr(checks, "SHARED_FROM", 0)
+        monkeypatch.setattr(checks, "KEPT_SHARE", 0.5)
     cache = tmp_path / "cache"
     check_books(build("_base", tmp_path / "base"), cache)  # each file's problems as they were
     root = build(case, tmp_path / "case")
@@ -275,4 +279,4 @@ def test_cross_checks_shared_with_a_forked_process_find_what_one_process_finds(
 
     monkeypatch.setattr(checks, "forked", counting)
     assert checks.cross_check(books) == alone
-    assert forks == ([1] if books.settings is not None and books.invoices else [])
+    assert forks == ([1] if books.settings is not None else [])

@@ -96,10 +96,11 @@ def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
 
     theirs: Callable[[], _Share] = lambda: ({}, {})  # noqa: E731
     mine = (todo, invoices)
-    if todo and sum(len(by_file[path]) for path in todo) >= SHARED_FROM and can_fork():
-        # By invoices, the files to check; and by invoices, the settlements.
+    if len(invoices) >= SHARED_FROM and can_fork():
+        # By invoices, the files to check (if any: the settlements are checked every time); and
+        # by invoices, the settlements.
         sizes = list(itertools.accumulate(len(by_file[path]) for path in todo))
-        files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE)
+        files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE) if sizes else 0
         kept = int(len(invoices) * KEPT_SHARE)
         mine = (todo[:files_kept], invoices[:kept])
         theirs = forked(lambda: share(todo[files_kept:], invoices[kept:]))
