@@ -184,21 +184,15 @@ def may_be_open(
     as_of: date,
     among: Iterable[schema.Invoice] | None = None,
     *,
-    known: History | None = None,
+    known: History,
 ) -> list[schema.Invoice]:
     """The invoices that may be open on `as_of`, in the books' order (or of `among`, in its): all
     but those that certainly are not (drafts, void, issued later, or paid in full even before any
     discount), which what concerns only open invoices need not work out. Uses the figures `check`
-    worked out already; `known` as for `ledger`."""
+    worked out already; `known` is `history(books, as_of)`."""
     settings = books.settings
     assert settings is not None
-    if known is not None:
-        paid = known.payments
-    else:
-        paid = defaultdict(list)
-        for payment in books.payments:
-            if payment.date <= as_of:
-                paid[payment.invoice].append(payment)
+    paid = known.payments
     found = []
     for invoice in books.invoices.values() if among is None else among:
         number = invoice.number
