@@ -92,18 +92,22 @@ def test_the_problems_kept_of_each_invoice_file_are_those_found_afresh(
     assert check_books(root, cache)[1] == afresh  # and from the verdict
 
 
+def _invoice(number: str, client: str, issued: str, price: str, *, due: str = "") -> str:
+    """An invoice of one line, as a YAML list entry."""
+    return (
+        f"- number: {number}\n  client: {client}\n  issue_date: {issued}\n"
+        + (f"  due_date: {due}\n" if due else "")
+        + f"  lines:\n    - {{description: Design work, unit_price: {price}}}\n"
+    )
+
+
 def test_after_an_edit_only_the_edited_invoice_files_invoices_are_checked_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = example_books(tmp_path)
+    # Due before it was issued: a cross-check problem.
     (root / "data" / "invoices" / "2027.yaml").write_text(
-        "- number: HP-2027-001\n"
-        "  client: kessler\n"
-        "  issue_date: 2026-11-20\n"
-        "  due_date: 2026-11-01\n"  # before the issue date: a cross-check problem
-        "  lines:\n"
-        "    - {description: Stand graphics, unit_price: 800.00}\n",
-        encoding="utf-8",
+        _invoice("HP-2027-001", "kessler", "2026-11-20", "800.00", due="2026-11-01"), "utf-8"
     )
     cache = tmp_path / "cache"
     _, first = check_books(root, cache)
@@ -140,19 +144,11 @@ def test_an_invoice_number_used_twice_is_checked_where_the_books_take_it_from(
 ) -> None:
     root = example_books(tmp_path)
     # A second HP-2026-014, in another file: the books keep the first, in 2026.yaml.
+    # The second is due before it was issued: a cross-check problem.
     (root / "data" / "invoices" / "2027.yaml").write_text(
-        "- number: HP-2026-014\n"
-        "  client: brightwater\n"
-        "  issue_date: 2026-06-01\n"
-        "  due_date: 2026-05-01\n"  # before the issue date: a cross-check problem
-        "  lines:\n"
-        "    - {description: Packaging refresh, quantity: 12, unit_price: 450.00}\n"
-        "- number: HP-2027-001\n"
-        "  client: kessler\n"
-        "  issue_date: 2026-11-20\n"
-        "  lines:\n"
-        "    - {description: Stand graphics, unit_price: 800.00}\n",
-        encoding="utf-8",
+        _invoice("HP-2026-014", "brightwater", "2026-06-01", "450.00", due="2026-05-01")
+        + _invoice("HP-2027-001", "kessler", "2026-11-20", "800.00"),
+        "utf-8",
     )
     cache = tmp_path / "cache"
     _, first = check_books(root, cache)
