@@ -32,7 +32,7 @@ from notifier.portal.addresses import (
 )
 from notifier.portal.build import Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
-from notifier.portal.last_build import code_digest, read_state
+from notifier.portal.last_build import RENDERING_LIBRARIES, code_digest, installed, read_state
 from notifier.portal.printer import Printer, PrintJob
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
@@ -82,6 +82,38 @@ def test_a_build_with_nothing_changed_loads_no_books_and_writes_nothing(
     assert times(out, kept, root / ".cache") == before
     written = first.split(": ")[1].split(" files written")[0]
     assert again.endswith(f": 0 files written, 0 removed, {written} unchanged.\n")
+
+
+def test_the_versions_a_build_is_keyed_on_are_those_installed() -> None:
+    found = installed(RENDERING_LIBRARIES)
+    assert found == {name: metadata.version(name) for name in RENDERING_LIBRARIES}
+
+
+def test_an_upgraded_library_builds_every_page_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = example_books(tmp_path)
+    build(root)
+    books, _ = check_books(root)
+    out = tmp_path / "public"
+    build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
+    loaded = []
+    load = cli_module._load
+    monkeypatch.setattr(cli_module, "_load", lambda root: loaded.append(root) or load(root))
+    # Babel upgraded (it writes the amounts): its newer version is found first on the path.
+    folder = tmp_path / "upgraded"
+    (folder / "babel-99.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(folder))
+    code_digest.cache_clear()
+    try:
+        assert installed(["Babel"]) == {"babel": "99.0"}
+        build(root)
+        assert loaded  # not a build with nothing changed
+        again = build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf")
+        assert again.rendered == len(books.clients)
+    finally:
+        monkeypatch.undo()
+        code_digest.cache_clear()
 
 
 def test_a_file_removed_from_the_site_is_made_again(tmp_path: Path) -> None:

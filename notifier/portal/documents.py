@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,24 +27,15 @@ DOCUMENT_SUFFIXES = ("pdf", "html", "ics")  # what the cache keeps for the lates
 KEY = re.compile("[0-9a-f]{64}")  # a document's key (see `document_key`)
 SWEPT = ".swept"  # in the cache: its modification time is that of the last look through it all
 SWEEP_SECONDS = 86400
-# What turns a template's data into a PDF, beyond the notifier's code, the theme and the content.
-PRINTING_LIBRARIES = ("jinja2", "markupsafe", "babel", "markdown", "nh3", "weasyprint")
 
 
 def documents_digest(root: Path) -> bytes:
-    """What every PDF of `root`'s portal is made with: the code, the theme (templates,
-    translations, styles), the content, the Python and the libraries that render and print, and
-    the folder WeasyPrint resolves relative addresses against (`pdf_base_url`)."""
+    """What every PDF of `root`'s portal is made with: the code, the Python and the libraries that
+    render and print (see `code_digest`), the theme (templates, translations, styles), the
+    content, and the folder WeasyPrint resolves relative addresses against (`pdf_base_url`)."""
     digest = hashlib.sha256(code_digest())
     digest.update(pdf_base_url(root).encode() + b"\0")
     add_files(digest, root, ("site", "content"))
-    for name in PRINTING_LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}\0{version}\0".encode())
-    digest.update(platform.python_version().encode())
     return digest.digest()
 
 
