@@ -245,24 +245,26 @@ class Portal:
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
-    def invoice_page(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
+    def invoice_page(
+        self, view: ClientView, invoice: InvoiceView
+    ) -> tuple[str | None, Path | bytes]:
         """The page's key in the cache and the page: the cache's file (rendered into it if the
         cache has none for the key), or the bytes rendered when there is no cache. Most invoices
         show the same from one day to the next: their pages are not rendered again. The page of
         an invoice that is late, or on which interest accrues, says so to the day: it is not kept
-        in the cache, where it would be written today and removed tomorrow."""
+        in the cache, where it would be written today and removed tomorrow, and has no key (a
+        third of the invoices or so; a key costs a quarter of rendering the page)."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice)
-        key = self._key(template, language, context)
+
+        def render() -> bytes:
+            return self.theme.render(template, language, **context).encode()
+
         state = invoice.state
-        daily = state.days_overdue > 0 or (state.interest > 0 and state.balance > 0)
-        page = cached_document(
-            key,
-            ".html",
-            lambda: self.theme.render(template, language, **context).encode(),
-            None if daily else self.cache,
-        )
-        return key, page
+        if state.days_overdue > 0 or (state.interest > 0 and state.balance > 0):
+            return None, render()
+        key = self._key(template, language, context)
+        return key, cached_document(key, ".html", render, self.cache)
 
     def _invoice_context(
         self, view: ClientView, invoice: InvoiceView

@@ -258,8 +258,8 @@ def _render_task(clients: list[str]) -> _Rendered:
                     part.pending.append((files[-1], document))
                 else:
                     writer.write(files[-1], document)
-                if not isinstance(document, bytes):  # in the cache: kept there for this build
-                    used.append(key)
+                if key is not None and not isinstance(document, bytes):
+                    used.append(key)  # in the cache: kept there for this build
         files.append(view.folder + "index.html")
         writer.write(files[-1], portal.client_page(view).encode())
         part.views += 1
