@@ -20,8 +20,6 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from email_validator import validate_email
-
 from notifier import formatting
 from notifier.books.load import Books
 from notifier.portal.addresses import Secret
@@ -177,6 +175,9 @@ def ascii_address(address: str) -> str:
     with letters beyond ASCII before the @ is refused by `check`."""
     if address.isascii():
         return address
+    # Imported here: nearly every address is ASCII, and the import alone takes some 45 ms.
+    from email_validator import validate_email
+
     found = validate_email(address, check_deliverability=False).ascii_email
     if found is None:
         raise ValueError(f"{address}: no ASCII form (letters beyond ASCII before the @)")
