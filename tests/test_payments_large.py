@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from notifier.books.checks import check_books
 from notifier.books.records import PendingLines, append_lines, record_line
+from notifier.forked import forked
 from notifier.ledger.state import ledger
 from notifier.payments import apply, exports
 from notifier.payments.apply import Entry, _day_sums, payment_lines, reconcile
@@ -339,6 +340,37 @@ def test_the_summary_sums_per_day_without_changing_what_the_ledger_says(tmp_path
     every = ledger(replace(some, payments=[*books.payments, *outcome.applied]), TODAY)
     summed = ledger(some, TODAY, added=_day_sums(outcome))
     assert summed == every
+
+
+def test_the_changes_told_are_the_same_when_a_forked_process_tells_of_half_the_invoices(
+    tmp_path, monkeypatch
+):
+    books = example_books()
+    lines = ["id,Created date (UTC),Amount,Currency,Status,invoice (metadata)"]
+    paid = [
+        (number, state)
+        for number, state in ledger(books, TODAY).items()
+        if state.balance > 0 and state.currency != "JPY"
+    ]
+    assert len(paid) >= 3
+    for n, (number, state) in enumerate(paid):
+        part = state.balance // (n + 1)  # the first paid in full, the others in part
+        lines.append(
+            f"ch_{n},2026-11-20 10:00:00,{part // 100}.{part % 100:02d},{state.currency},Paid,{number}"
+        )
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = reconcile(books, read_export(path, "export.csv", LONDON), "export.csv", TODAY)
+    assert outcome.problems == []
+    alone = apply.invoice_changes(books, outcome, TODAY)
+    forks = []
+    monkeypatch.setattr(apply, "CHANGES_SHARED_FROM", 0)
+    monkeypatch.setattr(apply, "forked", lambda work: forks.append(work) or forked(work))
+    shared = apply.invoice_changes(books, outcome, TODAY)
+    assert forks
+    assert shared == alone
+    assert len(alone) == len(paid)
+    assert any(" → paid" in line for line in alone)
 
 
 # Written as it goes ---------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from notifier.books.records import (
     plain,
     record_line,
 )
+from notifier.forked import can_fork, forked
 from notifier.ledger.state import InvoiceState, Moved, ledger
 from notifier.payments.exports import (
     DISPUTE_NO_MONEY,
@@ -893,17 +894,30 @@ def _review(
         outcome.review.append(Review(source, line, ident, shown, reason))
 
 
+# Invoices touched from which a forked process tells how the later half of them changed, while
+# this one tells the rest: below this, forking costs more than it saves.
+CHANGES_SHARED_FROM = 2_000
+
+
 def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
-    """How each invoice the import touched stands now, against before: `HP-1: overdue → paid`."""
-    sums = _day_sums(outcome)
-    touched = [books.invoices[number] for number in sorted(sums)]
-    with _collector_paused():
-        before = ledger(books, today, touched)
-        after = ledger(books, today, touched, added=sums)
-    return [
-        _change(invoice.number, before[invoice.number], after[invoice.number])
-        for invoice in touched
-    ]
+    """How each invoice the import touched stands now, against before: `HP-1: overdue → paid`.
+    With many invoices touched (a large export touches them all), a forked process tells of the
+    later half meanwhile, on the other core: only its lines come back."""
+    with _collector_paused():  # the outcome of a large export is many objects the collector walks
+        sums = _day_sums(outcome)
+        touched = [books.invoices[number] for number in sorted(sums)]
+
+        def changes(share: list[schema.Invoice]) -> list[str]:
+            before = ledger(books, today, share)
+            after = ledger(books, today, share, added=sums)
+            return [_change(i.number, before[i.number], after[i.number]) for i in share]
+
+        kept = len(touched)
+        theirs: Callable[[], list[str]] = list
+        if kept >= CHANGES_SHARED_FROM and can_fork():
+            kept //= 2
+            theirs = forked(lambda: changes(touched[kept:]))
+        return changes(touched[:kept]) + theirs()
 
 
 def _change(number: str, was: InvoiceState, now: InvoiceState) -> str:
