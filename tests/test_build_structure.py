@@ -21,7 +21,7 @@ from notifier import cli as cli_module
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.books.schema import Invoice
-from notifier.ledger.state import ledger
+from notifier.ledger.state import History, ledger
 from notifier.portal import site as site_module
 from notifier.portal.addresses import (
     Secret,
@@ -313,8 +313,14 @@ def test_the_dashboard_works_out_only_the_changed_clients_ledger(
     client = books.invoices["HP-2026-030"].client
     worked_out: list[str] = []
 
-    def counting(books: Books, as_of: date, only: Iterable[Invoice] | None = None) -> object:
-        states = ledger(books, as_of, only)
+    def counting(
+        books: Books,
+        as_of: date,
+        only: Iterable[Invoice] | None = None,
+        *,
+        known: History | None = None,
+    ) -> object:
+        states = ledger(books, as_of, only, known=known)
         worked_out.extend(states)
         return states
 

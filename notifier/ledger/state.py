@@ -188,8 +188,9 @@ def may_be_open(
 ) -> list[schema.Invoice]:
     """The invoices that may be open on `as_of`, in the books' order (or of `among`, in its): all
     but those that certainly are not (drafts, void, issued later, or paid in full even before any
-    discount), which what concerns only open invoices need not work out. Uses the figures `check`
-    worked out already; `known` is `history(books, as_of)`."""
+    discount), which what concerns only open invoices need not work out. Uses the figures this
+    process worked out already, if any (`check` does, unless its verdict was kept); `known` is
+    `history(books, as_of)`."""
     settings = books.settings
     assert settings is not None
     paid = known.payments

@@ -52,7 +52,7 @@ from notifier.books.records import (
     record_line,
 )
 from notifier.forked import can_fork, forked
-from notifier.ledger.state import InvoiceState, Moved, ledger
+from notifier.ledger.state import InvoiceState, Moved, history, ledger
 from notifier.payments.exports import (
     DISPUTE_NO_MONEY,
     MONEY_IN,
@@ -906,10 +906,11 @@ def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
     with _collector_paused():  # the outcome of a large export is many objects the collector walks
         sums = _day_sums(outcome)
         touched = [books.invoices[number] for number in sorted(sums)]
+        known = history(books, today)
 
         def changes(share: list[schema.Invoice]) -> list[str]:
-            before = ledger(books, today, share)
-            after = ledger(books, today, share, added=sums)
+            before = ledger(books, today, share, known=known)
+            after = ledger(books, today, share, added=sums, known=known)
             return [_change(i.number, before[i.number], after[i.number]) for i in share]
 
         kept = len(touched)

@@ -28,7 +28,7 @@ from typing import Any
 from notifier import formatting
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import ledger
+from notifier.ledger.state import history, ledger
 from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
@@ -130,7 +130,9 @@ def build_site(
         else:
             todo.append(client)
 
-    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices)
+    # The records each client's ledger reads, gathered once for every share of the work.
+    known = history(books, as_of) if todo else None
+    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices, known=known)
     try:
         rendered = _render_all(todo, invoices, workers, progress)
     finally:
@@ -238,7 +240,7 @@ def _render_task(clients: list[str]) -> _Rendered:
     books, as_of = portal.books, portal.as_of
     part = _Rendered()
     mine = [invoice for client in clients for invoice in _JOB["invoices"][client]]
-    states = ledger(books, as_of, mine)
+    states = ledger(books, as_of, mine, known=_JOB["known"])
     part.shares = client_shares(books, as_of, clients, states)
     for client in clients:
         part.files[client], part.documents[client] = [], []
