@@ -399,6 +399,7 @@ def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
             ):
                 if key is None or key_after is None:  # a page made every day (see below)
                     assert kind == 0
+                    assert data_after != data, number  # it says how late, to the day
                     continue
                 assert (key_after == key) == (data_after == data), (number, kind)
                 kept[kind] += key_after == key
