@@ -36,8 +36,11 @@ BUSINESS: dict[str, Any] = {
 }
 
 
-def settings(**terms: Any) -> schema.Settings:
-    return schema.Settings.model_validate({**BUSINESS, "terms": {"net_days": 30, **terms}})
+def settings(policies: dict[str, Any] | None = None, **terms: Any) -> schema.Settings:
+    found = {**BUSINESS, "terms": {"net_days": 30, **terms}}
+    if policies is not None:
+        found["policies"] = policies
+    return schema.Settings.model_validate(found)
 
 
 def client(**fields: Any) -> schema.Client:
@@ -77,7 +80,7 @@ def state(
     *,
     books: schema.Settings | None = None,
     who: schema.Client | None = None,
-    sent: dict[str, set[str]] | None = None,
+    sent: dict[str, dict[str, date]] | None = None,
 ) -> InvoiceState:
     return invoice_state(
         books or settings(), who or client(), inv, list(payments), sent or {}, as_of

@@ -48,15 +48,34 @@ def test_statuses_move_with_the_calendar():
     assert late.days_overdue == 1
 
 
-def test_simple_interest_accrues_daily_on_what_is_overdue():
-    inv = invoice()
+def test_simple_interest_accrues_daily_on_what_is_overdue_and_is_claimed_monthly():
+    inv = invoice()  # due 1 Oct
     paid_half = [payment(date(2026, 10, 11), "500.00")]
-    # 10 days on 1000.00 (2 Oct to 11 Oct), then 10 days on 500.00, at 10% a year: 4.1096
-    now = state(inv, date(2026, 10, 21), paid_half, books=settings(**CONTRACTUAL))
-    assert now.interest == 411
-    assert now.fees == 0
-    assert now.balance == 50000 + 411
-    assert now.paid == 50000
+    books = settings(**CONTRACTUAL)
+    # Until 1 Nov, a month after the due date, no interest is claimed: what is owed holds.
+    for day in (date(2026, 10, 2), date(2026, 10, 21), date(2026, 10, 31)):
+        assert state(inv, day, paid_half, books=books).balance == 50000
+    # 10 days on 1000.00 (2 Oct to 11 Oct), then 21 days on 500.00, at 10% a year: 5.6164
+    claimed = state(inv, date(2026, 11, 1), paid_half, books=books)
+    assert claimed.interest == 562
+    assert claimed.fees == 0
+    assert claimed.balance == 50000 + 562
+    assert claimed.paid == 50000
+    # ... and holds until the next claim day, 1 Dec.
+    assert state(inv, date(2026, 11, 30), paid_half, books=books).interest == 562
+    assert state(inv, date(2026, 12, 1), paid_half, books=books).interest == 562 + 411
+
+
+def test_paying_what_is_asked_between_claim_days_settles_the_invoice():
+    books = settings(
+        late_payment={"regime": "contractual", "fee": {"GBP": 25}, "annual_interest": "10%"}
+    )
+    asked = state(invoice(), date(2026, 11, 20), books=books).balance  # fee, a month's interest
+    assert asked == 100000 + 2500 + 849  # 31 days on 1000.00 at 10%: 8.493
+    paid = [payment(date(2026, 11, 20), "1033.49")]
+    for later in (date(2026, 11, 20), date(2026, 12, 1), date(2027, 6, 1)):
+        after = state(invoice(), later, paid, books=books)
+        assert (after.status, after.balance, after.overpaid) == (Status.PAID, 0, 0)
 
 
 def test_uk_statutory_compensation_depends_on_the_size_of_the_debt():
@@ -73,9 +92,9 @@ def test_uk_statutory_compensation_depends_on_the_size_of_the_debt():
 def test_eu_statutory_adds_40_euros_and_reference_plus_8():
     eu = settings(late_payment={"regime": "eu_statutory", "reference_rate": "2.15%"})
     inv = invoice(currency="EUR")
-    now = state(inv, date(2026, 10, 31), books=eu)
+    now = state(inv, date(2026, 11, 1), books=eu)
     assert now.fees == 4000
-    assert now.interest == 834  # 1000.00 × 10.15% × 30 / 365 = 8.342
+    assert now.interest == 862  # 1000.00 × 10.15% × 31 / 365 = 8.620
     assert now.terms.late_payment.regime == "eu_statutory"
 
 
@@ -169,14 +188,55 @@ def test_a_promise_holds_reminders_until_it_passes():
     assert broken.next_reminder.due_now
 
 
+def sent_on(day: date, *stages: str) -> dict[str, dict[str, date]]:
+    return {"INV-1": dict.fromkeys(stages, day)}
+
+
 def test_after_a_gap_only_the_highest_stage_due_is_next():
-    now = state(invoice(), date(2026, 11, 5), sent={"INV-1": {"courtesy", "friendly"}})
+    now = state(
+        invoice(), date(2026, 11, 5), sent=sent_on(date(2026, 10, 2), "courtesy", "friendly")
+    )
     assert now.next_reminder is not None
     assert (now.next_reminder.stage.name, now.next_reminder.due_now) == ("call", True)
 
 
+def test_after_a_gap_a_final_notice_is_never_skipped():
+    # Due 1 Oct; the call is due from 31 Oct, the final notice from 15 Nov, a hand-off from 30 Dec.
+    stages = [
+        *[{"name": n, "day": d, "text": n} for n, d in (("friendly", 1), ("follow-up", 14))],
+        {"name": "final", "day": 45, "text": "final", "deadline_days": 14},
+        {"name": "collections", "day": 90, "channel": "collections", "text": "collections"},
+    ]
+    books = settings(policies={"standard": stages})
+    sent = sent_on(date(2026, 10, 2), "friendly")
+    now = state(invoice(), date(2027, 3, 1), sent=sent, books=books)
+    assert now.next_reminder is not None
+    assert (now.next_reminder.stage.name, now.next_reminder.due_now) == ("final", True)
+
+
+def test_what_follows_a_final_notice_waits_for_its_deadline():
+    stages = [
+        {"name": "final", "day": 45, "text": "final", "deadline_days": 14},
+        {"name": "collections", "day": 50, "channel": "collections", "text": "collections"},
+    ]
+    books = settings(policies={"standard": stages})
+    sent = sent_on(date(2027, 1, 10), "final")  # late: its deadline is 24 Jan
+    for day in (date(2027, 1, 11), date(2027, 1, 24)):
+        waiting = state(invoice(), day, sent=sent, books=books).next_reminder
+        assert waiting is not None
+        assert (waiting.stage.name, waiting.on, waiting.due_now) == (
+            "collections",
+            date(2027, 1, 25),
+            False,
+        )
+        assert waiting.held_by == "the final notice's deadline, 2027-01-24"
+    handed = state(invoice(), date(2027, 1, 25), sent=sent, books=books).next_reminder
+    assert handed is not None
+    assert (handed.stage.name, handed.due_now) == ("collections", True)
+
+
 def test_a_stage_already_sent_is_not_next_again():
-    sent = {"INV-1": {"courtesy", "friendly", "follow-up"}}
+    sent = sent_on(date(2026, 10, 2), "courtesy", "friendly", "follow-up")
     now = state(invoice(), date(2026, 10, 20), sent=sent)
     assert now.next_reminder is not None
     assert (now.next_reminder.stage.name, now.next_reminder.on) == ("call", date(2026, 10, 31))
@@ -210,19 +270,20 @@ def test_nothing_is_chased_on_disputed_void_or_draft_invoices(fields):
 # HP-2026-022: 1,250,000 JPY, 70 days at 8% = 19,178; fee 4,000.
 # HP-2026-026: 3,488.40 GBP, 20 days at 4% + 8 = 22.94; compensation 70.00.
 # HP-2026-028: 4,250.00 EUR, 5 days at 2.15% + 8 = 5.91; compensation 40.00.
+# Interest is claimed a month after the due date, then monthly: none yet on the later ones.
 EXPECTED = {
     "HP-2026-014": ("paid", 0, "0"),
     "HP-2026-018": ("paid", 0, "0"),
     "HP-2026-019": ("paid", 0, "0"),
     "HP-2026-020": ("paid", 0, "0"),
     "HP-2026-021": ("void", 0, "0"),
-    "HP-2026-022": ("overdue", 70, "1273178"),
-    "HP-2026-023": ("disputed", 0, "7125.65"),
-    "HP-2026-024": ("overdue", 40, "6894.62"),
-    "HP-2026-025": ("promised", 29, "1725.68"),
-    "HP-2026-026": ("overdue", 20, "3581.34"),
-    "HP-2026-027": ("overdue", 17, "2966.10"),
-    "HP-2026-028": ("overdue", 5, "4295.91"),
+    "HP-2026-022": ("overdue", 70, "1270712"),
+    "HP-2026-023": ("disputed", 0, "7100.34"),
+    "HP-2026-024": ("overdue", 40, "6881.20"),
+    "HP-2026-025": ("promised", 29, "1715.00"),
+    "HP-2026-026": ("overdue", 20, "3558.40"),
+    "HP-2026-027": ("overdue", 17, "2950.00"),
+    "HP-2026-028": ("overdue", 5, "4290.00"),
     "HP-2026-029": ("partially paid", 0, "6000.00"),
     "HP-2026-030": ("due", 0, "3650.00"),
     "HP-2026-031": ("draft", 0, "0"),

@@ -123,7 +123,7 @@ class History:
     sent for each invoice or instalment."""
 
     payments: dict[str, list[schema.Payment]]
-    sent: dict[str, set[str]]
+    sent: dict[str, dict[str, date]]  # by invoice or instalment: each stage sent, and the day
 
 
 def history(books: Books, as_of: date) -> History:
@@ -135,13 +135,13 @@ def history(books: Books, as_of: date) -> History:
         if payment.date <= as_of:
             payments[payment.invoice].append(payment)
     zone = ZoneInfo(books.settings.business.timezone)
-    sent: dict[str, set[str]] = defaultdict(set)
+    sent: dict[str, dict[str, date]] = defaultdict(dict)
     for message in books.messages:
         # A message's day is the business's day; a time without an offset is already local.
         day = (message.at.astimezone(zone) if message.at.tzinfo else message.at).date()
         if message.status in _SENT and day <= as_of:
             for item in message.items:
-                sent[item].add(message.stage)
+                sent[item].setdefault(message.stage, day)
     return History(payments, sent)
 
 
@@ -215,7 +215,7 @@ def invoice_state(
     client: schema.Client,
     invoice: schema.Invoice,
     payments: Iterable[schema.Payment],
-    sent: dict[str, set[str]],
+    sent: dict[str, dict[str, date]],
     as_of: date,
     added: Iterable[Moved] = (),
 ) -> InvoiceState:
@@ -347,6 +347,7 @@ def _charges(figures: Figures, paid_in: _PaidIn, as_of: date) -> LateCharges:
             *((day, amount) for day, amount, _ in paid_in.dated),
         ],
         as_of,
+        terms.due_date,
     )
 
 
@@ -436,9 +437,13 @@ def _next_reminder(
     due: date,
     instalment: Instalment | None,
     active: PlanOption | None,
-    sent: dict[str, set[str]],
+    sent: dict[str, dict[str, date]],
     as_of: date,
 ) -> NextReminder | None:
+    """The next stage, by the escalation rules: each stage once, in order; after a gap between
+    runs only the highest stage now due goes (no burst), but never past a final notice (a stage
+    with a deadline) not yet sent; and a stage after a final notice waits until its deadline has
+    passed, so a hand-off always follows a notice whose deadline ran out."""
     if not status.is_open:
         return None
     stages = settings.policies.get(client.policy or settings.reminders.policy, [])
@@ -448,6 +453,9 @@ def _next_reminder(
     waiting = stages[highest + 1 :]
     if not waiting:
         return None
+    # The latest final notice sent, if any: what comes after it waits for its deadline.
+    notice = next((s for s in stages[: highest + 1][::-1] if s.deadline_days), None)
+    notice_sent = done.get(notice.name) if done and notice else None
     holds: list[tuple[date, str | None]] = [(as_of, None)]
     if client.pause is not None and client.pause.until >= as_of:
         holds.append((client.pause.until + timedelta(days=1), f"paused: {client.pause.reason}"))
@@ -455,10 +463,16 @@ def _next_reminder(
         promise = invoice.promise
         holds.append((promise.by + timedelta(days=1), f"promised to pay by {promise.by}"))
     held_until, held_by = max(holds, key=lambda hold: hold[0])  # the longest hold wins
+    if notice is not None and notice_sent is not None and notice.deadline_days:
+        after = notice_sent + timedelta(days=notice.deadline_days + 1)
+        if after > held_until:
+            waiting_for = f"the final notice's deadline, {after - timedelta(days=1)}"
+            on = max(after, due + timedelta(days=waiting[0].day))
+            return NextReminder(waiting[0], on, False, target, waiting_for)
     gap = (held_until - due).days
     ready = [s for s in waiting if s.day <= gap]  # due + s.day days <= held_until
-    if ready:  # after a gap, only the highest stage now due goes out
-        stage = ready[-1]
+    if ready:  # after a gap, only the highest stage now due goes out, but no notice is skipped
+        stage = next((s for s in ready if s.deadline_days), ready[-1])
         return NextReminder(stage, held_until, held_by is None, target, held_by)
     stage = waiting[0]
     return NextReminder(stage, due + timedelta(days=stage.day), False, target, None)
