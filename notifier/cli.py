@@ -29,8 +29,8 @@ from notifier.portal.last_build import inputs_digest, unchanged
 # The rest is imported by the commands that use it: `notifier build` with nothing to do, `--help`
 # and the scheduled job's first steps should not wait for Jinja, Babel, pydantic and WeasyPrint.
 if TYPE_CHECKING:
+    from notifier.account import InvoiceAccount
     from notifier.books.load import Books
-    from notifier.ledger.state import InvoiceState
     from notifier.payments.exports import PaidRows, RowProblem, StripeRow
     from notifier.problems import Problem
 
@@ -197,29 +197,30 @@ def check(root: Path) -> None:
 @click.pass_obj
 def status(root: Path, as_of: date | None) -> None:
     """Show where every invoice stands: status, amount owed, next reminder."""
-    from notifier.ledger.state import ledger
+    from notifier.account import account_of
 
     books, _ = _load(root)
     day = _today(books, as_of)
-    states = ledger(books, day)
+    account = account_of(books, day)
     click.echo(f"As of {day}:")
-    rows = [_row(state) for state in states.values()]
+    rows = [_row(account.invoices[number]) for number in books.invoices]
     header = ("invoice", "client", "status", "due", "late", "owed", "next step")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _row(state: InvoiceState) -> tuple[str, ...]:
+def _row(invoice: InvoiceAccount) -> tuple[str, ...]:
     from notifier import money
 
+    state = invoice.state
     late = f"{state.days_overdue}d" if state.days_overdue else ""
-    owed = money.format_plain(state.balance, state.currency) if state.balance else ""
+    owed = money.format_plain(invoice.owed.total, state.currency) if invoice.owed.total else ""
     step = ""
     if state.early_discount is not None:
         saving = money.format_plain(state.early_discount.amount, state.currency)
         step = f"{saving} off if paid by {state.early_discount.until}; "
-    reminder = state.next_reminder
+    reminder = invoice.reminder
     if reminder is not None:
         when = "today" if reminder.due_now else str(reminder.on)
         step += f"{reminder.stage.name} ({reminder.stage.channel}) {when}"
@@ -391,10 +392,12 @@ def _import_payments(
 
 
 @cli.command()
+@as_of_option
 @click.option("--dry-run", is_flag=True, help="Show the links that would change; change nothing.")
 @click.pass_obj
-def links(root: Path, dry_run: bool) -> None:
-    """Create the Stripe Payment Links the open invoices lack; replace those whose amount changed."""
+def links(root: Path, as_of: date | None, dry_run: bool) -> None:
+    """Make each way to pay a Stripe Payment Link for exactly what it asks today: create those
+    missing, replace those whose amount changed, turn off those no longer offered."""
     from notifier import money
     from notifier.payments import links as payment_links
 
@@ -408,7 +411,7 @@ def links(root: Path, dry_run: bool) -> None:
         )
         sys.exit(EXIT_USAGE)
     now = datetime.now(UTC).replace(microsecond=0)
-    plan = payment_links.plan_links(books, _today(books, None), secret)
+    plan = payment_links.plan_links(books, _today(books, as_of), secret)
     if dry_run:
         if secret.demo:
             click.echo("(NOTIFIER_SECRET is not set: the return addresses below are demo ones)")
@@ -604,7 +607,7 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
     """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
     from rich.console import Console
 
-    from notifier.ledger.state import ledger
+    from notifier.account import account_of
     from notifier.report.receivables import build_report
     from notifier.report.render import print_report
     from notifier.report.render import to_csv as report_csv
@@ -614,13 +617,13 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
         click.echo("notifier report: choose --json or --csv, not both", err=True)
         sys.exit(EXIT_USAGE)
     books, _ = _load(root)
-    day = _today(books, as_of)
+    account = account_of(books, _today(books, as_of))
     if as_csv:
-        click.echo(report_csv(ledger(books, day), day), nl=False)
+        click.echo(report_csv(account), nl=False)
     elif as_json:
-        click.echo(report_json(build_report(books, day)), nl=False)
+        click.echo(report_json(build_report(account)), nl=False)
     else:
-        print_report(build_report(books, day), Console())
+        print_report(build_report(account), Console())
 
 
 @cli.command()

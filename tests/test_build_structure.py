@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from notifier import cli as cli_module
+from notifier.account import account_of
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.books.schema import Invoice
@@ -324,7 +325,7 @@ def test_the_dashboard_works_out_only_the_changed_clients_ledger(
         worked_out.extend(states)
         return states
 
-    monkeypatch.setattr("notifier.portal.site.ledger", counting)
+    monkeypatch.setattr("notifier.account.day.ledger", counting)
     build_site(root, books, AS_OF, SECRET, out, tmp_path / "pdf", workers=1)
     assert sorted(worked_out) == sorted(n for n, i in books.invoices.items() if i.client == client)
     fresh = tmp_path / "fresh"
@@ -359,7 +360,7 @@ def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Docum
             portal.invoice_pdf(view, invoice),
             portal.calendar(view, invoice),
         ]
-        for view in client_views(books, ledger(books, as_of), SECRET, as_of)
+        for view in client_views(account_of(books, as_of), SECRET)
         for invoice in view.invoices
     }
 
@@ -406,6 +407,9 @@ def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
     assert all(kept)  # invoices nothing happened to (paid ones) keep them from day to day
 
 
+CLAIM_DAYS = (date(2026, 12, 2), date(2026, 12, 3))
+
+
 def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -413,13 +417,16 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
     root = example_books(tmp_path)
     books, _ = check_books(root)
     states = ledger(books, AS_OF)
-    late = [n for n, s in states.items() if s.days_overdue and s.interest]  # it grows every day
+    late = [n for n, s in states.items() if s.days_overdue]
     assert len(late) >= 3
     today, tomorrow = documents(root, AS_OF), documents(root, AS_OF + timedelta(days=1))
     for number in late:
         (page, pdf, _), (page_after, pdf_after, _) = today[number], tomorrow[number]
         assert page_after != page  # the page says what is owed today, one day more late
         assert pdf_after == pdf, number  # the same document: neither rendered nor printed again
+    # A month after its due date (3 Nov) interest is claimed: what is owed, and so the PDF, change.
+    before, claimed = (documents(root, day)["HP-2026-026"][1] for day in CLAIM_DAYS)
+    assert claimed != before
 
     paid = late[0]
     payments = root / "data" / "records" / "payments.yaml"

@@ -52,7 +52,7 @@ def test_status_shows_each_invoice_and_its_next_step():
     ]
     rows = {line.split()[0]: line for line in lines[2:]}
     assert len(rows) == 18
-    assert rows["HP-2026-022"].split()[2:6] == ["overdue", "2026-09-14", "70d", "1273178"]
+    assert rows["HP-2026-022"].split()[2:6] == ["overdue", "2026-09-14", "70d", "1270712"]
     assert "collections (collections) today" in rows["HP-2026-022"]
     assert "26.40 GBP off if paid by 2026-11-28" in rows["HP-2026-033"]
     assert "plan three-monthly, instalment 2" in rows["HP-2026-029"]

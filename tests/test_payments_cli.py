@@ -619,26 +619,29 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
     env = {"STRIPE_API_KEY": KEY, "NOTIFIER_SECRET": SECRET, stripe_api.BASE_VARIABLE: base}
 
     def links() -> list[str]:
-        result = runner.invoke(cli, ["--root", str(root), "links"], env=env)
+        result = runner.invoke(
+            cli, ["--root", str(root), "links", "--as-of", "2026-11-23"], env=env
+        )
         assert (result.exit_code, result.stderr) == (0, "")
         return list(result.stdout.splitlines())
 
-    targets = ["full", "three-monthly#1", "three-monthly#2", "three-monthly#3"]
+    # Pay in full (less the early-payment discount until 28 November) and the plan's first instalment.
+    targets = ["full", "three-monthly#1"]
     assert links() == [
         *[
             f"created: HP-2026-033 {target} plink_test_{n} https://buy.stripe.com/test_plink_test_{n}"
             for n, target in enumerate(targets, start=1)
         ],
-        "4 created, 0 turned off",
+        "2 created, 0 turned off",
     ]
     first = list(fake.sent)
-    assert [(s.method, s.path) for s in first] == [("post", "/v1/payment_links")] * 4
+    assert [(s.method, s.path) for s in first] == [("post", "/v1/payment_links")] * 2
     assert [s.form for s in first] == [
         expected_form(root, target, amount, 3)
-        for target, amount in zip(targets, [132000, 44000, 44000, 44000], strict=True)
+        for target, amount in zip(targets, [129360, 44000], strict=True)
     ]
     keys = [s.headers["Idempotency-Key"] for s in first]
-    assert len(set(keys)) == 4
+    assert len(set(keys)) == 2
     assert all(key.startswith("notifier-link-") for key in keys)
     assert all(s.headers["Authorization"] == f"Bearer {KEY}" for s in first)
 
@@ -658,14 +661,14 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
             "active",
         )
         for n, (target, amount) in enumerate(
-            zip(targets, ["1320.00", "440.00", "440.00", "440.00"], strict=True), start=1
+            zip(targets, ["1293.60", "440.00"], strict=True), start=1
         )
     ]
     assert current_links(loaded(root))["HP-2026-033"]["full"].id == "plink_test_1"
 
     # A second run has nothing to do and asks Stripe nothing.
     assert links() == ["0 created, 0 turned off"]
-    assert len(fake.sent) == 4
+    assert len(fake.sent) == 2
 
     # The invoice grows: each link is replaced, the new ones first, then the old turned off.
     invoices = root / "data/invoices/2026.yaml"
@@ -676,43 +679,41 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
     assert links() == [
         *[
             f"created: HP-2026-033 {target} plink_test_{n} https://buy.stripe.com/test_plink_test_{n}"
-            for n, target in enumerate(targets, start=5)
+            for n, target in enumerate(targets, start=3)
         ],
         *[
             f"turned off: HP-2026-033 {target} plink_test_{n}"
             for n, target in enumerate(targets, start=1)
         ],
-        "4 created, 4 turned off",
+        "2 created, 2 turned off",
     ]
-    second = fake.sent[4:]
-    assert [s.form for s in second[:4]] == [
+    second = fake.sent[2:]
+    assert [s.form for s in second[:2]] == [
         expected_form(root, target, amount, 3)
-        for target, amount in zip(targets, [144000, 48000, 48000, 48000], strict=True)
+        for target, amount in zip(targets, [141120, 48000], strict=True)
     ]
-    assert not {s.headers["Idempotency-Key"] for s in second[:4]} & set(keys)
-    assert [(s.method, s.path, s.form, s.headers["Idempotency-Key"]) for s in second[4:]] == [
+    assert not {s.headers["Idempotency-Key"] for s in second[:2]} & set(keys)
+    assert [(s.method, s.path, s.form, s.headers["Idempotency-Key"]) for s in second[2:]] == [
         (
             "post",
             f"/v1/payment_links/plink_test_{n}",
             [("active", "false")],
             f"notifier-deactivate-plink_test_{n}",
         )
-        for n in range(1, 5)
+        for n in range(1, 3)
     ]
-    assert [fake.links[f"plink_test_{n}"]["active"] for n in range(1, 9)] == [False] * 4 + [
+    assert [fake.links[f"plink_test_{n}"]["active"] for n in range(1, 5)] == [False] * 2 + [
         True
-    ] * 4
+    ] * 2
     recorded = yaml.safe_load(links_file.read_text(encoding="utf-8"))
-    assert [(r["id"], r["status"]) for r in recorded if r["invoice"] == "HP-2026-033"][4:] == [
-        *[(f"plink_test_{n}", "deactivated") for n in range(1, 5)],
-        *[(f"plink_test_{n}", "active") for n in range(5, 9)],
+    assert [(r["id"], r["status"]) for r in recorded if r["invoice"] == "HP-2026-033"][2:] == [
+        *[(f"plink_test_{n}", "deactivated") for n in range(1, 3)],
+        *[(f"plink_test_{n}", "active") for n in range(3, 5)],
     ]
     links_now = current_links(loaded(root))["HP-2026-033"]
     assert {t: (link.id, link.amount) for t, link in links_now.items()} == {
-        "full": ("plink_test_5", 144000),
-        "three-monthly#1": ("plink_test_6", 48000),
-        "three-monthly#2": ("plink_test_7", 48000),
-        "three-monthly#3": ("plink_test_8", 48000),
+        "full": ("plink_test_3", 141120),
+        "three-monthly#1": ("plink_test_4", 48000),
     }
     assert links() == ["0 created, 0 turned off"]
-    assert len(fake.sent) == 12
+    assert len(fake.sent) == 6

@@ -229,8 +229,8 @@ def test_a_french_client_reads_french(site):
 
 def test_the_client_page_shows_what_is_owed_and_a_statement(site):
     seen = text(page(site, "tanaka"))
-    assert "What you owe today ¥1,613,178" in seen  # HP-2026-022 with fees, and HP-2026-034's rest
-    assert "HP-2026-022 Sep 14, 2026 Overdue · 70 days late ¥1,273,178" in seen
+    assert "What you owe today ¥1,610,712" in seen  # HP-2026-022 with fees, and HP-2026-034's rest
+    assert "HP-2026-022 Sep 14, 2026 Overdue · 70 days late ¥1,270,712" in seen
     assert "Opening balance ¥0" in seen
     assert "Closing balance ¥1,590,000" in seen  # 450,000 + 1,250,000 + 640,000 − 450,000 − 300,000
     assert "Paid and closed invoices HP-2026-018 · Paid · ¥450,000" in seen
@@ -238,9 +238,12 @@ def test_the_client_page_shows_what_is_owed_and_a_statement(site):
 
 def test_an_overdue_invoice_shows_fees_interest_and_what_happens_next(site):
     seen = text(page(site, "brightwater", "HP-2026-026.html"))
-    assert "Overdue £3,581.34 Owed today: due on 3 November 2026, 20 days ago." in seen
+    assert "Overdue £3,558.40 Owed today: due on 3 November 2026, 20 days ago." in seen
     assert "Late-payment fee £70.00" in seen
-    assert "Late-payment interest at 12% a year, so far £22.94" in seen
+    # Interest is claimed a month after the due date: until then what is owed holds.
+    assert "Late-payment interest" not in seen
+    assert "Including £70.00 of late-payment fees and interest." in seen
+    assert "Interest at 12% a year is added on 3 December 2026 if it is still unpaid." in seen
     assert "24 November 2026: We will send you a reminder by email." in seen
     assert "3 December 2026: We will call you to talk it over." in seen
     assert (
@@ -251,14 +254,17 @@ def test_an_overdue_invoice_shows_fees_interest_and_what_happens_next(site):
 
 def test_the_early_payment_discount_is_offered_while_it_lasts(site):
     seen = text(page(site, "brightwater", "HP-2026-033.html"))
-    assert "Pay £1,293.60 by bank transfer by 28 November 2026 and save £26.40." in seen
+    assert "Pay £1,293.60 by 28 November 2026 and save £26.40." in seen
+    assert "Amount £1,293.60" in seen  # a bank transfer of what settles the invoice today
 
 
-def test_plans_are_offered_with_their_schedules(site):
-    html = page(site, "kessler", "HP-2026-028.html")
-    seen = text(html)
-    assert "6 monthly instalments" in seen
-    assert "1 18.11.2026 1.416,67 € 2 18.12.2026 1.416,67 € 3 18.01.2027 1.416,66 €" in seen
+def test_plans_are_offered_with_their_schedules_while_these_lie_ahead(site):
+    seen = text(page(site, "brightwater", "HP-2026-033.html"))
+    assert "3 monthly instalments" in seen
+    assert "1 18 Dec 2026 £440.00 2 18 Jan 2027 £440.00 3 18 Feb 2027 £440.00" in seen
+    late = text(page(site, "kessler", "HP-2026-028.html"))  # due 18 November: its plans have begun
+    assert "6 monthly instalments" not in late
+    assert "Wählen Sie diesen Plan" not in late
 
 
 def test_bank_transfer_and_epc_qr_code_for_euro_invoices(site):
@@ -289,12 +295,14 @@ def test_the_pdf_is_the_printable_invoice(site):
     assert "Invoice HP-2026-022" in content
     assert "Tanaka Shoten K.K." in content
     assert "Ways to pay" not in content  # the print stylesheet leaves out what cannot be clicked
-    # A document the client keeps: what is owed on it, not what today's interest makes it (the page
-    # says ¥1,273,178 today, 70 days late), nor the reminders to come.
-    assert "Owed ¥1,254,000" in content
-    assert "¥1,273,178" not in content
+    # A document the client keeps: what is owed on it, as the page says (interest is claimed monthly,
+    # so it holds until the next claim day), not the days late nor the reminders to come.
+    assert "Owed ¥1,270,712" in content
+    assert "¥1,270,712" in text(page(site, "tanaka", "HP-2026-022.html"))
     assert "days ago" not in content
-    assert "bears interest at 8% a year, not included here" in " ".join(content.split())
+    assert "Interest at 8% a year is added on December 14, 2026 if it is still unpaid." in " ".join(
+        content.split()
+    )
     assert "What happens next" not in content
 
 
@@ -350,11 +358,11 @@ def test_the_business_has_its_own_private_dashboard(site):
     html = (site / folder / "index.html").read_text()
     seen = text(html)
     assert "Receivables as of 23 November 2026" in seen
-    assert "In EUR €24,871.56" in seen
+    assert "In EUR €24,840.34" in seen
     assert "Days sales outstanding 78" in seen
     assert '<title id="aging-EUR-title">Owed by days overdue, in EUR</title>' in html
     assert (
-        '<desc id="aging-EUR-desc">not due: €13,450.00; 1-30: €4,295.91; 31-60: €7,125.65;' in html
+        '<desc id="aging-EUR-desc">not due: €13,450.00; 1-30: €4,290.00; 31-60: €7,100.34;' in html
     )
     assert '<title id="collected-GBP-title">Collected per month, in GBP</title>' in html
     for other in html_pages(site).values():

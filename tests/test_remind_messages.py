@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from notifier.account import account_of
 from notifier.books.checks import check_books
 from notifier.cli import cli
-from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret
 from notifier.problems import errors
 from notifier.reminders.compose import UnsafeHeader, compose_email, header_value
@@ -118,7 +118,7 @@ def books_and_states(tmp_path_factory: pytest.TempPathFactory):
     root = example_books(tmp_path_factory.mktemp("texts"))
     books, problems = check_books(root)
     assert not errors(problems), problems
-    return books, ledger(books, date(2026, 12, 14))
+    return books, account_of(books, date(2026, 12, 14)).invoices
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_the_thank_you_and_the_notice_letter_render(books_and_states, client):
     )
     assert "3000" in text.replace(".", "").replace(",", "").replace("\u202f", "")
     stage = next(s for s in books.settings.policies["standard"] if s.deadline_days)
-    number = next(n for n, s in states.items() if s.client.id == client and s.balance)
+    number = next(n for n, s in states.items() if s.state.client.id == client and s.owed.total)
     notice = Email(
         books.clients[client],
         stage,

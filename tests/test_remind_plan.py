@@ -18,7 +18,7 @@ from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.portal.addresses import Secret
 from notifier.problems import errors
-from notifier.reminders import deliver, plan
+from notifier.reminders import deliver
 from notifier.reminders.plan import Plan, plan_run
 from notifier.reminders.preview import simulate, steps
 from tests import scratch
@@ -236,21 +236,6 @@ def _counting_forks(monkeypatch: pytest.MonkeyPatch, module: object) -> list[int
 
     monkeypatch.setattr(module, "forked", counting)
     return forks
-
-
-def test_a_plan_shared_with_a_forked_process_is_the_plan_of_one_process(
-    generated: Books, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    the_books = generated
-    one = plan_run(the_books, NOW.date(), NOW)
-    alone = _what_goes(one)
-    assert {line[0] for line in alone} == {"email", "task"}
-    assert any(email.receipts for email in one.emails)
-
-    monkeypatch.setattr(plan, "SHARED_FROM", 0)
-    forks = _counting_forks(monkeypatch, plan)
-    assert _what_goes(plan_run(the_books, NOW.date(), NOW)) == alone
-    assert forks == [1]
 
 
 def test_task_sheets_written_by_a_forked_process_are_those_written_here(

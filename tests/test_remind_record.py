@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +16,7 @@ from notifier.books.records import append_records
 from notifier.cli import cli
 from notifier.problems import errors
 from notifier.reminders import compose, record
-from notifier.reminders.placeholders import history, messages_by_client
+from notifier.reminders.placeholders import history
 from tests.scratch import example_books
 
 AT = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -103,14 +102,11 @@ def test_a_dry_run_builds_no_message(tmp_path, monkeypatch):
         assert "email     " in result.stdout
 
 
-def test_history_from_the_index_is_the_history(tmp_path):
+def test_a_task_sheet_lists_each_message_once_with_its_latest_status(tmp_path):
     books, problems = check_books(example_books(tmp_path))
     assert not errors(problems)
-    index = messages_by_client(books)
-    for client in books.clients:
-        assert history(books, client, "en_GB", index) == history(books, client, "en_GB")
-
-
-def test_history_of_a_client_with_no_records(tmp_path: Path):
-    books, _ = check_books(example_books(tmp_path))
-    assert history(books, "nobody", "en_GB", messages_by_client(books)) == []
+    kessler = [m for m in books.messages if m.client == "kessler"]
+    seen = history(kessler, "en_GB")
+    assert [entry.stage for entry in seen] == list(dict.fromkeys(m.stage for m in kessler))
+    assert all(entry.status != "sending" for entry in seen)
+    assert history([], "en_GB") == []

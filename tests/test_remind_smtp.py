@@ -193,7 +193,7 @@ def test_sends_each_client_one_email_in_their_language_with_the_right_page(mailb
         "keiri@tanaka-shoten.example.net",
     ]
     kessler = mail["buchhaltung@kessler-maschinenbau.example.com"]
-    assert kessler["Subject"] == "Offener Betrag: 7.372,41\xa0€"
+    assert kessler["Subject"] == "Offener Betrag: 7.330,00\xa0€"
     assert kessler["Content-Language"] == "de"
     assert kessler["Auto-Submitted"] == "auto-generated"
     assert kessler["Reply-To"] == "Harbour & Pine Studio <sam@harbourpine.example.com>"
@@ -201,9 +201,12 @@ def test_sends_each_client_one_email_in_their_language_with_the_right_page(mailb
     body = text_of(kessler)
     assert body.startswith("Guten Tag Jana Kessler,\n")
     # Two invoices at different stages, in one email in the tone of the more advanced.
-    assert "Heute zu zahlen sind 7.372,41\xa0€, einschließlich Verzugskosten" in body
-    assert "- Rechnung HP-2026-028, fällig am 18. November 2026: 4.320,73\xa0€\n" in body
-    assert "- Rechnung HP-2026-029, Rate 2/3, fällig am 30. November 2026: 3.051,68\xa0€\n" in body
+    assert (
+        "Heute zu zahlen sind 7.330,00\xa0€, einschließlich Verzugskosten und Verzugszinsen von 80,00\xa0€"
+        in body
+    )
+    assert "- Rechnung HP-2026-028, fällig am 18. November 2026: 4.290,00\xa0€\n" in body
+    assert "- Rechnung HP-2026-029, Rate 2/3, fällig am 30. November 2026: 3.040,00\xa0€\n" in body
     token = client_token(Secret(SECRET.encode(), demo=False), "kessler")
     page = "https://pay.harbourpine.example.com/" + client_page(token)
     assert page in body
@@ -211,13 +214,14 @@ def test_sends_each_client_one_email_in_their_language_with_the_right_page(mailb
     assert "Demo" not in body
 
     northfield = mail["ap@northfield-outdoor.example.com"]
-    assert northfield["Subject"] == "Final notice: please pay $6,925.92 by January 4, 2027"
+    # A final notice demands every item then late: HP-2026-025's promise ran out on 30 November.
+    assert northfield["Subject"] == "Final notice: please pay $8,652.33 by January 4, 2027"
     (notice,) = list(northfield.iter_attachments())
     assert notice.get_filename() == "final-notice-northfield-2026-12-14.pdf"
     assert notice.get_content().startswith(b"%PDF-")
 
     tanaka = mail["keiri@tanaka-shoten.example.net"]
-    assert "¥344,894" in str(tanaka["Subject"])
+    assert "¥344,000" in str(tanaka["Subject"])
 
     # Each stage recorded twice, intent then outcome; kessler's email marks both its stages.
     assert by_status(root, "sending") == by_status(root, "sent")

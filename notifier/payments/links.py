@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Protocol
 
 from notifier import money
+from notifier.account import FULL, InvoiceAccount, InvoiceState, account_of
 from notifier.books import schema
 from notifier.books.load import PAYMENT_LINKS_FILE, Books
 from notifier.books.payment_links import Link, current_links, parse_target
 from notifier.books.records import append_records
-from notifier.ledger.plans import FULL
-from notifier.ledger.state import InvoiceState, ledger
 from notifier.portal.addresses import Secret, absolute, client_page, client_token
 
 # Planning ---------------------------------------------------------------------------------------
@@ -55,47 +54,44 @@ class LinkPlan:
         return not self.create and not self.deactivate
 
 
-def wanted_links(state: InvoiceState) -> dict[str, int]:
-    """The links an invoice should have, by target, with the amount each charges.
-
-    `full` charges what is left of the invoice (payments so far deducted; late fees and interest
-    are not put on a link). Each instalment not yet covered of each offered plan gets its own
-    link; once a plan is chosen, only that plan's."""
-    if not state.status.is_open or state.balance <= 0:
-        return {}
-    paid = state.paid - state.totals.deposit
+def wanted_links(invoice: InvoiceAccount) -> dict[str, int]:
+    """The links an invoice should have, by target, with the amount each charges: one per way to
+    pay its account offers today, for exactly what that way asks (`full`: what settles the
+    invoice today, fees and interest included, less the early-payment discount while it lasts;
+    a plan offered: `PLAN#1`, its first instalment; the plan chosen: `PLAN#N`, what is due on it
+    now). When what a way asks changes, its link is replaced."""
     wanted: dict[str, int] = {}
-    if state.active_plan is None:
-        left = state.totals.to_pay - state.discount_taken - paid
-        if left > 0:
-            wanted[FULL] = left
-    for option in state.plans:
-        if option.id == FULL or (state.active_plan and option.id != state.active_plan.id):
-            continue
-        covered = 0
-        for instalment in option.instalments:
-            covered += instalment.amount
-            if covered > paid:
-                wanted[f"{option.id}#{instalment.number}"] = instalment.amount
-    return wanted
+    for way in invoice.ways:
+        if way.id == FULL:
+            wanted[FULL] = way.amount
+        elif way.chosen:
+            first = invoice.due_instalments[0].number if invoice.due_instalments else 1
+            wanted[f"{way.id}#{first}"] = way.amount
+        else:
+            wanted[f"{way.id}#1"] = way.amount
+    return {target: amount for target, amount in wanted.items() if amount > 0}
 
 
 def plan_links(books: Books, as_of: date, secret: Secret) -> LinkPlan:
-    """The links to create for every open invoice and instalment that lacks one, and the links to
-    turn off: those whose amount no longer matches, and those an invoice no longer needs."""
+    """The links to create for every way to pay that lacks one, and the links to turn off: those
+    whose amount no longer matches, and those an invoice no longer needs."""
     assert books.settings is not None
     settings = books.settings
     have = current_links(books)
     create: list[LinkRequest] = []
     deactivate: list[tuple[Link, str]] = []
-    for number, state in ledger(books, as_of).items():
-        wanted = wanted_links(state)
+    for number, invoice in account_of(books, as_of).invoices.items():
+        state = invoice.state
+        wanted = wanted_links(invoice)
         existing = have.get(number, {})
         for target, link in sorted(existing.items()):
             if link.id is None or link.amount is None:
                 continue  # written by hand without an id or amount: not the tool's to manage
             if target not in wanted:
-                deactivate.append((link, f"invoice {number} is {state.status.value}"))
+                why = f"invoice {number} is {state.status.value}"
+                if state.status.is_open:
+                    why = f"invoice {number} no longer offers it"
+                deactivate.append((link, why))
             elif link.amount != wanted[target]:
                 was = money.format_plain(link.amount, state.currency)
                 now = money.format_plain(wanted[target], state.currency)

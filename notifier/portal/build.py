@@ -26,9 +26,9 @@ from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from markupsafe import Markup, escape
 
 from notifier import formatting, money
+from notifier.account import account_of
 from notifier.books.load import Books
 from notifier.files import write_atomically
-from notifier.ledger.state import ledger
 from notifier.portal import i18n
 from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
@@ -260,8 +260,7 @@ class Portal:
         def render() -> bytes:
             return self.theme.render(template, language, **context).encode()
 
-        state = invoice.state
-        if state.days_overdue > 0 or (state.interest > 0 and state.balance > 0):
+        if invoice.state.days_overdue > 0:
             return None, render()
         key = self._key(template, language, context)
         return key, cached_document(key, ".html", render, self.cache)
@@ -496,7 +495,7 @@ def invoice_pdf(
 ) -> bytes:
     """The PDF of one invoice as its client's page offers it (for bundles and attachments)."""
     portal = Portal(root, books, Theme(root, cache), as_of, secret.demo, cache)
-    for view in client_views(books, ledger(books, as_of), secret, as_of):
+    for view in client_views(account_of(books, as_of), secret):
         for invoice in view.invoices:
             if invoice.number == number:
                 pdf = portal.invoice_pdf(view, invoice)[1]

@@ -15,9 +15,8 @@ from pathlib import Path
 from jinja2 import Environment, meta
 
 from notifier import money
+from notifier.account import Instalment, InvoiceState
 from notifier.files import write_atomically
-from notifier.ledger.plans import Instalment
-from notifier.ledger.state import InvoiceState
 from notifier.portal import epc
 from notifier.portal.last_build import add_files, code_digest
 from notifier.portal.printer import Printer, PrintJob, print_pdf

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from notifier import formatting
+from notifier.account import account_of, history
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import history, ledger
 from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
@@ -143,7 +143,7 @@ def build_site(
     shares, to_keep = _shares_of(books, as_of, invoices, share_keys, rendered.shares, last)
     dashboard = dashboard_page(dashboard_token(secret)) + "index.html"
     own = SiteWriter(out)
-    own.write(dashboard, portal.dashboard(assemble(books, as_of, shares)).encode())
+    own.write(dashboard, portal.dashboard(assemble(as_of, list(books.clients), shares)).encode())
     for relative, pdf in rendered.pending:  # printed meanwhile
         own.write(relative, pdf.wait())
     writer.changed.extend(sorted([*rendered.changed, *own.changed]))
@@ -239,12 +239,11 @@ def _render_task(clients: list[str]) -> _Rendered:
     writer = SiteWriter(_JOB["out"])
     books, as_of = portal.books, portal.as_of
     part = _Rendered()
-    mine = [invoice for client in clients for invoice in _JOB["invoices"][client]]
-    states = ledger(books, as_of, mine, known=_JOB["known"])
-    part.shares = client_shares(books, as_of, clients, states)
+    account = account_of(books, as_of, clients, known=_JOB["known"])
+    part.shares = client_shares(account)
     for client in clients:
         part.files[client], part.documents[client] = [], []
-    for view in client_views(books, states, secret, as_of):
+    for view in client_views(account, secret):
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
             # The PDF first: when it must be printed, the printer starts on it at once.
@@ -393,8 +392,7 @@ def _shares_of(
         else:
             missing.append(client)
     if missing:
-        mine = [invoice for client in missing for invoice in invoices[client]]
-        shares.update(client_shares(books, as_of, missing, ledger(books, as_of, mine)))
+        shares.update(client_shares(account_of(books, as_of, missing)))
     return shares, {
         client: kept.get(client) or [key, shares[client].to_json()] for client, key in keys.items()
     }

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from notifier import money
+from notifier.account import account_of
 from notifier.books.load import Books
-from notifier.ledger.state import ledger
 from notifier.portal.addresses import Secret
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.plan import Email, Item, Task
@@ -58,21 +58,21 @@ def bundle_files(books: Books, task: Task, as_of: date, secret: Secret) -> dict[
                 _plain(s.paid, s.currency),
                 _plain(s.fees, s.currency),
                 _plain(s.interest, s.currency),
-                _plain(s.balance, s.currency),
+                _plain(i.owed.total, s.currency),
                 s.status.value,
             ]
-            for s in (item.state for item in task.items)
+            for i, s in ((item.invoice, item.state) for item in task.items)
         ],
     )
     files["payments.csv"] = _csv(
         ["id", "invoice", "date", "kind", "amount", "currency", "method", "reference"],
         [
             [p.id, p.invoice, p.date, p.kind, p.amount, p.currency, p.method, p.reference or ""]
-            for p in books.payments
-            if p.invoice in numbers and p.date <= as_of
+            for item in task.items
+            for p in item.invoice.payments
         ],
     )
-    about = [m for m in books.messages if set(m.items) & (targets | numbers)]
+    about = [m for m in task.history if set(m.items) & (targets | numbers)]
     files["messages.csv"] = _csv(
         ["at", "id", "stage", "channel", "status", "to", "subject", "note"],
         [
@@ -130,11 +130,11 @@ def _final_notice(
         return None
     last = sent[-1]
     day = last.at.date()
-    states = ledger(books, day)
+    invoices = account_of(books, day, [task.client.id]).invoices
     items = tuple(
-        Item(states[target.split("#")[0]], notices[last.stage], target)
+        Item(invoices[target.split("#")[0]], notices[last.stage], target)
         for target in last.items
-        if target.split("#")[0] in states
+        if target.split("#")[0] in invoices
     )
     email = Email(task.client, notices[last.stage], items, (), (), {last.stage: last.id})
     letter = notice_pdf(books, email, day, secret)

@@ -20,7 +20,7 @@ from notifier.portal.addresses import Secret
 from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
 from notifier.reminders.compose import Composed, UnsafeHeader, compose_email
-from notifier.reminders.placeholders import messages_by_client, phone_line
+from notifier.reminders.placeholders import phone_line
 from notifier.reminders.plan import Plan
 from notifier.reminders.send import Delivery, Sender
 from notifier.reminders.tasks import TaskSheet, compose_task
@@ -75,12 +75,11 @@ def compose_all(
 def _sheet_words(books: Books, plan: Plan, secret: Secret) -> list[_SheetWords]:
     """Each task sheet's title, text and note, in the plan's order, or why it could not be
     written."""
-    by_client = messages_by_client(books) if plan.tasks else None
     found: list[_SheetWords] = []
     for task in plan.tasks:
         bundle = bundle_name(task) if task.channel in ("collections", "legal") else ""
         try:
-            sheet = compose_task(books, task, plan.as_of, secret, bundle, by_client)
+            sheet = compose_task(books, task, plan.as_of, secret, bundle)
         except TextError as error:
             found.append(str(error))
         else:

@@ -8,8 +8,10 @@ Every email text (`courtesy`, `friendly`, `follow-up`, `final-notice`, `thanks`,
   client.name, client.contact (the person to greet: the first named contact, else client.name)
   business.name, .legal_name, .email, .phone, .address, .website, .tax_id (empty when not given)
   invoices: list, each .number, .issue_date, .due_date, .total, .paid, .amount_due (what to pay now:
-    on a plan, the instalment that is due), .balance (all still owed), .fees (late fees and
-    interest), .days_overdue (number), .instalment ("2/3", or empty), .stage, .page_url
+    on a plan, every instalment due and at least the next, with fees and interest), .balance (all
+    still owed), .fees (late fees and interest within amount_due; "" when none), .days_overdue
+    (number), .instalment ("2/3", "2-3/3" for several, or empty), .stage, .page_url
+  count (how many invoices: for "this invoice" or "these invoices")
   total_due (what to pay now, all invoices; one amount per currency joined with " + "),
   balance (all still owed), fees_due (fees and interest within total_due; "" when none),
   has_fees (true when there are fees or interest), due_date (the earliest due date),
@@ -25,16 +27,16 @@ Task texts (`call`, `collections`; read by the business, in its language) have a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
 from notifier import formatting, money
+from notifier.account import InvoiceAccount
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.ledger.state import InvoiceState
 from notifier.portal.addresses import Secret, absolute, client_page, client_token, invoice_page
 from notifier.reminders.plan import Item, Receipt
 from notifier.reminders.render import Dual, link
@@ -64,50 +66,55 @@ class InvoiceView:
     (a run formats thousands)."""
 
     def __init__(self, item: Item, portal: str, token: str, locale: str) -> None:
-        state = item.state
-        plan, instalment = state.active_plan, state.next_instalment
-        self.number = state.invoice.number
+        account = item.invoice
+        state = account.state
+        plan, due = state.active_plan, account.due_instalments
+        self.number = account.number
         self.days_overdue = state.days_overdue
-        self.instalment = (
-            f"{instalment.number}/{len(plan.instalments)}" if plan and instalment else ""
-        )
+        self.instalment = ""
+        if plan and due:
+            numbers = f"{due[0].number}-{due[-1].number}" if len(due) > 1 else f"{due[0].number}"
+            self.instalment = f"{numbers}/{len(plan.instalments)}"
         self.stage = item.stage.name
-        self._state, self._portal, self._token, self._locale = state, portal, token, locale
+        self._account, self._portal, self._token, self._locale = account, portal, token, locale
 
     @cached_property
     def issue_date(self) -> str:
-        return formatting.day(self._state.invoice.issue_date, self._locale)
+        return formatting.day(self._account.state.invoice.issue_date, self._locale)
 
     @cached_property
     def due_date(self) -> str:
-        return formatting.day(self._state.due_date, self._locale)
+        account = self._account
+        due = account.due_instalments
+        return formatting.day(due[0].due_date if due else account.state.due_date, self._locale)
 
     @cached_property
     def total(self) -> str:
-        return self._amount(self._state.totals.total)
+        return self._amount(self._account.state.totals.total)
 
     @cached_property
     def paid(self) -> str:
-        return self._amount(self._state.paid)
+        return self._amount(self._account.state.paid)
 
     @cached_property
     def amount_due(self) -> str:
-        return self._amount(amount_due(self._state))
+        return self._amount(self._account.pay_now)
 
     @cached_property
     def balance(self) -> str:
-        return self._amount(self._state.balance)
+        return self._amount(self._account.owed.total)
 
     @cached_property
     def fees(self) -> str:
-        return self._amount(self._state.fees + self._state.interest)
+        charges = self._account.due_now.charges
+        return self._amount(charges) if charges else ""
 
     @cached_property
     def page_url(self) -> Dual:
         return link(absolute(self._portal, invoice_page(self._token, self.number)))
 
     def _amount(self, minor: int) -> str:
-        return formatting.amount(minor, self._state.currency, self._locale)
+        return formatting.amount(minor, self._account.currency, self._locale)
 
 
 @dataclass(frozen=True)
@@ -135,17 +142,6 @@ def locale_of(books: Books, client: schema.Client) -> str:
     return client.locale or books.settings.business.locale
 
 
-def amount_due(state: InvoiceState) -> int:
-    """What to pay now: the balance, or on a plan the unpaid part up to the next instalment (with
-    any fees and interest)."""
-    plan, instalment = state.active_plan, state.next_instalment
-    if plan is None or instalment is None:
-        return state.balance
-    through = sum(i.amount for i in plan.instalments if i.number <= instalment.number)
-    unpaid = through - (state.paid - state.totals.deposit)
-    return min(state.balance, max(unpaid, 0) + state.fees + state.interest)
-
-
 def sums(amounts: Iterable[tuple[int, str]], locale: str) -> str:
     """Amounts added per currency, each formatted, joined with ` + ` (currencies sorted)."""
     totals: dict[str, int] = defaultdict(int)
@@ -168,9 +164,9 @@ def common(
     business = books.settings.business
     portal = str(business.portal_url)
     token = client_token(secret, client.id, client.page_rotation)
-    states = [item.state for item in items]
-    due_amounts = [(amount_due(s), s.currency) for s in states]
-    fee_amounts = [(s.fees + s.interest, s.currency) for s in states]
+    accounts = [item.invoice for item in items]
+    due_amounts = [(a.pay_now, a.currency) for a in accounts]
+    fee_amounts = [(a.due_now.charges, a.currency) for a in accounts]
     return {
         "client": ClientView(client.id, client.name, _contact(client)),
         "business": BusinessView(
@@ -183,12 +179,13 @@ def common(
             business.tax_id or "",
         ),
         "invoices": [InvoiceView(item, portal, token, locale) for item in items],
+        "count": len({a.number for a in accounts}),
         "total_due": sums(due_amounts, locale),
-        "balance": sums(((s.balance, s.currency) for s in states), locale),
+        "balance": sums(((a.owed.total, a.currency) for a in accounts), locale),
         "fees_due": sums(((m, c) for m, c in fee_amounts if m), locale),
         "has_fees": any(m for m, _ in fee_amounts),
-        "due_date": formatting.day(min(s.due_date for s in states), locale) if states else "",
-        "days_overdue": max((s.days_overdue for s in states), default=0),
+        "due_date": formatting.day(min(_due_date(a) for a in accounts), locale) if accounts else "",
+        "days_overdue": max((a.state.days_overdue for a in accounts), default=0),
         "today": formatting.day(as_of, locale),
         "page_url": link(absolute(portal, client_page(token))),
         "demo": secret.demo,
@@ -203,29 +200,13 @@ def deadline(stage: schema.Stage | None, as_of: date) -> date | None:
     return as_of + timedelta(days=stage.deadline_days)
 
 
-def messages_by_client(books: Books) -> dict[str, list[schema.Message]]:
-    """The books' messages grouped by client, each group in the books' order: `history` for many
-    clients reads the records once, not once per client."""
-    found: dict[str, list[schema.Message]] = defaultdict(list)
-    for message in books.messages:
-        found[message.client].append(message)
-    return found
-
-
-def history(
-    books: Books,
-    client_id: str,
-    locale: str,
-    by_client: Mapping[str, Sequence[schema.Message]] | None = None,
-) -> list[HistoryView]:
-    """Every message and task recorded for the client, in the order first recorded (the records
-    are appended in time order), each id once with its latest status. `by_client`, from
-    `messages_by_client(books)`, saves reading every record."""
-    messages = books.messages if by_client is None else by_client.get(client_id, ())
+def history(messages: Sequence[schema.Message], locale: str) -> list[HistoryView]:
+    """Every message and task recorded for a client (`messages`, in the books' order), in the order
+    first recorded (the records are appended in time order), each id once with its latest
+    status."""
     latest: dict[str, schema.Message] = {}
     for message in messages:
-        if message.client == client_id:
-            latest[message.id] = message
+        latest[message.id] = message
     return [
         HistoryView(
             formatting.day(m.at.date(), locale, "medium"),
@@ -252,15 +233,21 @@ def _contact(client: schema.Client) -> str:
     return named[0] if named else client.name
 
 
+def _due_date(account: InvoiceAccount) -> date:
+    """The date the money due now on `account` was (or is) due by."""
+    due = account.due_instalments
+    return due[0].due_date if due else account.state.due_date
+
+
 def _receipt(receipt: Receipt, locale: str) -> ReceiptView:
-    payment, state = receipt.payment, receipt.state
+    payment, account = receipt.payment, receipt.invoice
     return ReceiptView(
-        formatting.amount(_minor(payment, state.currency), payment.currency, locale),
+        formatting.amount(_minor(payment, account.currency), payment.currency, locale),
         formatting.day(payment.date, locale),
         payment.invoice,
         payment.method,
-        formatting.amount(state.balance, state.currency, locale),
-        state.balance == 0,
+        formatting.amount(account.owed.total, account.currency, locale),
+        account.owed.total == 0,
     )
 
 

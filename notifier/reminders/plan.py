@@ -1,10 +1,12 @@
-"""What a run of `notifier remind` does today, decided from the ledger: which emails go to whom,
-which tasks a person gets, what waits and why. Pure: the books, the as-of date and the run's moment.
+"""What a run of `notifier remind` does today, decided from the account of the day: which emails go
+to whom, which tasks a person gets, what waits and why. Pure: the account, the settings and the
+run's moment.
 
-Rules (the ledger already applies the per-invoice ones: stage order, no burst after a gap, each
-stage once, pauses and promises):
+Rules (the account already applies the per-invoice ones: stage order, no burst after a gap, no
+final notice skipped, each stage once, pauses and promises, one email in three days a client):
 - One email per client and run, in the tone of the most advanced stage among its invoices; a
   payment recorded since it was last thanked rides along, or goes alone as a thank-you.
+- A final notice demands every item then late: the client's other overdue invoices ride along.
 - Task stages (phone, collections, legal) become one task per client and channel, any day.
 - Emails go only on the business's sending days, in the client's own time zone.
 - At most `reminders.per_run` emails a run, the most advanced stages first; the rest wait.
@@ -13,16 +15,22 @@ stage once, pauses and promises):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from notifier.account import (
+    Account,
+    ClientAccount,
+    InvoiceAccount,
+    InvoiceState,
+    Status,
+    account_of,
+)
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.forked import can_fork, forked
-from notifier.ledger.state import InvoiceState, history, ledger, may_be_open
 
 EMAIL = "email"
 THANKS: Literal["thanks"] = "thanks"
@@ -35,9 +43,13 @@ _OUTCOMES = {"sent", "failed"}
 class Item:
     """One invoice (or instalment, `target` NUMBER#N) at the stage it is due for today."""
 
-    state: InvoiceState
+    invoice: InvoiceAccount
     stage: schema.Stage
     target: str
+
+    @property
+    def state(self) -> InvoiceState:
+        return self.invoice.state
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,11 @@ class Receipt:
     """A payment to thank the client for, with the invoice as it stands after it."""
 
     payment: schema.Payment
-    state: InvoiceState
+    invoice: InvoiceAccount
+
+    @property
+    def state(self) -> InvoiceState:
+        return self.invoice.state
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class Task:
     stage: schema.Stage  # the most advanced among the items
     items: tuple[Item, ...]
     ids: dict[str, str]
+    history: tuple[schema.Message, ...] = ()  # every record of the client's messages and tasks
 
     @property
     def id(self) -> str:
@@ -99,41 +116,45 @@ class Plan:
 
 
 def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
-    """What a run at `now` (aware), acting as of `as_of`, sends and creates."""
+    """What a run at `now` (aware), acting as of `as_of`, sends and creates: `plan_day` of the
+    account of `as_of`."""
     assert books.settings is not None
-    settings = books.settings
-    to_thank = _to_thank(books, as_of)
-    states = _states(books, as_of, {payment.invoice for payment in to_thank})
-    used = {message.id for message in books.messages}
+    return plan_day(books.settings, account_of(books, as_of), now)
 
-    due: dict[str, list[Item]] = defaultdict(list)
-    for state in states.values():
-        reminder = state.next_reminder
-        if reminder is not None and reminder.due_now:
-            due[state.client.id].append(Item(state, reminder.stage, reminder.target))
-    receipts: dict[str, list[Receipt]] = defaultdict(list)
-    for payment in to_thank:
-        state = states[payment.invoice]
-        receipts[state.client.id].append(Receipt(payment, state))
 
+def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan:
+    """What a run at `now` (aware), acting as of the account's day, sends and creates."""
+    as_of = account.as_of
+    clients = account.clients.values()
+    messages = [m for client in clients for m in client.messages]
+    used = {message.id for message in messages}
     emails: list[Email] = []
     tasks: list[Task] = []
     waiting: list[Waiting] = []
-    for client_id in sorted(set(due) | set(receipts)):
-        client = books.clients[client_id]
-        items = due.get(client_id, [])
+    for found in sorted(clients, key=lambda c: c.client.id):
+        client, client_id = found.client, found.client.id
+        items = [
+            Item(invoice, invoice.reminder.stage, invoice.reminder.target)
+            for invoice in found.invoices
+            if invoice.reminder is not None and invoice.reminder.due_now
+        ]
+        thanks = tuple(_to_thank(settings, found, as_of))
+        if not items and not thanks:
+            continue
         by_channel: dict[str, list[Item]] = defaultdict(list)
         for item in items:
             by_channel[item.stage.channel].append(item)
         for channel in sorted(set(by_channel) - {EMAIL}):
             group = tuple(by_channel[channel])
             tone = _most_advanced(group)
-            tasks.append(Task(client, channel, tone, group, _ids(as_of, client_id, group, used)))
+            ids = _ids(as_of, client_id, group, used)
+            tasks.append(Task(client, channel, tone, group, ids, found.messages))
         mail_items = tuple(by_channel.get(EMAIL, []))
-        thanks = tuple(receipts.get(client_id, []))
         if not mail_items and not thanks:
             continue
         tone_stage = _most_advanced(mail_items) if mail_items else None
+        if tone_stage is not None and tone_stage.deadline_days:
+            mail_items += _also_late(found, mail_items, tone_stage)
         ids = _ids(as_of, client_id, mail_items, used)
         if tone_stage is None:
             ids[THANKS] = _fresh(f"{as_of:%Y%m%d}-{client_id}-{THANKS}", used)
@@ -154,50 +175,25 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
         tuple(emails[:limit]),
         tuple(tasks),
         tuple(waiting),
-        unresolved(books),
+        unresolved(messages),
     )
 
 
-# Invoices in the books from which a forked process works out the ledger of the later ones, on
-# the other core: below this, forking costs more than it saves.
-SHARED_FROM = 2_000
-# The share of the invoices this process keeps: it also works out again the states of those the
-# fork found due.
-KEPT_SHARE = 0.5
-
-
-def _states(books: Books, as_of: date, thanked: set[str]) -> dict[str, InvoiceState]:
-    """The ledger of the invoices a run reads, in the books' order: those with a reminder due now,
-    and those in `thanked` (a thank-you says how the invoice stands).
-
-    Only an open invoice gets a reminder: the ledger of the others (most of the books: paid, void
-    or drafts) is not worked out. With many invoices, a forked process works out the later ones
-    meanwhile and says which are due; their states (which hold the records) would cost more to
-    pass back than to work out again here, and they are a fifth of the open invoices or so."""
-    invoices = list(books.invoices.values())
-    known = history(books, as_of)
-
-    def open_states(share: list[schema.Invoice]) -> dict[str, InvoiceState]:
-        return ledger(books, as_of, may_be_open(books, as_of, share, known=known), known=known)
-
-    def due(share: list[schema.Invoice]) -> set[str]:
-        return {number for number, state in open_states(share).items() if _due_now(state)}
-
-    kept = len(invoices)
-    theirs: Callable[[], set[str]] = set
-    if kept >= SHARED_FROM and can_fork():
-        kept = int(kept * KEPT_SHARE)
-        theirs = forked(lambda: due(invoices[kept:]))
-    mine = open_states(invoices[:kept])
-    wanted = {number for number, state in mine.items() if _due_now(state)}
-    wanted.update(theirs(), thanked)
-    rest = [i for i in invoices if i.number in wanted and i.number not in mine]
-    more = ledger(books, as_of, rest, known=known)
-    return {n: mine[n] if n in mine else more[n] for n in books.invoices if n in wanted}
-
-
-def _due_now(state: InvoiceState) -> bool:
-    return state.next_reminder is not None and state.next_reminder.due_now
+def _also_late(
+    client: ClientAccount, items: tuple[Item, ...], notice: schema.Stage
+) -> tuple[Item, ...]:
+    """The client's other late invoices (not promised, not disputed, not yet as far as a final
+    notice), which a final notice demands too: recorded with it, what follows it for them waits
+    for its deadline as well."""
+    named = {item.invoice.number for item in items}
+    return tuple(
+        Item(invoice, notice, invoice.reminder.target)
+        for invoice in client.overdue
+        if invoice.number not in named
+        and invoice.status is Status.OVERDUE
+        and invoice.reminder is not None
+        and invoice.reminder.stage.day <= notice.day
+    )
 
 
 def sending_day(settings: schema.Settings, client: schema.Client, now: datetime) -> str | None:
@@ -210,11 +206,12 @@ def sending_day(settings: schema.Settings, client: schema.Client, now: datetime)
     return f"not a sending day: {local:%A} in {zone}"
 
 
-def unresolved(books: Books) -> tuple[schema.Message, ...]:
+def unresolved(messages: Iterable[schema.Message]) -> tuple[schema.Message, ...]:
     """Messages marked as being sent with no outcome recorded: the run that sent them stopped in
     between, so nobody knows whether they went. Never resent; a person checks and records it."""
-    settled = {m.id for m in books.messages if m.status in _OUTCOMES}
-    return tuple(m for m in books.messages if m.status == "sending" and m.id not in settled)
+    found = list(messages)
+    settled = {m.id for m in found if m.status in _OUTCOMES}
+    return tuple(m for m in found if m.status == "sending" and m.id not in settled)
 
 
 def _most_advanced(items: tuple[Item, ...] | list[Item]) -> schema.Stage:
@@ -243,28 +240,24 @@ def _addresses(client: schema.Client) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(c.email) for c in client.contacts if c.email))
 
 
-def _to_thank(books: Books, as_of: date) -> list[schema.Payment]:
-    """Payments to thank: recorded by `as_of`, at most `thanks_within_days` old, never thanked
-    before, on an invoice the books know."""
-    assert books.settings is not None
-    window = books.settings.reminders.thanks_within_days
+def _to_thank(settings: schema.Settings, client: ClientAccount, as_of: date) -> list[Receipt]:
+    """The client's payments to thank: recorded by `as_of`, at most `thanks_within_days` old,
+    never thanked before."""
+    window = settings.reminders.thanks_within_days
     if window == 0:
         return []
-    zone = ZoneInfo(books.settings.business.timezone)
-    thanked = {pid for m in books.messages if m.status in _THANKED for pid in m.payments or ()}
+    zone = ZoneInfo(settings.business.timezone)
+    thanked = {pid for m in client.messages if m.status in _THANKED for pid in m.payments or ()}
     found = []
-    for payment in books.payments:
-        if (
-            payment.kind != "payment"
-            or payment.id in thanked
-            or payment.invoice not in books.invoices
-        ):
-            continue
-        known = payment.date
-        if payment.recorded is not None:
-            recorded = payment.recorded
-            local = recorded.astimezone(zone) if recorded.tzinfo else recorded
-            known = max(known, local.date())
-        if as_of - timedelta(days=window) <= known <= as_of:
-            found.append(payment)
+    for invoice in client.invoices:
+        for payment in invoice.payments:
+            if payment.kind != "payment" or payment.id in thanked:
+                continue
+            known = payment.date
+            if payment.recorded is not None:
+                recorded = payment.recorded
+                local = recorded.astimezone(zone) if recorded.tzinfo else recorded
+                known = max(known, local.date())
+            if as_of - timedelta(days=window) <= known <= as_of:
+                found.append(Receipt(payment, invoice))
     return found

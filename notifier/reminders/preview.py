@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from notifier import money
 from notifier.books.load import Books
 from notifier.reminders import record
-from notifier.reminders.placeholders import amount_due
 from notifier.reminders.plan import Item, Plan, plan_run
 
 
@@ -85,10 +84,10 @@ def simulate(books: Books, start: date, days: int) -> Iterator[Plan]:
 
 def _amounts(items: tuple[Item, ...]) -> tuple[str, str]:
     """What each invoice asks for now, and the fees and interest within it (where there are any)."""
-    due = [money.format_plain(amount_due(i.state), i.state.currency) for i in items]
+    due = [money.format_plain(i.invoice.due_now.total, i.invoice.currency) for i in items]
     fees = [
-        money.format_plain(i.state.fees + i.state.interest, i.state.currency)
+        money.format_plain(i.invoice.due_now.charges, i.invoice.currency)
         for i in items
-        if i.state.fees + i.state.interest
+        if i.invoice.due_now.charges
     ]
     return ", ".join(due), ", ".join(fees)

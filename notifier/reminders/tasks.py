@@ -3,13 +3,11 @@ business's language and formats, with the phone numbers and the history so far."
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from notifier import formatting
-from notifier.books import schema
 from notifier.books.load import Books
 from notifier.portal.addresses import Secret
 from notifier.reminders.placeholders import common, history, phone_line
@@ -32,16 +30,14 @@ def compose_task(
     as_of: date,
     secret: Secret,
     bundle: str = "",
-    by_client: Mapping[str, Sequence[schema.Message]] | None = None,
 ) -> TaskSheet:
-    """The sheet for `task`; `bundle` is where its hand-off zip was written ("" if none);
-    `by_client` as for `placeholders.history`."""
+    """The sheet for `task`; `bundle` is where its hand-off zip was written ("" if none)."""
     assert books.settings is not None
     locale = books.settings.business.locale
     language = formatting.language(locale)
     context: dict[str, Any] = common(books, task.client, task.items, (), as_of, secret, locale)
     context["phone"] = phone_line(task.client)
-    context["history"] = history(books, task.client.id, locale, by_client)
+    context["history"] = history(task.history, locale)
     context["bundle"] = bundle
     # A sheet is plain text: no Markdown to convert, no HTML to clean.
     title, text = render_text(load_text(books.root, task.stage.text, language, language), context)

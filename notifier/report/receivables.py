@@ -1,18 +1,23 @@
 """Where the business stands on a day: receivables aging, DSO, cash in and expected, and each
-client's record. Pure: the books, the ledger and the date in; figures out (minor units per currency).
+client's record. Pure: the account of the day in; figures out (minor units per currency).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
+from notifier.account import (
+    Account,
+    ClientAccount,
+    InvoiceAccount,
+    InvoiceState,
+    Status,
+    signed_minor,
+)
 from notifier.books import schema
-from notifier.books.load import Books
-from notifier.ledger.state import InvoiceState, Status, ledger, signed_minor
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 PERIOD_DAYS = 90  # for DSO and cash collected
@@ -83,13 +88,15 @@ class ClientShare:
     collected: dict[str, int]
     expected: dict[str, int]
     by_month: dict[str, dict[str, int]]  # currency → YYYY-MM → minor, for the last twelve months
+    tasks: tuple[OpenTask, ...]  # its tasks and messages waiting for a person
 
     def to_json(self) -> dict[str, Any]:
         """The share as JSON values (tuples become lists when dumped). Field by field, not with
         `asdict`: its deep copies cost half a second for 2,000 clients on every build."""
         record = _fields_of(self.record)
         record["paused_until"] = str(self.record.paused_until) if self.record.paused_until else None
-        return {**_fields_of(self), "record": record}
+        tasks = [_fields_of(task) for task in self.tasks]
+        return {**_fields_of(self), "record": record, "tasks": tasks}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClientShare:
@@ -100,8 +107,14 @@ class ClientShare:
             disputes=tuple(record["disputes"]),
             paused_until=date.fromisoformat(paused) if paused else None,
         )
+        tasks = tuple(OpenTask(**{**task, "items": tuple(task["items"])}) for task in data["tasks"])
         return cls(
-            **{**data, "record": ClientRecord(**record), "invoiced": tuple(data["invoiced"])}
+            **{
+                **data,
+                "record": ClientRecord(**record),
+                "invoiced": tuple(data["invoiced"]),
+                "tasks": tasks,
+            }
         )
 
 
@@ -115,38 +128,18 @@ def bucket(days_overdue: int) -> str:
     return "61-90" if days_overdue <= 90 else "90+"
 
 
-def build_report(books: Books, as_of: date) -> Report:
-    """The report as of `as_of` (assumes books that passed `check`)."""
-    shares = client_shares(books, as_of, books.clients, ledger(books, as_of))
-    return assemble(books, as_of, shares)
+def build_report(account: Account) -> Report:
+    """The report of the day of `account`, which holds every client."""
+    return assemble(account.as_of, list(account.clients), client_shares(account))
 
 
-def client_shares(
-    books: Books, as_of: date, clients: Iterable[str], states: dict[str, InvoiceState]
-) -> dict[str, ClientShare]:
-    """The share of each of `clients`, from `states`: the ledger of all their invoices (at least)."""
-    mine: dict[str, list[InvoiceState]] = {client: [] for client in clients}
-    for state in states.values():
-        if state.client.id in mine:
-            mine[state.client.id].append(state)
-    # Each invoice's payments and each client's messages, found once: the records below read them
-    # per client (a scan of the whole books per client took 25 s at 10,000 invoices).
-    paid: dict[str, list[schema.Payment]] = defaultdict(list)
-    for payment in sorted(books.payments, key=lambda p: p.date):
-        if payment.date <= as_of and payment.invoice in states:
-            paid[payment.invoice].append(payment)
-    messages: dict[str, list[schema.Message]] = defaultdict(list)
-    for message in books.messages:
-        if message.client in mine:
-            messages[message.client].append(message)
-    return {
-        client: _share(books.clients[client], own, paid, messages[client], as_of)
-        for client, own in mine.items()
-    }
+def client_shares(account: Account) -> dict[str, ClientShare]:
+    """The share of each client of `account`."""
+    return {client: _share(found, account.as_of) for client, found in account.clients.items()}
 
 
-def assemble(books: Books, as_of: date, shares: dict[str, ClientShare]) -> Report:
-    """The report from every client's share (by client id)."""
+def assemble(as_of: date, clients: list[str], shares: dict[str, ClientShare]) -> Report:
+    """The report of `as_of` from the share of each of `clients` (by client id)."""
     start = as_of - timedelta(days=PERIOD_DAYS)
     aging: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
     fees: dict[str, int] = defaultdict(int)
@@ -155,7 +148,7 @@ def assemble(books: Books, as_of: date, shares: dict[str, ClientShare]) -> Repor
     expected: dict[str, int] = defaultdict(int)
     months = _months(as_of)
     by_month: dict[str, dict[str, int]] = {}
-    for client in books.clients:
+    for client in clients:
         share = shares[client]
         for currency in share.invoiced:
             aging[currency]  # every currency invoiced appears, even when nothing is owed
@@ -194,8 +187,10 @@ def assemble(books: Books, as_of: date, shares: dict[str, ClientShare]) -> Repor
         as_of=as_of,
         period_start=start,
         currencies=tuple(figures),
-        clients=tuple(shares[client].record for client in books.clients),
-        tasks=_open_tasks(books),
+        clients=tuple(shares[client].record for client in clients),
+        tasks=tuple(
+            sorted((t for c in clients for t in shares[c].tasks), key=lambda task: task.at)
+        ),
         collected_by_month=dict(sorted(by_month.items())),
     )
 
@@ -204,15 +199,8 @@ def _issued(state: InvoiceState) -> bool:
     return state.status not in (Status.DRAFT, Status.VOID)
 
 
-def _share(
-    client: schema.Client,
-    states: list[InvoiceState],
-    paid: dict[str, list[schema.Payment]],
-    messages: list[schema.Message],
-    as_of: date,
-) -> ClientShare:
-    """What `client`, with the ledger of its invoices `states`, the payments by invoice (in date
-    order) and its messages, adds to the report."""
+def _share(client: ClientAccount, as_of: date) -> ClientShare:
+    """What `client` adds to the report."""
     start = as_of - timedelta(days=PERIOD_DAYS)
     horizon = as_of + timedelta(days=HORIZON_DAYS)
     aging: dict[str, dict[str, int]] = {}
@@ -221,34 +209,35 @@ def _share(
     collected: dict[str, int] = defaultdict(int)
     expected: dict[str, int] = defaultdict(int)
     invoiced: dict[str, None] = {}
-    for state in states:
+    for invoice in client.invoices:
+        state = invoice.state
         if not _issued(state):
             continue
         currency = state.currency
         invoiced[currency] = None
-        if state.balance > 0:
+        if invoice.owed.total > 0:
             # Days past the due date, disputed or promised or not: aging is about the money.
             buckets = aging.setdefault(currency, dict.fromkeys(BUCKETS, 0))
-            buckets[bucket((as_of - state.due_date).days)] += state.balance
-            fees[currency] += state.fees + state.interest
+            buckets[bucket((as_of - state.due_date).days)] += invoice.owed.total
+            fees[currency] += invoice.owed.charges
         if start < state.invoice.issue_date <= as_of:
             sales[currency] += state.totals.total
-        if state.balance > 0 and state.status is not Status.DISPUTED:
+        if invoice.owed.total > 0 and state.status is not Status.DISPUTED:
             expected[currency] += _falling_due(state, as_of, horizon)
     months = set(_months(as_of))
     by_month: dict[str, dict[str, int]] = {}
-    for state in states:
-        currency = state.currency
-        for payment in paid.get(state.invoice.number, ()):
+    for invoice in client.invoices:
+        currency = invoice.currency
+        for payment in invoice.payments:
             if payment.date > start:
                 collected[currency] += signed_minor(payment, currency)
             month = payment.date.strftime("%Y-%m")
             if month in months:
                 per_month = by_month.setdefault(currency, {})
                 per_month[month] = per_month.get(month, 0) + signed_minor(payment, currency)
-    own = [state for state in states if _issued(state)]
+    own = [invoice for invoice in client.invoices if _issued(invoice.state)]
     return ClientShare(
-        _client_record(client, own, paid, messages, as_of),
+        _client_record(client, own, as_of),
         tuple(invoiced),
         aging,
         dict(fees),
@@ -256,6 +245,7 @@ def _share(
         dict(collected),
         dict(expected),
         by_month,
+        _open_tasks(client),
     )
 
 
@@ -283,55 +273,49 @@ def _falling_due(state: InvoiceState, as_of: date, horizon: date) -> int:
     return due
 
 
-def _client_record(
-    client: schema.Client,
-    own: list[InvoiceState],
-    payments: dict[str, list[schema.Payment]],
-    messages: list[schema.Message],
-    as_of: date,
-) -> ClientRecord:
-    """How `client` pays, from its issued invoices `own`, the payments by invoice (in date order)
-    and its `messages`."""
+def _client_record(client: ClientAccount, own: list[InvoiceAccount], as_of: date) -> ClientRecord:
+    """How `client` pays, from its issued invoices `own` and its messages."""
     owed: dict[str, int] = defaultdict(int)
-    for state in own:
-        if state.balance > 0:
-            owed[state.currency] += state.balance
-    lateness = [_days_late(state, payments) for state in own if state.status is Status.PAID]
+    for invoice in own:
+        if invoice.owed.total > 0:
+            owed[invoice.currency] += invoice.owed.total
+    lateness = [_days_late(invoice) for invoice in own if invoice.status is Status.PAID]
     known = [days for days in lateness if days is not None]
     # Invoices still open and already late count too: a client who never pays is not "on time".
-    known += [state.days_overdue for state in own if state.days_overdue > 0]
+    known += [i.state.days_overdue for i in own if i.state.days_overdue > 0]
     paid_on_time = sum(1 for days in known if days <= 0) / len(known) if known else None
     average = sum(max(0, days) for days in known) / len(known) if known else None
     soon = as_of + timedelta(days=7)
-    last = max(messages, key=lambda m: m.at, default=None)
+    last = max(client.messages, key=lambda m: m.at, default=None)
+    record = client.client
     return ClientRecord(
-        client=client.id,
-        name=client.name,
-        open_invoices=sum(1 for state in own if state.balance > 0),
+        client=record.id,
+        name=record.name,
+        open_invoices=sum(1 for invoice in own if invoice.owed.total > 0),
         owed=dict(sorted(owed.items())),
         average_days_late=round(average, 1) if average is not None else None,
         paid_on_time=round(paid_on_time, 2) if paid_on_time is not None else None,
-        rating=_rating(average, paid_on_time, any(s.status is Status.DISPUTED for s in own)),
+        rating=_rating(average, paid_on_time, any(i.status is Status.DISPUTED for i in own)),
         promises_due=tuple(
-            f"{s.invoice.number} by {s.invoice.promise.by}"
-            for s in own
-            if s.invoice.promise is not None
-            and as_of <= s.invoice.promise.by <= soon
-            and s.balance > 0
+            f"{i.number} by {promise.by}"
+            for i in own
+            if (promise := i.state.invoice.promise) is not None
+            and as_of <= promise.by <= soon
+            and i.owed.total > 0
         ),
-        disputes=tuple(s.invoice.number for s in own if s.status is Status.DISPUTED),
-        paused_until=client.pause.until if client.pause and client.pause.until >= as_of else None,
+        disputes=tuple(i.number for i in own if i.status is Status.DISPUTED),
+        paused_until=record.pause.until if record.pause and record.pause.until >= as_of else None,
         last_message=f"{last.at.date()} {last.stage} ({last.status})" if last else None,
     )
 
 
-def _days_late(state: InvoiceState, payments: dict[str, list[schema.Payment]]) -> int | None:
-    """Days between the last date to pay by and the payment that settled the invoice (`payments`
-    by invoice, in date order)."""
+def _days_late(invoice: InvoiceAccount) -> int | None:
+    """Days between the last date to pay by and the payment that settled the invoice."""
+    state = invoice.state
     schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
     target = state.totals.to_pay - state.discount_taken
     running = 0
-    for payment in payments.get(state.invoice.number, ()):
+    for payment in invoice.payments:
         running += signed_minor(payment, state.currency)
         if running >= target:
             return (payment.date - schedule[-1].due_date).days
@@ -351,24 +335,18 @@ def _rating(average: float | None, on_time: float | None, disputed: bool) -> str
     return "risky"
 
 
-def _open_tasks(books: Books) -> tuple[OpenTask, ...]:
-    """Tasks not yet done, and messages whose sending was never confirmed, oldest first."""
+def _open_tasks(client: ClientAccount) -> tuple[OpenTask, ...]:
+    """The client's tasks not yet done, and messages whose sending was never confirmed, oldest
+    first."""
     latest: dict[str, schema.Message] = {}
-    for message in books.messages:
+    for message in client.messages:
         latest[message.id] = message  # a message is recorded once per status; the last one counts
-    tasks = []
-    for message in sorted(latest.values(), key=lambda m: m.at):
-        kind = WAITING.get(message.status)
-        if kind is None:
-            continue
-        client = books.clients.get(message.client)
-        phone = next((c.phone for c in client.contacts if c.phone), None) if client else None
-        tasks.append(
-            OpenTask(
-                str(message.at), message.client, kind, message.stage, tuple(message.items), phone
-            )
-        )
-    return tuple(tasks)
+    phone = next((c.phone for c in client.client.contacts if c.phone), None)
+    return tuple(
+        OpenTask(str(m.at), m.client, WAITING[m.status], m.stage, tuple(m.items), phone)
+        for m in sorted(latest.values(), key=lambda m: m.at)
+        if m.status in WAITING
+    )
 
 
 def _fields_of(instance: Any) -> dict[str, Any]:

@@ -7,14 +7,13 @@ import csv
 import io
 import json
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from notifier import money
-from notifier.ledger.state import InvoiceState, Status
+from notifier.account import Account, Status
 from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report, bucket
 
 
@@ -65,16 +64,17 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def to_csv(states: dict[str, InvoiceState], as_of: date) -> str:
+def to_csv(account: Account) -> str:
     """One row per issued invoice with its aging bucket: what a spreadsheet wants."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for state in states.values():
+    for invoice in account.invoices.values():
+        state, owed = invoice.state, invoice.owed
         if state.status in (Status.DRAFT, Status.VOID):
             continue
         c = state.currency
-        late = max(0, (as_of - state.due_date).days) if state.balance > 0 else 0
+        late = max(0, (account.as_of - state.due_date).days) if owed.total > 0 else 0
         writer.writerow(
             (
                 state.invoice.number,
@@ -84,12 +84,12 @@ def to_csv(states: dict[str, InvoiceState], as_of: date) -> str:
                 state.invoice.issue_date,
                 state.due_date,
                 late,
-                bucket(late) if state.balance else "",
+                bucket(late) if owed.total else "",
                 _major(state.totals.total, c),
                 _major(state.paid, c),
                 _major(state.fees, c),
                 _major(state.interest, c),
-                _major(state.balance, c),
+                _major(owed.total, c),
             )
         )
     return out.getvalue()

@@ -1,0 +1,51 @@
+"""The account of the day: what each client owes on a date, how they may pay it, and what happens
+next, worked out once per command from the books and the ledger. Every output (pages, PDFs,
+payment links, emails, letters, task sheets, `status`, `report`) formats this account; none works
+out an amount, a date or a next step of its own.
+
+The value types the outputs read are named here too, so that they import the account, never the
+ledger: `from notifier.account import Account, InvoiceAccount, Status`."""
+
+from notifier.account.day import (
+    FULL,
+    Account,
+    ClientAccount,
+    EarlyDiscount,
+    History,
+    Instalment,
+    InvoiceAccount,
+    InvoiceState,
+    NextReminder,
+    Owed,
+    PayLink,
+    PayOption,
+    PlanOption,
+    Status,
+    Step,
+    Totals,
+    account_of,
+    history,
+    signed_minor,
+)
+
+__all__ = [
+    "FULL",
+    "Account",
+    "ClientAccount",
+    "EarlyDiscount",
+    "History",
+    "Instalment",
+    "InvoiceAccount",
+    "InvoiceState",
+    "NextReminder",
+    "Owed",
+    "PayLink",
+    "PayOption",
+    "PlanOption",
+    "Status",
+    "Step",
+    "Totals",
+    "account_of",
+    "history",
+    "signed_minor",
+]
