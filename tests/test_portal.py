@@ -306,6 +306,22 @@ def test_the_pdf_is_the_printable_invoice(site):
     assert "What happens next" not in content
 
 
+def test_every_open_invoices_pdf_says_what_its_page_says_is_owed(site):
+    """The printed PDFs themselves, read back: what is owed agrees with the page to the unit."""
+    checked = 0
+    for folder in (site / "p").iterdir():
+        for pdf_path in folder.glob("*.pdf"):
+            html = (folder / f"{pdf_path.stem}.html").read_text(encoding="utf-8")
+            rows = re.findall(r'<tr class="total">.*?<td class="num">(.*?)</td>', html, re.S)
+            if len(rows) < 2:  # paid, void: nothing owed
+                continue
+            owed = re.sub(r"\s|&nbsp;", "", rows[-1])  # as printed, spaces aside
+            content = " ".join(p.extract_text() for p in pypdf.PdfReader(pdf_path).pages)
+            assert owed in re.sub(r"\s", "", content), (pdf_path.name, owed)
+            checked += 1
+    assert checked >= 10
+
+
 def test_the_calendar_holds_each_date_to_pay_by(site):
     calendar = icalendar.Calendar.from_ical(
         (site / "p" / token("kessler") / "HP-2026-029.ics").read_bytes()

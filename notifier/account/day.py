@@ -7,7 +7,8 @@ Rules it applies beyond the ledger's (docs/books.md, "What a page asks"):
   fees and interest; otherwise everything owed.
 - Pay in full asks what settles the invoice today: less the early-payment discount while it is on
   offer. A plan is offered only while its whole schedule lies ahead (its first instalment is not
-  yet late) and no plan was chosen; once one is, its next payment is the way to pay.
+  yet late), nothing was paid outside it, and no plan was chosen; once one is, what is due on it
+  is the way to pay.
 - A card link is shown only when it charges exactly what its way to pay asks today.
 - A client is written to at most once in any `SPACING_DAYS` days (thank-yous aside): a reminder
   due sooner waits.
@@ -345,9 +346,12 @@ def _ways(
     early = state.early_discount
     full, *plans = state.plans
     ways = [option(full, FULL, owed.total - (early.amount if early else 0), early)]
-    for plan in plans:
-        if plan.instalments[0].due_date >= as_of:  # its whole schedule still lies ahead
-            ways.append(option(plan, f"{plan.id}#1", plan.instalments[0].amount))
+    # A plan splits the whole amount to pay: offered while its schedule lies ahead, and nothing
+    # was paid outside it (its first instalment could then pay more than is left).
+    if state.paid == state.totals.deposit:
+        for plan in plans:
+            if plan.instalments[0].due_date >= as_of:
+                ways.append(option(plan, f"{plan.id}#1", plan.instalments[0].amount))
     return tuple(ways)
 
 
@@ -377,7 +381,7 @@ def _spaced(
     reminder due today that would come sooner waits."""
     steps = {i.number: list(i.steps) for i in invoices}
     done: set[tuple[str, int]] = set()
-    last = last_written
+    last, planned = last_written, False  # the last email's day; planned (not yet sent) or not
     while True:
         waiting = [
             (step.on, number, index)
@@ -389,11 +393,14 @@ def _spaced(
             break
         on, number, index = min(waiting)
         done.add((number, index))
-        if last is not None and last < on < last + timedelta(days=SPACING_DAYS):
-            shift = last + timedelta(days=SPACING_DAYS) - on
-            steps[number][index:] = [_moved(step, shift) for step in steps[number][index:]]
-            on += shift
-        last = on
+        moved = on
+        if last is not None and planned and on <= last:
+            moved = last  # goes with the email already planned for that day
+        elif last is not None and on < last + timedelta(days=SPACING_DAYS):
+            moved = last + timedelta(days=SPACING_DAYS)
+        if moved != on:
+            steps[number][index:] = [_moved(step, moved - on) for step in steps[number][index:]]
+        last, planned = moved, True
     return tuple(_with_steps(i, tuple(steps[i.number]), as_of) for i in invoices)
 
 
