@@ -40,6 +40,7 @@ EXIT_USAGE = 2
 VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
 ARCHIVE = "data/archive"  # where it keeps them once imported
+RECORDS = "data/records"  # what the commands append to: a killed one may leave temporary files
 BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
 
 
@@ -115,8 +116,9 @@ def _books_folder(root: Path) -> None:
 
 def _lock_books(root: Path) -> None:
     """Hold the books' lock until the command ends, so that no other notifier process writes
-    them meanwhile (see notifier.lock); exit 2 if another process holds the lock for longer than
-    a second command waits."""
+    them meanwhile (see notifier.lock), and remove what a killed run left half-written; exit 2 if
+    another process holds the lock for longer than a second command waits."""
+    from notifier.files import remove_leftovers
     from notifier.lock import BooksBusy, books_locked
 
     _books_folder(root)
@@ -129,6 +131,9 @@ def _lock_books(root: Path) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    for path in remove_leftovers(root / RECORDS):
+        if click.get_current_context().meta.get(VERBOSE):
+            click.echo(f"  removed {path.relative_to(root)} (left by a run that was stopped)")
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """One command at a time writes the books. Two runs started together on one books folder send each
 email once and record each line once; a command that finds the books held waits, then gives up with
-exit 2 naming the lock; a run that was killed leaves the books unlocked."""
+exit 2 naming the lock; a run that was killed leaves the books neither locked nor littered with
+half-written files."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +200,62 @@ def test_a_command_that_only_reads_the_books_does_not_wait(
     command = [str(tmp_path / "outbox") if arg == "OUTBOX" else arg for arg in command]
     result = CliRunner().invoke(cli, ["--root", str(books_held), *command])
     assert result.exit_code == 0, result.output
+
+
+def stripe_export(path: Path, rows: int) -> Path:
+    """A Payments export of `rows` card payments that name no invoice (each goes to review)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Description,Status\n")  # fmt: skip
+        out.writelines(
+            f"ch_{n:08d},2026-11-20 10:00:00,{1000 + n % 500}.00,0,gbp,true,Order {n},Paid\n"
+            for n in range(rows)
+        )
+    return path
+
+
+def test_a_killed_import_leaves_the_books_neither_locked_nor_littered(tmp_path: Path) -> None:
+    root = example_books(tmp_path)
+    records = root / RECORDS
+    payments = (records / "payments.yaml").read_bytes()
+    env = environment()
+    export = stripe_export(tmp_path / "large.csv", 400_000)
+    killed = start(root, "reconcile", str(export), env=env)
+    deadline = time.monotonic() + 60
+    while not list(records.glob(".payments.yaml.*.tmp")) and killed.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    killed.send_signal(signal.SIGKILL)  # in the middle of the import, its payments half written
+    assert killed.wait() == -signal.SIGKILL
+    left = list(records.glob(".payments.yaml.*.tmp"))
+    assert len(left) == 1
+    (records / "collections").mkdir(exist_ok=True)
+    (records / "collections" / ".20261130-tanaka-collections.zip.tmp").write_bytes(b"PK")
+
+    started = time.monotonic()
+    after = subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(root), "reconcile", str(FIXTURES / "demo-payments.csv")],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert after.returncode == 0, after.stderr
+    assert time.monotonic() - started < lock.WAIT_SECONDS  # the lock died with the killed run
+    assert sorted(p.name for p in records.rglob(".*")) == []
+    assert (records / "payments.yaml").read_bytes().startswith(payments)
+
+
+def test_the_next_run_removes_what_a_killed_one_left_and_says_so_when_verbose(
+    tmp_path: Path,
+) -> None:
+    root = example_books(tmp_path)
+    left = root / RECORDS / ".payments.yaml.x1y2z3.tmp"
+    left.write_bytes((root / RECORDS / "payments.yaml").read_bytes()[:100])
+    clients = root / "data" / "clients.yaml"  # a problem: the run stops once it has read the books
+    clients.write_text(clients.read_text().replace("currency: JPY", "currency: YEN"))
+    result = subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(root), "--verbose", "run"],
+        capture_output=True, text=True, env=environment(), check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert not left.exists()
+    assert result.stdout == (
+        "  removed data/records/.payments.yaml.x1y2z3.tmp (left by a run that was stopped)\n"
+    )
