@@ -5,7 +5,8 @@
 set -euo pipefail
 git config user.name "notifier[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-git add --all data
+# Never a temporary file a killed run left half-written (notifier removes them on its next run).
+git add --all -- data ':(exclude,glob)data/**/.*.tmp'
 if git diff --cached --quiet; then
     echo "Nothing new to record."
     exit 0

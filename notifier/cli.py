@@ -40,6 +40,7 @@ EXIT_USAGE = 2
 VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
 ARCHIVE = "data/archive"  # where it keeps them once imported
+RECORDS = "data/records"  # what the commands append to: a killed one may leave temporary files
 BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
 
 
@@ -94,9 +95,7 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
     from notifier.books.checks import check_books
     from notifier.problems import errors
 
-    if not (root / "data").is_dir():
-        click.echo(f"notifier: no data/ folder in {root.resolve()} (use --root)", err=True)
-        sys.exit(EXIT_USAGE)
+    _books_folder(root)
     with _kept_until_exit():
         books, problems = check_books(root, root / BOOKS_CACHE)
     for problem in problems:
@@ -106,6 +105,35 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
         click.echo(f"{len(found)} problem{'s' if len(found) != 1 else ''} in the books", err=True)
         sys.exit(EXIT_PROBLEMS)
     return books, problems
+
+
+def _books_folder(root: Path) -> None:
+    """Exit 2 unless `root` holds a data/ folder."""
+    if not (root / "data").is_dir():
+        click.echo(f"notifier: no data/ folder in {root.resolve()} (use --root)", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _lock_books(root: Path) -> None:
+    """Hold the books' lock until the command ends, so that no other notifier process writes
+    them meanwhile (see notifier.lock), and remove what a killed run left half-written; exit 2 if
+    another process holds the lock for longer than a second command waits."""
+    from notifier.files import remove_leftovers
+    from notifier.lock import BooksBusy, books_locked
+
+    _books_folder(root)
+    try:
+        click.get_current_context().with_resource(books_locked(root))
+    except BooksBusy as busy:
+        click.echo(
+            f"notifier: another notifier run holds the books ({busy.lock}); waited "
+            f"{busy.waited:g} s, nothing was done: try again once it has finished",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+    for path in remove_leftovers(root / RECORDS):
+        if click.get_current_context().meta.get(VERBOSE):
+            click.echo(f"  removed {path.relative_to(root)} (left by a run that was stopped)")
 
 
 @contextmanager
@@ -331,6 +359,7 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
             "notifier reconcile: give export FILEs, or --from-stripe [--since DATE]", err=True
         )
         sys.exit(EXIT_USAGE)
+    _lock_books(root)
     books, _ = _load(root)
     assert books.settings is not None
     zone = ZoneInfo(books.settings.business.timezone)
@@ -401,6 +430,8 @@ def links(root: Path, as_of: date | None, dry_run: bool) -> None:
     from notifier import money
     from notifier.payments import links as payment_links
 
+    if not dry_run:
+        _lock_books(root)
     books, _ = _load(root)
     secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=dry_run)
     if secret is None:
@@ -487,11 +518,13 @@ def remind(
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
         sys.exit(EXIT_USAGE)
+    sending = not (dry_run or outbox is not None or preview is not None)
+    if sending:
+        _lock_books(root)
     books, _ = _load(root)
     day = _today(books, as_of)
     # With --as-of the run acts at 09:00 that day, so its records and Date headers are repeatable.
     now = run_moment(books, day) if as_of is not None else datetime.now(UTC)
-    sending = not (dry_run or outbox is not None or preview is not None)
     secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=not sending)
     if secret is None:
         click.echo(
@@ -644,6 +677,7 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     if not os.environ.get("NOTIFIER_SECRET"):
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
+    _lock_books(root)  # held to the end: the import, the reminders and the build
     books, _ = _load(root)  # a problem in the books stops the run before anything happens
     assert books.settings is not None
     zone = ZoneInfo(books.settings.business.timezone)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+# Every temporary file made here, or by notifier.books.records, is named like this, beside the
+# file it will replace.
+TEMPORARY = ".*.tmp"
 
 
 def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -23,3 +28,13 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(folder: Path) -> Iterator[Path]:
+    """Remove the temporary files (TEMPORARY) in `folder` and below, left there by a process that
+    was killed before it could; yield each one removed. Only for a folder no other process is
+    writing: the books, while this one holds their lock (notifier.lock)."""
+    for path in sorted(folder.rglob(TEMPORARY)):
+        if path.is_symlink() or path.is_file():
+            path.unlink(missing_ok=True)
+            yield path

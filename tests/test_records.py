@@ -2,13 +2,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notifier.books.checks import check_books
 from notifier.books.load import PAYMENTS_FILE, load_books
 from notifier.books.records import append_records, record_line
 from notifier.books.schema import Message, Payment
 from notifier.books.yamlfile import read_yaml
+from notifier.problems import errors
+from tests.scratch import example_books
 
 
 def test_a_payment_is_one_readable_line():
@@ -94,3 +98,27 @@ def test_the_example_payments_survive_a_rewrite(tmp_path):
     assert problems == []
     assert file is not None
     assert [Payment.model_validate(raw) for raw in file.data] == books.payments
+
+
+# Each records file whose lines name a record by its id: its last line in the example books,
+# written again (as two runs at once did), and what `check` says. imports.yaml is not here: an
+# import has no id, only the second it ran at, which two quick imports may share.
+WRITTEN_TWICE = {
+    "payments.yaml": "data/records/payments.yaml:9: id: payment `bank-20261112-tanaka` is "
+    "already recorded at data/records/payments.yaml:8",
+    "messages.yaml": "data/records/messages.yaml:21: id: message `20261119-kessler-friendly` is "
+    "already recorded as `sent` at data/records/messages.yaml:20",
+    "payment-links.yaml": "data/records/payment-links.yaml:52: id: payment link "
+    "`plink_DEMO_HP-2026-034_three-monthly-3` is already recorded as `active` at "
+    "data/records/payment-links.yaml:51",
+}
+
+
+@pytest.mark.parametrize(("name", "problem"), WRITTEN_TWICE.items(), ids=WRITTEN_TWICE.keys())
+def test_a_record_written_twice_is_a_problem_naming_both_lines(tmp_path, name, problem):
+    root = example_books(tmp_path)
+    path = root / "data" / "records" / name
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[-1]]), encoding="utf-8")
+    _, problems = check_books(root)
+    assert [str(p) for p in errors(problems)] == [problem]

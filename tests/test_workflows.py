@@ -105,3 +105,32 @@ def test_the_record_is_pushed_even_when_another_commit_got_there_first(tmp_path)
     assert git(origin, "log", "-1", "--format=%an", "main") == "notifier[bot]\n"
     again = subprocess.run([str(runner / ".github" / "commit-records.sh")], cwd=runner, capture_output=True, text=True, check=True)  # fmt: skip
     assert again.stdout == "Nothing new to record.\n"
+
+
+def test_the_record_never_holds_a_temporary_file_a_killed_run_left(tmp_path):
+    """Even in a copy of the template without its .gitignore: the commit script leaves them out."""
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "--bare", "--quiet", "-b", "main", str(origin)], check=True)
+    books = tmp_path / "books"
+    records = books / "data" / "records"
+    (records / "collections").mkdir(parents=True)
+    (books / ".github").mkdir()
+    shutil.copy(ROOT / ".github" / "commit-records.sh", books / ".github")
+    (records / "messages.yaml").write_text("- {id: m-1}\n")
+    git(tmp_path, "init", "--quiet", "-b", "main", str(books))
+    git(books, "config", "user.email", "owner@example.com")
+    git(books, "config", "user.name", "Owner")
+    git(books, "add", "--all")
+    git(books, "commit", "--quiet", "-m", "books")
+    git(books, "remote", "add", "origin", str(origin))
+    git(books, "push", "--quiet", "-u", "origin", "main")
+    (records / "messages.yaml").write_text("- {id: m-1}\n- {id: m-run}\n")
+    (records / ".payments.yaml.k7x2q9.tmp").write_text("- {id: half-writ")
+    (records / "collections" / ".20261130-tanaka-collections.zip.tmp").write_bytes(b"PK")
+    (books / "data" / "archive").mkdir()
+    (books / "data" / "archive" / "2026-11-23-payments.csv").write_text("id\n")
+    subprocess.run([str(books / ".github" / "commit-records.sh")], cwd=books, capture_output=True, text=True, check=True)  # fmt: skip
+    assert git(origin, "show", "--name-only", "--format=", "main").split() == [
+        "data/archive/2026-11-23-payments.csv",
+        "data/records/messages.yaml",
+    ]

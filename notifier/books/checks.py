@@ -536,8 +536,20 @@ def _settled(
 
 def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     stages = {stage.name for policy in settings.policies.values() for stage in policy} | {"thanks"}
+    first: dict[tuple[str, str], Origin] = {}
     for message in books.messages:
         origin = books.origin(message)
+        # An id is recorded once in each status (`sending`, then `sent`...); twice in one, it was
+        # sent or set twice: two runs at once, or a line copied by hand.
+        if (message.id, message.status) in first:
+            seen = first[message.id, message.status]
+            yield origin.problem(
+                f"message `{message.id}` is already recorded as `{message.status}` at "
+                f"{seen.path}:{seen.line()}",
+                "id",
+            )
+            continue
+        first[message.id, message.status] = origin
         if message.client not in books.clients and not books.may_exist(
             schema.Client, message.client
         ):
@@ -551,9 +563,20 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
 
 
 def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
-    """Payment Links the tool recorded: for an invoice the books have, in its currency."""
+    """Payment Links the tool recorded: each once as `active` and at most once as `deactivated`,
+    for an invoice the books have, in its currency."""
+    first: dict[tuple[str, str], Origin] = {}
     for record in books.payment_links:
         origin = books.origin(record)
+        if (record.id, record.status) in first:
+            seen = first[record.id, record.status]
+            yield origin.problem(
+                f"payment link `{record.id}` is already recorded as `{record.status}` at "
+                f"{seen.path}:{seen.line()}",
+                "id",
+            )
+            continue
+        first[record.id, record.status] = origin
         invoice = books.invoices.get(record.invoice)
         if invoice is None:
             if not books.may_exist(schema.Invoice, record.invoice):

@@ -132,6 +132,7 @@ class PendingLines:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Named as notifier.files.TEMPORARY says: a killed run's is removed by the next.
         handle, temporary = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
         )

@@ -14,6 +14,7 @@ from typing import Any
 from notifier import money
 from notifier.account import account_of
 from notifier.books.load import Books
+from notifier.files import write_atomically
 from notifier.portal.addresses import Secret
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.plan import Email, Item, Task
@@ -106,16 +107,15 @@ def bundle_files(books: Books, task: Task, as_of: date, secret: Secret) -> dict[
 
 
 def write_bundle(path: Path, files: dict[str, bytes]) -> None:
-    """The zip at `path` (replaced whole), entries sorted and undated."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    """The zip at `path` (replaced whole, never left half-written), entries sorted and undated."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
-    temporary.replace(path)
+    write_atomically(path, data.getvalue())
 
 
 def _final_notice(
