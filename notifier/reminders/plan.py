@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.forked import can_fork, forked
-from notifier.ledger.state import InvoiceState, history, ledger, may_be_open
+from notifier.ledger.state import NOT_SENT, InvoiceState, history, ledger, may_be_open, not_sent
 
 EMAIL = "email"
 THANKS: Literal["thanks"] = "thanks"
 # Any record of a payment id in these statuses means it was (or may have been) thanked already.
 _THANKED = {"sending", "sent", "failed", "task", "done"}
-_OUTCOMES = {"sent", "failed"}
+_OUTCOMES = {"sent", "failed", *NOT_SENT}
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,13 @@ def _to_thank(books: Books, as_of: date) -> list[schema.Payment]:
     if window == 0:
         return []
     zone = ZoneInfo(books.settings.business.timezone)
-    thanked = {pid for m in books.messages if m.status in _THANKED for pid in m.payments or ()}
+    withdrawn = not_sent(books.messages)
+    thanked = {
+        pid
+        for m in books.messages
+        if m.status in _THANKED and m.id not in withdrawn
+        for pid in m.payments or ()
+    }
     found = []
     for payment in books.payments:
         if (
