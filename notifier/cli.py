@@ -500,9 +500,11 @@ def remind(
     smtp = None
     if sending:
         try:
-            smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", "smtp:"))
+            smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
         except SetupError as error:
-            click.echo(f"notifier: {error}", err=True)
+            unset = not os.environ.get("NOTIFIER_SMTP_URL", "").strip()
+            hint = " (--dry-run, --outbox and --preview work without it)" if unset else ""
+            click.echo(f"notifier: {error}{hint}", err=True)
             sys.exit(EXIT_USAGE)
     stale = stale_reason(books, day)
     if stale and sending and not allow_stale_payments:
@@ -531,9 +533,10 @@ def remind(
     mode = "outbox" if outbox is not None else "send" if sending else "dry-run"
     for line in summary_lines(report, mode):
         click.echo(line)
-    if setup_error is not None or report.count("unsent"):
-        reason = setup_error or "the mail server could not be reached; the rest go next run"
-        click.echo(f"notifier: {reason}", err=True)
+    if setup_error is not None:
+        untried = len(report.composed) - len(report.deliveries)
+        rest = f"; {untried} email{'s' if untried != 1 else ''} not tried go next run"
+        click.echo(f"notifier: {setup_error}{rest if untried else ''}", err=True)
         sys.exit(EXIT_USAGE)
     if report.problems or plan.unresolved or report.count("uncertain"):
         sys.exit(EXIT_PROBLEMS)
@@ -636,10 +639,16 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     them to data/archive/), send the reminders that are due, and build the pages. Safe to run
     twice: the second run does only what the first did not."""
     from notifier.payments.exports import read_compact
+    from notifier.reminders.smtp_settings import SetupError, parse_smtp_url
 
     root: Path = ctx.obj
     if not os.environ.get("NOTIFIER_SECRET"):
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
+    except SetupError as error:
+        click.echo(f"notifier run: {error}; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
     books, _ = _load(root)  # a problem in the books stops the run before anything happens
     assert books.settings is not None

@@ -22,7 +22,7 @@ from notifier.books.load import MESSAGES_FILE
 from notifier.books.records import record_line
 from notifier.reminders.plan import THANKS, Email, Task
 
-EmailStatus = Literal["sending", "sent", "failed"]
+EmailStatus = Literal["sending", "sent", "deferred", "failed"]
 
 
 def email_records(

@@ -22,7 +22,7 @@ def summary_lines(report: Report, mode: str) -> list[str]:
         delivery = outcome.get(id(composed))
         status: str = "email" if delivery is None else delivery.status
         if mode == "send" and delivery is None:
-            status = "waiting"  # not tried: the server could not be reached earlier in the run
+            status = "waiting"  # not tried: the run stopped before it (the server, the login)
         items = ", ".join([i.target for i in email.items] + [r.payment.id for r in email.receipts])
         line = (
             f"{status:<9} {email.client.id:<14} {email.stage_name:<13} "
@@ -63,7 +63,7 @@ def summary_lines(report: Report, mode: str) -> list[str]:
     ]
     if report.deliveries:
         counts.append(f"{report.count('sent')} sent")
-        for status in ("failed", "uncertain", "unsent"):
+        for status in ("deferred", "failed", "uncertain"):
             if report.count(status):
                 counts.append(f"{report.count(status)} {status}")
     if plan.waiting:
