@@ -462,6 +462,15 @@ def _stripe_key() -> str:
     is_flag=True,
     help="Send even though payments have not been imported recently.",
 )
+@click.option(
+    "--resolve",
+    nargs=2,
+    type=(str, click.Choice(["sent", "unsent"])),
+    metavar="ID sent|unsent",
+    default=None,
+    help="Record what became of a message a run left in doubt (it may have gone): `sent` if it "
+    "went, `unsent` if not (its reminder goes again at the next run). Sends nothing.",
+)
 @click.pass_obj
 def remind(
     root: Path,
@@ -470,6 +479,7 @@ def remind(
     outbox: Path | None,
     preview: int | None,
     allow_stale_payments: bool,
+    resolve: tuple[str, str] | None = None,
 ) -> None:
     """Send the reminders that are due today, one email per client, each recorded before and
     after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
@@ -484,6 +494,14 @@ def remind(
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
         sys.exit(EXIT_USAGE)
+    if resolve is not None:
+        if dry_run or outbox is not None or preview is not None:
+            click.echo(
+                "notifier: --resolve records an outcome and sends nothing: give it alone", err=True
+            )
+            sys.exit(EXIT_USAGE)
+        _resolve(root, *resolve)
+        return
     books, _ = _load(root)
     day = _today(books, as_of)
     # With --as-of the run acts at 09:00 that day, so its records and Date headers are repeatable.
@@ -538,8 +556,36 @@ def remind(
         rest = f"; {untried} email{'s' if untried != 1 else ''} not tried go next run"
         click.echo(f"notifier: {setup_error}{rest if untried else ''}", err=True)
         sys.exit(EXIT_USAGE)
-    if report.problems or plan.unresolved or report.count("uncertain"):
+    # One email's records (a stage each) share their client and moment: one doubt.
+    doubts = len({(m.client, m.at) for m in plan.unresolved}) + report.count("uncertain")
+    if doubts:
+        click.echo(
+            f"notifier: {doubts} email{'s' if doubts != 1 else ''} may have gone (`check` "
+            "above): record each with notifier remind --resolve ID sent|unsent",
+            err=True,
+        )
+    if report.problems or doubts:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _resolve(root: Path, message_id: str, outcome: str) -> None:
+    """`remind --resolve`: record the outcome of a message in doubt, or exit 2 saying why not."""
+    from notifier.reminders import record
+
+    books, _ = _load(root)
+    try:
+        records = record.resolution(books, message_id, "sent" if outcome == "sent" else "unsent")
+    except record.NotInDoubt as error:
+        click.echo(f"notifier: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    record.append(root, records)
+    ids = ", ".join(f"`{r.id}`" for r in records)
+    then = (
+        "it counts as sent"
+        if outcome == "sent"
+        else "its reminder goes again at the next run, if still due"
+    )
+    click.echo(f"recorded {ids} as {outcome}: {then}")
 
 
 @cli.command()

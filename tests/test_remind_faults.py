@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from notifier.cli import cli
 from tests.scratch import example_books
 from tests.test_remind_smtp import (
     BATCH_DAY,
+    CRASH,
     Mailbox,
     by_status,
     certificate,
@@ -240,6 +243,112 @@ def test_a_refused_sender_stops_the_run_rather_than_fail_every_reminder(mailbox,
     again = remind(root, BATCH_DAY)
     assert again.exit_code == 0, again.output
     assert len(mailbox.received) == 5
+
+
+# The window of doubt ----------------------------------------------------------------------------
+
+
+def test_a_server_that_never_answers_leaves_one_message_in_doubt_settled_by_resolve(
+    mailbox, tmp_path, monkeypatch
+):
+    root = example_books(tmp_path)
+    monkeypatch.setenv("NOTIFIER_SMTP_URL", os.environ["NOTIFIER_SMTP_URL"] + "&timeout=2")
+    kessler = "buchhaltung@kessler-maschinenbau.example.com"
+    mailbox.stall.add(kessler)
+    first = remind(root, BATCH_DAY)
+    assert first.exit_code == 1, first.output
+    assert first.stdout.splitlines()[-1] == "5 emails, 4 tasks, 4 sent, 1 uncertain"
+    assert len(mailbox.received) == 4  # everyone else's went
+    assert (
+        "check     kessler        follow-up-2   `20261214-kessler-follow-up-2`: the connection was "
+        "lost after the message went: it may have gone. Check the sent mail, then record what "
+        "became of it: `notifier remind --resolve 20261214-kessler-follow-up-2 sent` if it went, "
+        "`unsent` if not (its reminder goes again at the next run). Until then it is never "
+        "resent, and its invoices get nothing more."
+    ) in first.stdout
+    assert first.stderr.splitlines()[-1] == (
+        "notifier: 1 email may have gone (`check` above): record each with "
+        "notifier remind --resolve ID sent|unsent"
+    )
+
+    mailbox.stall.clear()
+    held = remind(root, BATCH_DAY)
+    assert held.exit_code == 1
+    assert len(mailbox.received) == 4  # never resent blindly
+
+    resolved = CliRunner().invoke(
+        cli, ["--root", str(root), "remind", "--resolve", "20261214-kessler-follow-up-2", "unsent"]
+    )
+    assert resolved.exit_code == 0, resolved.output
+    assert resolved.output == (
+        "recorded `20261214-kessler-follow-up-1`, `20261214-kessler-follow-up-2` as unsent: "
+        "its reminder goes again at the next run, if still due\n"
+    )
+    assert record(root, "20261214-kessler-follow-up-1", "unsent")["note"] == (
+        "outcome recorded by hand (notifier remind --resolve)"
+    )
+    again = remind(root, BATCH_DAY)
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[-1] == "1 email, 0 tasks, 1 sent"
+    assert recipients(mailbox).count(kessler) == 1
+    assert {"20261214-kessler-follow-up-1-2", "20261214-kessler-follow-up-2-2"} <= set(
+        by_status(root, "sent")
+    )
+
+
+def test_a_message_in_doubt_holds_its_invoices_only_until_resolved_sent(mailbox, tmp_path):
+    root = example_books(tmp_path)
+    args = ["--root", str(root), "remind", "--as-of", BATCH_DAY, "--allow-stale-payments"]
+    killed = subprocess.run(
+        [sys.executable, "-c", CRASH, *args], capture_output=True, text=True, check=False
+    )
+    assert killed.returncode == -9, killed.stderr  # kessler's email went; its outcome did not
+    remind(root, BATCH_DAY)  # the rest of the day's emails
+
+    later = remind(root, "2026-12-21")
+    assert later.exit_code == 1, later.output
+    held = [line for line in later.stdout.splitlines() if line.startswith("waiting   kessler")]
+    assert held == [
+        "waiting   kessler        call          held: `20261214-kessler-follow-up-2` may have "
+        "gone on 2026-12-14; record what became of it: notifier remind --resolve "
+        "20261214-kessler-follow-up-2 sent|unsent",
+        "waiting   kessler        follow-up-2   held: `20261214-kessler-follow-up-1` may have "
+        "gone on 2026-12-14; record what became of it: notifier remind --resolve "
+        "20261214-kessler-follow-up-1 sent|unsent",
+    ]
+    assert later.output.count("\nsent      ") == 4  # everyone else's went
+    assert later.stderr.splitlines()[-1].startswith("notifier: 1 email may have gone")
+    before = len(mailbox.received)
+
+    resolved = CliRunner().invoke(
+        cli, ["--root", str(root), "remind", "--resolve", "20261214-kessler-follow-up-1", "sent"]
+    )
+    assert resolved.exit_code == 0, resolved.output
+    assert resolved.output.endswith("as sent: it counts as sent\n")
+    settled = remind(root, "2026-12-21")
+    assert settled.exit_code == 0, settled.output
+    assert settled.output.splitlines()[-1] == "1 email, 1 task, 1 sent"
+    assert len(mailbox.received) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("nobody-knows", "notifier: no message `nobody-knows` in data/records/messages.yaml\n"),
+        (
+            "20261119-kessler-friendly",
+            "notifier: `20261119-kessler-friendly` is not in doubt: it is recorded as sent; only "
+            "a message left as `sending` with no outcome can be resolved\n",
+        ),
+    ],
+)
+def test_resolve_names_what_it_cannot_settle(tmp_path, given, message):
+    root = example_books(tmp_path)
+    before = (root / "data/records/messages.yaml").read_bytes()
+    result = CliRunner().invoke(cli, ["--root", str(root), "remind", "--resolve", given, "sent"])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert (root / "data/records/messages.yaml").read_bytes() == before
 
 
 # First use --------------------------------------------------------------------------------------

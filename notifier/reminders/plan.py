@@ -8,6 +8,8 @@ stage once, pauses and promises):
 - Task stages (phone, collections, legal) become one task per client and channel, any day.
 - Emails go only on the business's sending days, in the client's own time zone.
 - At most `reminders.per_run` emails a run, the most advanced stages first; the rest wait.
+- An invoice whose last email may have gone (an intent with no outcome) gets nothing more until a
+  person records what became of that email; everything else goes.
 """
 
 from __future__ import annotations
@@ -106,10 +108,18 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
     states = _states(books, as_of, {payment.invoice for payment in to_thank})
     used = {message.id for message in books.messages}
 
+    in_doubt = unresolved(books)
+    held = {item: m for m in in_doubt if m.channel == EMAIL for item in m.items}
     due: dict[str, list[Item]] = defaultdict(list)
+    waiting: list[Waiting] = []
     for state in states.values():
         reminder = state.next_reminder
-        if reminder is not None and reminder.due_now:
+        if reminder is None or not reminder.due_now:
+            continue
+        doubt = held.get(reminder.target)
+        if doubt is not None:  # its last reminder may have gone: the next waits for a person
+            waiting.append(Waiting(state.client, reminder.stage.name, _held(doubt)))
+        else:
             due[state.client.id].append(Item(state, reminder.stage, reminder.target))
     receipts: dict[str, list[Receipt]] = defaultdict(list)
     for payment in to_thank:
@@ -118,7 +128,6 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
 
     emails: list[Email] = []
     tasks: list[Task] = []
-    waiting: list[Waiting] = []
     for client_id in sorted(set(due) | set(receipts)):
         client = books.clients[client_id]
         items = due.get(client_id, [])
@@ -154,7 +163,14 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
         tuple(emails[:limit]),
         tuple(tasks),
         tuple(waiting),
-        unresolved(books),
+        in_doubt,
+    )
+
+
+def _held(doubt: schema.Message) -> str:
+    return (
+        f"held: `{doubt.id}` may have gone on {doubt.at.date()}; "
+        f"record what became of it: notifier remind --resolve {doubt.id} sent|unsent"
     )
 
 
