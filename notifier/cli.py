@@ -496,6 +496,15 @@ def _stripe_key() -> str:
     is_flag=True,
     help="Send even though payments have not been imported recently.",
 )
+@click.option(
+    "--resolve",
+    nargs=2,
+    type=(str, click.Choice(["sent", "unsent"])),
+    metavar="ID sent|unsent",
+    default=None,
+    help="Record what became of a message a run left in doubt (it may have gone): `sent` if it "
+    "went, `unsent` if not (its reminder goes again at the next run). Sends nothing.",
+)
 @click.pass_obj
 def remind(
     root: Path,
@@ -504,6 +513,7 @@ def remind(
     outbox: Path | None,
     preview: int | None,
     allow_stale_payments: bool,
+    resolve: tuple[str, str] | None = None,
 ) -> None:
     """Send the reminders that are due today, one email per client, each recorded before and
     after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
@@ -518,6 +528,15 @@ def remind(
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
         sys.exit(EXIT_USAGE)
+    if resolve is not None:
+        if dry_run or outbox is not None or preview is not None:
+            click.echo(
+                "notifier: --resolve records an outcome and sends nothing: give it alone", err=True
+            )
+            sys.exit(EXIT_USAGE)
+        _lock_books(root)
+        _resolve(root, *resolve)
+        return
     sending = not (dry_run or outbox is not None or preview is not None)
     if sending:
         _lock_books(root)
@@ -536,9 +555,11 @@ def remind(
     smtp = None
     if sending:
         try:
-            smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", "smtp:"))
+            smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
         except SetupError as error:
-            click.echo(f"notifier: {error}", err=True)
+            unset = not os.environ.get("NOTIFIER_SMTP_URL", "").strip()
+            hint = " (--dry-run, --outbox and --preview work without it)" if unset else ""
+            click.echo(f"notifier: {error}{hint}", err=True)
             sys.exit(EXIT_USAGE)
     stale = stale_reason(books, day)
     if stale and sending and not allow_stale_payments:
@@ -567,12 +588,41 @@ def remind(
     mode = "outbox" if outbox is not None else "send" if sending else "dry-run"
     for line in summary_lines(report, mode):
         click.echo(line)
-    if setup_error is not None or report.count("unsent"):
-        reason = setup_error or "the mail server could not be reached; the rest go next run"
-        click.echo(f"notifier: {reason}", err=True)
+    if setup_error is not None:
+        untried = len(report.composed) - len(report.deliveries)
+        rest = f"; {untried} email{'s' if untried != 1 else ''} not tried go next run"
+        click.echo(f"notifier: {setup_error}{rest if untried else ''}", err=True)
         sys.exit(EXIT_USAGE)
-    if report.problems or plan.unresolved or report.count("uncertain"):
+    # One email's records (a stage each) share their client and moment: one doubt.
+    doubts = len({(m.client, m.at) for m in plan.unresolved}) + report.count("uncertain")
+    if doubts:
+        click.echo(
+            f"notifier: {doubts} email{'s' if doubts != 1 else ''} may have gone (`check` "
+            "above): record each with notifier remind --resolve ID sent|unsent",
+            err=True,
+        )
+    if report.problems or doubts:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _resolve(root: Path, message_id: str, outcome: str) -> None:
+    """`remind --resolve`: record the outcome of a message in doubt, or exit 2 saying why not."""
+    from notifier.reminders import record
+
+    books, _ = _load(root)
+    try:
+        records = record.resolution(books, message_id, "sent" if outcome == "sent" else "unsent")
+    except record.NotInDoubt as error:
+        click.echo(f"notifier: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    record.append(root, records)
+    ids = ", ".join(f"`{r.id}`" for r in records)
+    then = (
+        "it counts as sent"
+        if outcome == "sent"
+        else "its reminder goes again at the next run, if still due"
+    )
+    click.echo(f"recorded {ids} as {outcome}: {then}")
 
 
 @cli.command()
@@ -672,10 +722,16 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     them to data/archive/), send the reminders that are due, and build the pages. Safe to run
     twice: the second run does only what the first did not."""
     from notifier.payments.exports import read_compact
+    from notifier.reminders.smtp_settings import SetupError, parse_smtp_url
 
     root: Path = ctx.obj
     if not os.environ.get("NOTIFIER_SECRET"):
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
+    except SetupError as error:
+        click.echo(f"notifier run: {error}; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
     _lock_books(root)  # held to the end: the import, the reminders and the build
     books, _ = _load(root)  # a problem in the books stops the run before anything happens

@@ -32,9 +32,14 @@ BATCH_DAY = "2026-12-14"  # five emails (one with the final notice) and four tas
 RECORDS = Path("data") / "records"
 
 
+# Where no mail server listens: the commands here stop (at the lock, or the stale payments) before
+# they would connect, and `run` needs an address to start at all.
+NOWHERE = "smtp://127.0.0.1:9"
+
+
 def environment(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "STRIPE_"))}
-    return env | {"NOTIFIER_SECRET": SECRET, **extra}
+    return env | {"NOTIFIER_SECRET": SECRET, "NOTIFIER_SMTP_URL": NOWHERE, **extra}
 
 
 def start(root: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -173,6 +178,7 @@ def books_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     for name in [n for n in os.environ if n.startswith(("NOTIFIER_", "STRIPE_"))]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("NOTIFIER_SECRET", SECRET)
+    monkeypatch.setenv("NOTIFIER_SMTP_URL", NOWHERE)
     holder = hold_the_lock(root)
     yield root
     holder.kill()

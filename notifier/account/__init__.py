@@ -8,6 +8,7 @@ ledger: `from notifier.account import Account, InvoiceAccount, Status`."""
 
 from notifier.account.day import (
     FULL,
+    NOT_SENT,
     Account,
     ClientAccount,
     EarlyDiscount,
@@ -25,11 +26,13 @@ from notifier.account.day import (
     Totals,
     account_of,
     history,
+    not_sent,
     signed_minor,
 )
 
 __all__ = [
     "FULL",
+    "NOT_SENT",
     "Account",
     "ClientAccount",
     "EarlyDiscount",
@@ -47,5 +50,6 @@ __all__ = [
     "Totals",
     "account_of",
     "history",
+    "not_sent",
     "signed_minor",
 ]

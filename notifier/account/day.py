@@ -32,6 +32,7 @@ from notifier.books.payment_links import Link, current_links
 from notifier.ledger.fees import annual_rate, next_interest_day
 from notifier.ledger.plans import FULL, Instalment, PlanOption
 from notifier.ledger.state import (
+    NOT_SENT,
     EarlyDiscount,
     History,
     InvoiceState,
@@ -39,12 +40,14 @@ from notifier.ledger.state import (
     Status,
     history,
     ledger,
+    not_sent,
     signed_minor,
 )
 from notifier.ledger.totals import Totals
 
 __all__ = [
     "FULL",
+    "NOT_SENT",
     "EarlyDiscount",
     "History",
     "Instalment",
@@ -54,6 +57,7 @@ __all__ = [
     "Status",
     "Totals",
     "history",
+    "not_sent",
     "signed_minor",
 ]
 
@@ -452,9 +456,13 @@ def _last_written(
     """The last day on or before `as_of` that an email other than a thank-you went (or may
     have gone) to the client of `messages`."""
     zone = ZoneInfo(settings.business.timezone)
+    withdrawn = not_sent(messages)
     days = [
         (m.at.astimezone(zone) if m.at.tzinfo else m.at).date()
         for m in messages
-        if m.channel == "email" and m.stage != "thanks" and m.status in _WRITTEN
+        if m.channel == "email"
+        and m.stage != "thanks"
+        and m.status in _WRITTEN
+        and m.id not in withdrawn
     ]
     return max((day for day in days if day <= as_of), default=None)

@@ -445,9 +445,10 @@ class Payment(Model):
 
 
 class Message(Model):
-    """A reminder or task, recorded before sending (`sending`) and again after (`sent`, `failed`),
-    so one `id` appears once per status. `items` name what it was about: an invoice number, or
-    `NUMBER#N` for instalment N."""
+    """A reminder or task, recorded before sending (`sending`) and again after (`sent`, `failed`,
+    `deferred`: refused for the time being; `unsent`: a person found it never went), so one `id`
+    appears once per status. `items` name what it was about: an invoice number, or `NUMBER#N` for
+    instalment N."""
 
     id: Annotated[str, Field(min_length=1)]
     at: datetime
@@ -458,7 +459,7 @@ class Message(Model):
         list[Annotated[str, Field(pattern=rf"^{NUMBER_PATTERN}(#[1-9][0-9]?)?$")]],
         Field(min_length=1),
     ]
-    status: Literal["sending", "sent", "failed", "task", "done"]
+    status: Literal["sending", "sent", "failed", "deferred", "unsent", "task", "done"]
     to: list[Email] = []
     subject: str | None = None
     note: str | None = None

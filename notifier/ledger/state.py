@@ -59,6 +59,14 @@ _OPEN = frozenset(
     for s in (Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE)
 )
 _SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
+# Outcomes that say an email did not go after all: its intent (`sending`) no longer counts.
+NOT_SENT = {"deferred", "unsent"}
+
+
+def not_sent(messages: Iterable[schema.Message]) -> set[str]:
+    """The ids of the messages recorded as not sent after all (refused for the time being, or
+    found by a person never to have gone): a `sending` record of one of them counts for nothing."""
+    return {message.id for message in messages if message.status in NOT_SENT}
 
 
 @dataclass(frozen=True)
@@ -136,10 +144,11 @@ def history(books: Books, as_of: date) -> History:
             payments[payment.invoice].append(payment)
     zone = ZoneInfo(books.settings.business.timezone)
     sent: dict[str, dict[str, date]] = defaultdict(dict)
+    withdrawn = not_sent(books.messages)
     for message in books.messages:
         # A message's day is the business's day; a time without an offset is already local.
         day = (message.at.astimezone(zone) if message.at.tzinfo else message.at).date()
-        if message.status in _SENT and day <= as_of:
+        if message.status in _SENT and day <= as_of and message.id not in withdrawn:
             for item in message.items:
                 sent[item].setdefault(message.stage, day)
     return History(payments, sent)

@@ -2,18 +2,23 @@
 to an outbox, or only show it. Returns what happened; printing is the command line's job.
 
 At most once: for each email the intent (`sending`) is appended to the books just before its bytes
-go out, and the outcome (`sent`/`failed`) just after. A crash in between leaves an intent with no
-outcome, which the next run reports and never resends. Emails the server never saw leave no record
-and go on the next run.
+go out, and the outcome (`sent`, `deferred`, `failed`) just after. A crash in between leaves an
+intent with no outcome, which the next run reports and never resends, until a person records what
+became of it (`record.resolution`). An email refused for the time being (`deferred`, with or
+without an intent before it) goes again next run, until it has been refused on `DEFERRAL_DAYS`
+days; then it is `failed`, with a task for a person. Emails the run never tried leave no record.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from notifier.books import schema
 from notifier.books.load import Books
 from notifier.forked import can_fork, forked
 from notifier.portal.addresses import Secret
@@ -21,7 +26,7 @@ from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
 from notifier.reminders.compose import Composed, UnsafeHeader, compose_email
 from notifier.reminders.placeholders import phone_line
-from notifier.reminders.plan import Plan
+from notifier.reminders.plan import THANKS, Email, Plan
 from notifier.reminders.send import Delivery, Sender
 from notifier.reminders.tasks import TaskSheet, compose_task
 from notifier.reminders.texts import TextError
@@ -110,8 +115,9 @@ def send_and_record(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Create the tasks (bundles first, then their records), then send each email between its
-    intent and its outcome. Stops at the first email the server could not be reached for; the
-    rest wait for the next run. `progress(done, total)` is told after each email."""
+    intent and its outcome. A refusal of one email affects that email only; SetupError (the mail
+    server out of reach, the login or the sender refused) stops the run, and the emails not yet
+    tried wait for the next. `progress(done, total)` is told after each email."""
     root = books.root
     for sheet in report.tasks:
         task = sheet.task
@@ -120,8 +126,8 @@ def send_and_record(
             write_bundle(path, bundle_files(books, task, report.plan.as_of, secret))
             report.written.append(path)
         record.append(root, record.task_records(task, now, sheet.note))
+    deferrals = Deferrals(books)
     for done, composed in enumerate(report.composed, 1):
-        email = composed.email
 
         def intent(composed: Composed = composed) -> None:
             record.append(
@@ -129,21 +135,81 @@ def send_and_record(
             )
 
         delivery = sender.deliver(composed.sender, composed.to, composed.payload(), intent)
-        report.deliveries.append((composed, delivery))
-        if delivery.status == "sent":
-            records = record.email_records(
-                email, now, "sent", composed.subject, delivery.detail or None
-            )
-            record.append(root, records)
-        elif delivery.status == "failed":
-            records = record.email_records(email, now, "failed", composed.subject, delivery.detail)
-            note = f"email not delivered ({delivery.detail}); reach them another way: "
-            records.append(record.failure_task(email, now, note + phone_line(email.client)))
-            record.append(root, records)
-        elif delivery.status == "unsent":
-            break  # the server cannot be reached: nothing more goes this run
+        shown = _record_outcome(root, composed, delivery, now, report.plan.as_of, deferrals)
+        report.deliveries.append((composed, shown))
         if progress is not None:
             progress(done, len(report.composed))
+
+
+# A reminder refused for the time being (4xx) on this many different days becomes a task.
+DEFERRAL_DAYS = 3
+
+
+class Deferrals:
+    """The days on which each reminder was refused for the time being, from the books' records."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self._by_client: dict[str, list[schema.Message]] | None = None
+
+    def days(self, email: Email, today: date) -> list[date]:
+        """The days, up to and with `today`, on which `email` (its stages for its items) was
+        deferred. The records are gone through only when asked: most runs defer nothing."""
+        if self._by_client is None:
+            self._by_client = defaultdict(list)
+            for message in self.books.messages:
+                if message.status == "deferred":
+                    self._by_client[message.client].append(message)
+        wanted = {(item.stage.name, item.target) for item in email.items} or {
+            (THANKS, receipt.payment.invoice) for receipt in email.receipts
+        }
+        assert self.books.settings is not None
+        zone = ZoneInfo(self.books.settings.business.timezone)
+        found = {
+            (m.at.astimezone(zone) if m.at.tzinfo else m.at).date()
+            for m in self._by_client.get(email.client.id, [])
+            if any((m.stage, item) in wanted for item in m.items)
+        }
+        return sorted({day for day in found if day < today} | {today})
+
+
+def _record_outcome(
+    root: Path,
+    composed: Composed,
+    delivery: Delivery,
+    now: datetime,
+    today: date,
+    deferrals: Deferrals,
+) -> Delivery:
+    """Record what `delivery` says of `composed`; what the summary shows of it. A deferral on the
+    last day allowed is recorded as a failure, with a task for a person."""
+    email, subject = composed.email, composed.subject
+    if delivery.status == "deferred":
+        days = deferrals.days(email, today)
+        if len(days) < DEFERRAL_DAYS:
+            record.append(
+                root, record.email_records(email, now, "deferred", subject, delivery.detail)
+            )
+            return replace(
+                delivery,
+                detail=f"{delivery.detail}; tried again next run "
+                f"(day {len(days)} of {DEFERRAL_DAYS})",
+            )
+        since = days[0]
+        delivery = Delivery(
+            "failed",
+            f"{delivery.detail}; refused for the time being since {since}, on {len(days)} days",
+        )
+    if delivery.status == "sent":
+        record.append(
+            root, record.email_records(email, now, "sent", subject, delivery.detail or None)
+        )
+    elif delivery.status == "failed":
+        records = record.email_records(email, now, "failed", subject, delivery.detail)
+        note = f"email not delivered ({delivery.detail}); reach them another way: "
+        records.append(record.failure_task(email, now, note + phone_line(email.client)))
+        record.append(root, records)
+    return delivery  # uncertain: the intent stays alone, for a person to settle
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -10,6 +10,8 @@ final notice skipped, each stage once, pauses and promises, one email in three d
 - Task stages (phone, collections, legal) become one task per client and channel, any day.
 - Emails go only on the business's sending days, in the client's own time zone.
 - At most `reminders.per_run` emails a run, the most advanced stages first; the rest wait.
+- An invoice whose last email may have gone (an intent with no outcome) gets nothing more until a
+  person records what became of that email; everything else goes.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from notifier.account import (
+    NOT_SENT,
     Account,
     ClientAccount,
     InvoiceAccount,
     InvoiceState,
     Status,
     account_of,
+    not_sent,
 )
 from notifier.books import schema
 from notifier.books.load import Books
@@ -36,7 +40,7 @@ EMAIL = "email"
 THANKS: Literal["thanks"] = "thanks"
 # Any record of a payment id in these statuses means it was (or may have been) thanked already.
 _THANKED = {"sending", "sent", "failed", "task", "done"}
-_OUTCOMES = {"sent", "failed"}
+_OUTCOMES = {"sent", "failed", *NOT_SENT}
 
 
 @dataclass(frozen=True)
@@ -131,13 +135,20 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
     emails: list[Email] = []
     tasks: list[Task] = []
     waiting: list[Waiting] = []
+    in_doubt = unresolved(messages)
+    held = {item: m for m in in_doubt if m.channel == EMAIL for item in m.items}
     for found in sorted(clients, key=lambda c: c.client.id):
         client, client_id = found.client, found.client.id
-        items = [
-            Item(invoice, invoice.reminder.stage, invoice.reminder.target)
-            for invoice in found.invoices
-            if invoice.reminder is not None and invoice.reminder.due_now
-        ]
+        items = []
+        for invoice in found.invoices:
+            reminder = invoice.reminder
+            if reminder is None or not reminder.due_now:
+                continue
+            doubt = held.get(reminder.target)
+            if doubt is not None:  # its last reminder may have gone: the next waits for a person
+                waiting.append(Waiting(client, reminder.stage.name, _held(doubt)))
+            else:
+                items.append(Item(invoice, reminder.stage, reminder.target))
         thanks = tuple(_to_thank(settings, found, as_of))
         if not items and not thanks:
             continue
@@ -175,7 +186,14 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
         tuple(emails[:limit]),
         tuple(tasks),
         tuple(waiting),
-        unresolved(messages),
+        in_doubt,
+    )
+
+
+def _held(doubt: schema.Message) -> str:
+    return (
+        f"held: `{doubt.id}` may have gone on {doubt.at.date()}; "
+        f"record what became of it: notifier remind --resolve {doubt.id} sent|unsent"
     )
 
 
@@ -247,7 +265,13 @@ def _to_thank(settings: schema.Settings, client: ClientAccount, as_of: date) -> 
     if window == 0:
         return []
     zone = ZoneInfo(settings.business.timezone)
-    thanked = {pid for m in client.messages if m.status in _THANKED for pid in m.payments or ()}
+    withdrawn = not_sent(client.messages)
+    thanked = {
+        pid
+        for m in client.messages
+        if m.status in _THANKED and m.id not in withdrawn
+        for pid in m.payments or ()
+    }
     found = []
     for invoice in client.invoices:
         for payment in invoice.payments:

@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Literal
 
 from notifier.books import schema
-from notifier.books.load import MESSAGES_FILE
+from notifier.books.load import MESSAGES_FILE, Books
 from notifier.books.records import record_line
-from notifier.reminders.plan import THANKS, Email, Task
+from notifier.reminders.plan import THANKS, Email, Task, unresolved
 
-EmailStatus = Literal["sending", "sent", "failed"]
+EmailStatus = Literal["sending", "sent", "deferred", "failed"]
+Resolution = Literal["sent", "unsent"]
+BY_HAND = "outcome recorded by hand (notifier remind --resolve)"
+
+
+class NotInDoubt(Exception):
+    """`remind --resolve` was given an id that names no message in doubt."""
 
 
 def email_records(
@@ -77,6 +83,27 @@ def failure_task(email: Email, at: datetime, note: str) -> schema.Message:
         status="task",
         note=note,
     )
+
+
+def resolution(books: Books, message_id: str, outcome: Resolution) -> list[schema.Message]:
+    """The records that settle a message in doubt (an intent with no outcome): `sent` if it went,
+    `unsent` if not (its stages may go again). One email's intents settle together: those of the
+    same client and moment. NotInDoubt if `message_id` names no message in doubt."""
+    in_doubt = {message.id: message for message in unresolved(books.messages)}
+    doubt = in_doubt.get(message_id)
+    if doubt is None:
+        known = [message.status for message in books.messages if message.id == message_id]
+        if not known:
+            raise NotInDoubt(f"no message `{message_id}` in {MESSAGES_FILE}")
+        raise NotInDoubt(
+            f"`{message_id}` is not in doubt: it is recorded as {', '.join(known)}; "
+            "only a message left as `sending` with no outcome can be resolved"
+        )
+    return [
+        message.model_copy(update={"status": outcome, "note": BY_HAND})
+        for _, message in sorted(in_doubt.items())
+        if (message.client, message.at) == (doubt.client, doubt.at)
+    ]
 
 
 def append(root: Path, records: list[schema.Message]) -> None:

@@ -22,7 +22,7 @@ def summary_lines(report: Report, mode: str) -> list[str]:
         delivery = outcome.get(id(composed))
         status: str = "email" if delivery is None else delivery.status
         if mode == "send" and delivery is None:
-            status = "waiting"  # not tried: the server could not be reached earlier in the run
+            status = "waiting"  # not tried: the run stopped before it (the server, the login)
         items = ", ".join([i.target for i in email.items] + [r.payment.id for r in email.receipts])
         line = (
             f"{status:<9} {email.client.id:<14} {email.stage_name:<13} "
@@ -44,16 +44,14 @@ def summary_lines(report: Report, mode: str) -> list[str]:
     for message in plan.unresolved:
         lines.append(
             f"check     {message.client:<14} {message.stage:<13} `{message.id}` was being sent "
-            f"on {message.at.date()} when a run stopped: it may have gone. Check the sent mail, "
-            "then add its outcome (`status: sent` or `failed`, same id) to "
-            "data/records/messages.yaml; it is never resent."
+            f"on {message.at.date()} when a run stopped: it may have gone. {_settle(message.id)}"
         )
     for composed, delivery in report.deliveries:
         if delivery.status == "uncertain":
             lines.append(
                 f"check     {composed.email.client.id:<14} {composed.email.stage_name:<13} "
-                f"`{composed.email.id}`: the connection was lost after the message went; "
-                "check the sent mail and record its outcome. It is never resent."
+                f"`{composed.email.id}`: the connection was lost after the message went: it may "
+                f"have gone. {_settle(composed.email.id)}"
             )
     lines.extend(f"problem   {problem}" for problem in report.problems)
     emails, tasks = len(report.composed), len(report.tasks)
@@ -63,10 +61,20 @@ def summary_lines(report: Report, mode: str) -> list[str]:
     ]
     if report.deliveries:
         counts.append(f"{report.count('sent')} sent")
-        for status in ("failed", "uncertain", "unsent"):
+        for status in ("deferred", "failed", "uncertain"):
             if report.count(status):
                 counts.append(f"{report.count(status)} {status}")
     if plan.waiting:
         counts.append(f"{len(plan.waiting)} waiting")
     lines.append(", ".join(counts))
     return lines
+
+
+def _settle(message_id: str) -> str:
+    """How a person settles a message in doubt."""
+    return (
+        "Check the sent mail, then record what became of it: "
+        f"`notifier remind --resolve {message_id} sent` if it went, `unsent` if not (its "
+        "reminder goes again at the next run). Until then it is never resent, and its invoices "
+        "get nothing more."
+    )
