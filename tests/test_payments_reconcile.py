@@ -267,7 +267,7 @@ def test_check_reports_a_recorded_link_for_an_unknown_invoice_or_in_another_curr
     code, _, err = run(root, "check")
     assert code == 1
     assert err.splitlines() == [
-        "data/records/payment-links.yaml:52: invoice: unknown invoice `HP-2026-098`; did you mean `HP-2026-029`?",
-        "data/records/payment-links.yaml:53: currency: invoice HP-2026-033 is in GBP, not EUR",
+        "data/records/payment-links.yaml:18: invoice: unknown invoice `HP-2026-098`; did you mean `HP-2026-029`?",
+        "data/records/payment-links.yaml:19: currency: invoice HP-2026-033 is in GBP, not EUR",
         "2 problems in the books",
     ]

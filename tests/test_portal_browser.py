@@ -89,26 +89,32 @@ def page(browser: Browser, requests_seen: list[str]) -> Iterator[Page]:
 
 def test_a_client_finds_what_they_owe_and_how_to_pay(page, base, requests_seen):
     page.goto(url(base, "brightwater"))
-    assert page.locator(".amount-owed").all_inner_texts() == ["£4,901.34"]  # 026 and 033
+    assert page.locator(".amount-owed").all_inner_texts() == ["£4,878.40"]  # 026 and 033
     page.get_by_role("link", name="HP-2026-026").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Invoice HP-2026-026"
-    assert page.locator(".summary .amount-owed").inner_text() == "£3,581.34"
+    assert page.locator(".summary .amount-owed").inner_text() == "£3,558.40"
+    # Late: its plans' first instalments have passed, so only paying in full is offered.
     options = page.locator(".pay .option h3").all_inner_texts()
-    assert options == ["Pay in full", "3 monthly instalments", "Bank transfer"]
-    card = page.get_by_role("link", name="Pay by card")
+    assert options == ["Pay in full", "Bank transfer"]
+    card = page.get_by_role("link", name="Pay £3,558.40 by card")  # fees included, as asked
     assert card.get_attribute("href") == (
         "https://buy.stripe.com/test_DEMO_HP-2026-026_full"
         "?client_reference_id=HP-2026-026&prefilled_email=priya%40brightwater.example.com"
     )
+    page.go_back()
+    page.get_by_role("link", name="HP-2026-033").click()
+    options = page.locator(".pay .option h3").all_inner_texts()
+    assert options == ["Pay in full", "3 monthly instalments", "Bank transfer"]
+    assert page.get_by_role("link", name="Pay £1,293.60 by card").count() == 1  # discount taken
     plan = page.get_by_role("link", name="Pay the first instalment by card")
     assert plan.get_attribute("href", timeout=1000).startswith(
-        "https://buy.stripe.com/test_DEMO_HP-2026-026_three-monthly-1?client_reference_id=HP-2026-026"
+        "https://buy.stripe.com/test_DEMO_HP-2026-033_three-monthly-1?client_reference_id=HP-2026-033"
     )
     assert page.locator(".schedule").first.inner_text().split() == [
         "#", "Due", "Amount",
-        "1", "3", "Nov", "2026", "£1,162.80",
-        "2", "3", "Dec", "2026", "£1,162.80",
-        "3", "3", "Jan", "2027", "£1,162.80",
+        "1", "18", "Dec", "2026", "£440.00",
+        "2", "18", "Jan", "2027", "£440.00",
+        "3", "18", "Feb", "2027", "£440.00",
     ]  # fmt: skip
     assert all(seen.startswith(base) for seen in requests_seen), requests_seen
 
