@@ -281,14 +281,19 @@ def test_the_texts_problems_are_kept_for_the_same_texts_settings_and_clients_onl
     invoices.write_text(invoices.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
     assert check_books(root, cache)[1] == first
     assert runs == []
-    # An edited text is checked again, and so are all when the clients change (a new language).
+    # Nor does a client's edit that is not its locale.
+    clients = root / "data" / "clients.yaml"
+    listed = clients.read_text(encoding="utf-8")
+    clients.write_text(listed.replace("name: Acme Ltd", "name: Acme Limited"), encoding="utf-8")
+    assert check_books(root, cache)[1] == first
+    assert runs == []
+    # An edited text is checked again, and so are all when a client's locale changes.
     text = root / "content" / "reminders" / "friendly.en.md"
     text.write_text(text.read_text(encoding="utf-8").replace("clientname", "client.name"), "utf-8")
     _, edited = check_books(root, cache)
     assert runs == [1]
     assert len(edited) == 3
-    clients = root / "data" / "clients.yaml"
-    clients.write_text(clients.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    clients.write_text(listed.replace("locale: de_DE", "locale: de_AT"), encoding="utf-8")
     assert check_books(root, cache)[1] == edited
     assert runs == [1, 1]
 

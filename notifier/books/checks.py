@@ -62,19 +62,24 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
 
 def _texts_checked(books: Books, files: FileCache) -> list[Problem]:
     """The problems of the texts in content/ (notifier.reminders.text_checks), or those kept from
-    a check of the very same texts, settings, clients and code: filling in every text in every
-    language takes a few tenths of a second, and the texts seldom change."""
-    # Imported when needed: Jinja and all it takes, which a check of texts kept never needs.
+    a check of the very same texts, settings, code and clients' locales: compiling and filling in
+    every text in every language takes a second or so, and the texts seldom change."""
     if books.settings is None:
         return []  # no stages, so no texts to check
+    # Imported when needed: Jinja and all it takes, which a check of texts kept never needs.
     if files.folder is None:
         from notifier.reminders.text_checks import check_texts
 
         return check_texts(books)
     digest = hashlib.sha256(code_digest(("**/*.py",)))
     for name, (kind, key) in sorted(files.named.items()):
-        if kind in (schema.Settings.__name__, schema.Client.__name__):
+        if kind == schema.Settings.__name__:
             digest.update(f"{name}\0{key}\0".encode())
+    # Of the clients, only their locales matter: the languages, and the formats, texts are read in.
+    for client_id, client in sorted(books.clients.items()):
+        if client.locale:
+            digest.update(f"{client_id}\0{client.locale}\0".encode())
+    digest.update(b"\0")
     for name in sorted(books.content_files):
         digest.update(f"{name}\0".encode())
         with contextlib.suppress(OSError):  # a file gone since: read again, and said, next time

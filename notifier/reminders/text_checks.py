@@ -50,10 +50,11 @@ def check_texts(books: Books) -> list[Problem]:
     if books.settings is None:
         return []
     problems: list[Problem] = []
+    samples = _Samples(books)
     for (name, language), uses in reached(books.settings, books.clients).items():
         path = text_path(name, language)
         if path.removeprefix("content/") in books.content_files:
-            problems.extend(_text_problems(books, path, language, uses))
+            problems.extend(_text_problems(books, path, language, uses, samples))
     for name in sorted(books.content_files):
         if _TERMS.fullmatch(name):
             problems.extend(_terms_problems(books, f"content/{name}"))
@@ -94,7 +95,27 @@ def reached(
     return {key: list(uses.values()) for key, uses in found.items()}
 
 
-def _text_problems(books: Books, path: str, language: str, uses: list[Use]) -> list[Problem]:
+class _Samples:
+    """The sample messages of each kind of use and locale, made once for all the texts."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self.made: dict[tuple[str, bool, str], dict[str, dict[str, Any]] | None] = {}
+
+    def of(self, use: Use) -> dict[str, dict[str, Any]] | None:
+        """`sample.contexts` for `use` (None if the settings do not allow one)."""
+        key = (use.kind, use.stage is not None and use.stage.deadline_days is not None, use.locale)
+        if key not in self.made:
+            try:
+                self.made[key] = contexts(self.books, use)
+            except Exception:  # settings the ledger cannot work with: their own checks say why
+                self.made[key] = None
+        return self.made[key]
+
+
+def _text_problems(
+    books: Books, path: str, language: str, uses: list[Use], made: _Samples
+) -> list[Problem]:
     try:
         text = parse_text(path, language, read_text(books.root / path, path))
         compile_text(text)
@@ -102,9 +123,8 @@ def _text_problems(books: Books, path: str, language: str, uses: list[Use]) -> l
         return [_problem(error)]
     found: dict[Problem, None] = {}
     for use in uses:
-        try:
-            samples = contexts(books, use)
-        except Exception:  # settings the ledger cannot work with: their own checks say why
+        samples = made.of(use)
+        if samples is None:
             continue
         unknown = [*_unknown(text, samples["full"], True), *_unknown(text, samples["full"], False)]
         found.update(dict.fromkeys(unknown))
