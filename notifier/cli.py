@@ -210,7 +210,8 @@ def _today(books: Books, as_of: date | None) -> date:
 @cli.command()
 @click.pass_obj
 def check(root: Path) -> None:
-    """Validate the books; print every problem as path:line: field: message."""
+    """Validate the books and the texts in content/; print every problem as path:line: field:
+    message."""
     books, warnings = _load(root)
     count = len(warnings)
     note = f", {count} warning{'s' if count != 1 else ''}" if count else ""

@@ -14,6 +14,7 @@ from notifier.books import checks, load, schema
 from notifier.books.cache import FileCache
 from notifier.books.checks import check_books
 from notifier.problems import Problem
+from notifier.reminders import text_checks
 from tests.scratch import example_books
 from tests.test_broken_books import CASES, build
 
@@ -69,8 +70,10 @@ def test_only_the_edited_file_is_read_again(
 
 
 def _kind(entry: Path) -> str:
-    """What a cache entry keeps: a file's records, an invoice file's problems, or a verdict."""
-    for prefix, kind in (("verdict-", "verdict"), ("invoice-checks-", "invoice checks")):
+    """What a cache entry keeps: a file's records, an invoice file's problems, a verdict, or the
+    texts' problems."""
+    kinds = (("verdict-", "verdict"), ("invoice-checks-", "invoice checks"), ("texts-", "texts"))
+    for prefix, kind in kinds:
         if entry.name.startswith(prefix):
             return kind
     return "file"
@@ -255,6 +258,44 @@ def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
     # Without a cache folder nothing is kept: checked every time.
     check_books(root)
     assert runs == [1, 1, 1]
+
+
+def test_the_texts_problems_are_kept_for_the_same_texts_settings_and_clients_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = build("text-unknown-placeholder", tmp_path)
+    cache = tmp_path / "cache"
+    _, first = check_books(root, cache)
+    assert [p.path for p in first] == ["content/reminders/friendly.en.md"] * 4
+    runs: list[int] = []
+    real = text_checks.check_texts
+
+    def counting(books: load.Books) -> list[Problem]:
+        runs.append(1)
+        return real(books)
+
+    monkeypatch.setattr(text_checks, "check_texts", counting)
+    assert check_books(root, cache)[1] == first
+    # An invoice edited changes nothing the texts are filled in with.
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    invoices.write_text(invoices.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    assert check_books(root, cache)[1] == first
+    assert runs == []
+    # Nor does a client's edit that is not its locale.
+    clients = root / "data" / "clients.yaml"
+    listed = clients.read_text(encoding="utf-8")
+    clients.write_text(listed.replace("name: Acme Ltd", "name: Acme Limited"), encoding="utf-8")
+    assert check_books(root, cache)[1] == first
+    assert runs == []
+    # An edited text is checked again, and so are all when a client's locale changes.
+    text = root / "content" / "reminders" / "friendly.en.md"
+    text.write_text(text.read_text(encoding="utf-8").replace("clientname", "client.name"), "utf-8")
+    _, edited = check_books(root, cache)
+    assert runs == [1]
+    assert len(edited) == 3
+    clients.write_text(listed.replace("locale: de_DE", "locale: de_AT"), encoding="utf-8")
+    assert check_books(root, cache)[1] == edited
+    assert runs == [1, 1]
 
 
 @pytest.mark.parametrize("case", ["_base", *CASES])

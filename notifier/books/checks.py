@@ -4,6 +4,7 @@ problems; none stops the others."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import difflib
 import hashlib
 import itertools
@@ -32,6 +33,7 @@ def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Prob
     files = FileCache(cache)
     books, problems = load_books(root, files)
     problems.extend(_cross_checked(books, files))
+    problems.extend(_texts_checked(books, files))
     files.prune()
     return books, sorted(problems, key=lambda p: (p.path, p.line))
 
@@ -54,6 +56,41 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
         files.used.update(filter(None, _invoice_checks_keys(books, files).values()))
         return kept
     found = cross_check(books, files)
+    files.put(key, found)
+    return found
+
+
+def _texts_checked(books: Books, files: FileCache) -> list[Problem]:
+    """The problems of the texts in content/ (notifier.reminders.text_checks), or those kept from
+    a check of the very same texts, settings, code and clients' locales: compiling and filling in
+    every text in every language takes a second or so, and the texts seldom change."""
+    if books.settings is None:
+        return []  # no stages, so no texts to check
+    # Imported when needed: Jinja and all it takes, which a check of texts kept never needs.
+    if files.folder is None:
+        from notifier.reminders.text_checks import check_texts
+
+        return check_texts(books)
+    digest = hashlib.sha256(code_digest(("**/*.py",)))
+    for name, (kind, key) in sorted(files.named.items()):
+        if kind == schema.Settings.__name__:
+            digest.update(f"{name}\0{key}\0".encode())
+    # Of the clients, only their locales matter: the languages, and the formats, texts are read in.
+    for client_id, client in sorted(books.clients.items()):
+        if client.locale:
+            digest.update(f"{client_id}\0{client.locale}\0".encode())
+    digest.update(b"\0")
+    for name in sorted(books.content_files):
+        digest.update(f"{name}\0".encode())
+        with contextlib.suppress(OSError):  # a file gone since: read again, and said, next time
+            digest.update((books.root / "content" / name).read_bytes())
+    key = f"texts-{digest.hexdigest()}"
+    kept = files.get(key)
+    if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+        return kept
+    from notifier.reminders.text_checks import check_texts
+
+    found = check_texts(books)
     files.put(key, found)
     return found
 

@@ -107,7 +107,7 @@ def _compose(raw: bytes, shown: str) -> tuple[yaml.Node | None, list[Problem]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [_not_utf8(raw, exc.start, shown)]
+        return None, [not_utf8(raw, exc.start, shown)]
     try:
         loader = Loader(text)
         try:
@@ -131,7 +131,7 @@ def _lines(raw: bytes, shown: str) -> dict[Key, int]:
     return file.lines
 
 
-def _not_utf8(raw: bytes, start: int, shown: str) -> Problem:
+def not_utf8(raw: bytes, start: int, shown: str) -> Problem:
     line_start = raw.rfind(b"\n", 0, start) + 1
     line = raw.count(b"\n", 0, start) + 1
     column = len(raw[line_start:start].decode("utf-8", "replace")) + 1

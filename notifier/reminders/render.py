@@ -10,6 +10,7 @@ a table) implement `__html__`.
 from __future__ import annotations
 
 import re
+import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -97,7 +98,8 @@ class Rendered:
 
 
 def render(text: Text, context: dict[str, Any]) -> Rendered:
-    """`text` with `context` filled in; a placeholder the context lacks is a TextError."""
+    """`text` with `context` filled in; a placeholder the context lacks, or any other fault of its
+    Jinja, is a TextError at the line of the file."""
     source = render_source(text, context)
     return Rendered(source.subject, source.text, markdown_html(source.markdown))
 
@@ -106,10 +108,35 @@ def render_text(text: Text, context: dict[str, Any]) -> tuple[str, str]:
     """The subject and the plain text only (for a sheet a person reads); TextError as `render`."""
     try:
         subject = _template(False, text.subject).render(context)
+    except _FAILURES as error:
+        raise _failed(text, error, in_subject=True) from None
+    try:
         plain = _plain_template(text.body).render(context)
-    except jinja2.TemplateError as error:
-        raise TextError(f"{text.path}: {error}") from None
+    except _FAILURES as error:
+        raise _failed(text, error) from None
     return _one_line(subject), _tidy(plain)
+
+
+def compile_text(text: Text) -> None:
+    """Compile the templates `render` fills in (kept for it); TextError at a syntax error's line."""
+    for in_subject, source, html in ((True, text.subject, False), (False, text.body, True)):
+        try:
+            _template(html, source)
+            if not in_subject:
+                _plain_template(source)
+        except jinja2.TemplateSyntaxError as error:
+            raise _failed(text, error, in_subject=in_subject) from None
+
+
+def parse(source: str) -> jinja2.nodes.Template:
+    """The syntax tree of a template as `render` reads it (`check` looks at every name in it)."""
+    return _TEXT_ENV.parse(source)
+
+
+def placeholder(value: Any, name: Any, *, item: bool = False) -> Any:
+    """`value.name` (or, with `item`, `value[name]`) as a template reads it: a jinja2.Undefined
+    when there is none."""
+    return _TEXT_ENV.getitem(value, name) if item else _TEXT_ENV.getattr(value, name)
 
 
 def render_source(text: Text, context: dict[str, Any]) -> Source:
@@ -118,9 +145,32 @@ def render_source(text: Text, context: dict[str, Any]) -> Source:
     subject, plain = render_text(text, context)
     try:
         source = _template(True, text.body).render(context)
-    except jinja2.TemplateError as error:
-        raise TextError(f"{text.path}: {error}") from None
+    except _FAILURES as error:
+        raise _failed(text, error) from None
     return Source(subject, plain, source)
+
+
+# What filling in a text can raise: its Jinja, or an expression a value does not allow (`{{
+# total_due + 1 }}`).
+_FAILURES = (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError)
+
+
+def _failed(text: Text, error: Exception, *, in_subject: bool = False) -> TextError:
+    """`error`, met filling in the subject or the body of `text`, at the line of the file."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        line, reason = error.lineno, f"Jinja syntax: {error.message}"
+    else:
+        # Jinja gives the template's own line to the frames of its code.
+        frames = traceback.extract_tb(error.__traceback__)
+        lines = [frame.lineno for frame in frames if frame.filename == "<template>"]
+        line = lines[-1] if lines and lines[-1] else 1
+        reason = (
+            f"unknown placeholder: {error}"
+            if isinstance(error, jinja2.UndefinedError)
+            else f"cannot be filled in: {error}"
+        )
+    first = text.subject_line if in_subject else text.body_line
+    return TextError.at(text.path, first + line - 1, reason, "subject" if in_subject else "")
 
 
 def markdown_html(source: str) -> str:
