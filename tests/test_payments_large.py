@@ -61,7 +61,7 @@ HEADER = [
 def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
     """A Payments export read as it was before batches: csv.reader, then each row by itself."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         header = next(reader)
         layout = recognise(header)
         assert not isinstance(layout, str)
@@ -71,7 +71,8 @@ def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
         )
         for values in reader:
             if any(values):
-                yield rows._payment_row(rows._padded(values), line)
+                padded = rows._padded(values, line)
+                yield padded if isinstance(padded, RowProblem) else rows._payment_row(padded, line)
             line = reader.line_num + 1
 
 

@@ -4,7 +4,9 @@ header row, never from column positions.
 Two exports are understood: the Payments export (its default columns, the all-columns layout, and
 the older layout whose date column is `Created (UTC)`) and the Balance history export. Files are
 streamed with the csv module, so memory does not grow with the file. A value that does not parse is
-a `RowProblem` naming the file, line and column; the row is not skipped silently.
+a `RowProblem` naming the file, line and column; the row is not skipped silently. So is a row whose
+number of fields differs from the header's, or a quoted value still open at the end of the file:
+what a file cut short (or changed by hand) looks like.
 """
 
 from __future__ import annotations
@@ -357,12 +359,19 @@ class _Unreadable(Exception):
 def _unreadable(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "the file is not UTF-8 text (export it again from Stripe, unchanged)"
+    if str(exc) == "unexpected end of data":
+        return f"a quoted value runs on to the end of the file: {CUT_SHORT}"
     return f"is not valid CSV: {exc}"
 
 
-# Records are read as csv.reader (excel dialect) reads them. A line with no quote, as nearly every
-# line of an export is, is split at its commas, several times faster; a line with a quote (and
-# the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader refuses.
+CUT_SHORT = "the file may have been cut short; export it again from Stripe"
+
+
+# Records are read as csv.reader (excel dialect, strict) reads them. A line with no quote, as
+# nearly every line of an export is, is split at its commas, several times faster; a line with a
+# quote (and the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader
+# refuses. Strict, so that a quoted value still open at the end of the file (a file cut short) is
+# an error, not a value.
 _FIELD_LIMIT = csv.field_size_limit()
 
 
@@ -376,7 +385,7 @@ def _record(text: str, lines: Iterator[str]) -> tuple[list[str], int]:
     how many lines it took."""
     if '"' not in text and "\0" not in text and len(text) <= _FIELD_LIMIT:
         return text.rstrip("\r\n").split(","), 1
-    reader = csv.reader(itertools.chain((text,), lines))
+    reader = csv.reader(itertools.chain((text,), lines), strict=True)
     return next(reader, []), reader.line_num
 
 
@@ -474,13 +483,24 @@ class _Reader:
                 start = self.line
                 self.line += used
                 if any(values):
-                    yield read(self._padded(values), start)
+                    padded = self._padded(values, start)
+                    yield padded if isinstance(padded, RowProblem) else read(padded, start)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise _Unreadable(self.line, exc) from None
 
-    def _padded(self, values: list[str]) -> list[str]:
-        if len(values) < self.width:
-            values.extend([""] * (self.width - len(values)))
+    def _padded(self, values: list[str], line: int) -> list[str] | RowProblem:
+        """`values` with the empty last cell a column the export lacks reads as; a problem if
+        the row does not have as many fields as the header."""
+        if len(values) != self.width:
+            count = len(values)
+            fields = f"{count} field{'s' if count != 1 else ''}"
+            return RowProblem(
+                self.source,
+                line,
+                min(count, self.width) + 1,
+                "",
+                f"the row has {fields}, the header {self.width}: {CUT_SHORT}",
+            )
         values.append("")
         return values
 
@@ -504,7 +524,12 @@ class _Reader:
         if min(map(len, rows)) != self.width or max(map(len, rows)) != self.width:
             for line, values in enumerate(rows, start):
                 if any(values):
-                    yield self._payment_row(self._padded(values), line)
+                    padded = self._padded(values, line)
+                    yield (
+                        padded
+                        if isinstance(padded, RowProblem)
+                        else self._payment_row(padded, line)
+                    )
             return
         if self.compact:
             quick = self._quick_paid(rows, start)
@@ -598,7 +623,8 @@ class _Reader:
         blank: set[int] = set()
         for index in sorted(slow):
             if any(rows[index]):
-                made[index] = self._payment_row(self._padded(rows[index]), start + index)
+                padded = cast(list[str], self._padded(rows[index], start + index))  # full width
+                made[index] = self._payment_row(padded, start + index)
             else:
                 blank.add(index)
         if blank:
@@ -931,7 +957,7 @@ class _Reader:
     # One row ----------------------------------------------------------------------------------
 
     def _payment_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
-        """One row of a Payments export (`values` padded with an empty last cell)."""
+        """One row of a Payments export (`values` as `_padded` gives them)."""
         at = self.columns
         ident = values[at["id"]].strip()
         status = values[at["Status"]].strip()
@@ -973,7 +999,7 @@ class _Reader:
         )
 
     def _balance_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
-        """One row of a Balance history export (`values` padded with an empty last cell)."""
+        """One row of a Balance history export (`values` as `_padded` gives them)."""
         at = self.columns
         try:
             # `Amount` is in the balance's (settlement) currency; what the client paid is the
