@@ -415,6 +415,18 @@ def same_import(books, tmp_path: Path, text: str) -> None:
     if kept.problems:
         assert written == "# Payments\n"
         return
+    for outcome in (kept, streamed):  # every row read is counted once
+        assert outcome.rows == (
+            outcome.applied_rows
+            + outcome.review_rows
+            + sum(outcome.ignored.values())
+            + outcome.already
+        )
+    assert (streamed.applied_rows, streamed.review_rows, streamed.already) == (
+        kept.applied_rows,
+        kept.review_rows,
+        kept.already,
+    )
     assert written == "# Payments\n" + "".join(payment_lines(kept.entries))
     assert _day_sums(streamed).keys() == _day_sums(kept).keys()
     touched = [books.invoices[number] for number in sorted(_day_sums(kept))]

@@ -64,10 +64,11 @@ NO_METADATA: Mapping[str, str] = {}
 class StripeRow(NamedTuple):
     """One row of an export (or one payment read from the API), in the books' terms.
 
-    `id` is Stripe's id of the money movement: the charge (`ch_`, `py_`) for a payment, the refund
-    or other source for a balance entry. Amounts are minor units of `currency`, the currency the
-    client paid in (never the converted, settlement currency). A tuple: a million are made for a
-    large export, and a tuple is the quickest thing to make."""
+    `id` is Stripe's id of the money movement: the charge (`ch_`, `py_`) for a payment; for a
+    balance entry, its `Source` (for a refund or a chargeback, the payment it takes money back
+    from), and `transaction` the entry's own id (`txn_`). Amounts are minor units of `currency`,
+    the currency the client paid in (never the converted, settlement currency). A tuple: a
+    million are made for a large export, and a tuple is the quickest thing to make."""
 
     source: str
     line: int
@@ -89,6 +90,7 @@ class StripeRow(NamedTuple):
     dispute_status: str = ""
     disputed_on: date | None = None
     kind: str = ""  # a balance entry's Type: charge, payment, refund, payout, ...
+    transaction: str = ""  # a balance entry's own id (txn_...)
 
 
 # What a row of the Payments export must say to have brought money in (`apply` imports it).
@@ -397,6 +399,7 @@ class _Bad(Exception):
 _BATCH = 500  # lines read at a time: more is no quicker, and holds more in memory
 _REMEMBERED = 100_000  # values remembered per kind (amounts, descriptions, ...): memory stays flat
 MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's id adds to it
+MAX_LINKED = 255  # characters in a record's id in the books
 _HOUR = operator.itemgetter(slice(0, 13))
 _MINUTES = operator.itemgetter(slice(13, None))
 _new_row = functools.partial(tuple.__new__, StripeRow)
@@ -615,6 +618,7 @@ class _Reader:
                     amounts[2],
                     dispute_statuses,
                     optional[1],
+                    repeat(""),
                     repeat(""),
                     strict=False,  # the repeats are endless; every other column has a value a row
                 ),
@@ -1012,23 +1016,28 @@ class _Reader:
                 amount = self._amount(line, values, "Amount", currency, signed=True)
             day = self._day(line, values, "Created (UTC)")
             source = values[at["Source"]].strip()
-            ident = source or values[at["id"]].strip()
-            if len(ident) > MAX_ID:
-                name = "Source" if source else "id"
-                raise self._fail(line, name, f"`{ident[:40]}...` is longer than a Stripe id")
+            transaction = values[at["id"]].strip()
+            for name, ident in (("Source", source), ("id", transaction)):
+                if len(ident) > MAX_ID:
+                    raise self._fail(line, name, f"`{ident[:40]}...` is longer than a Stripe id")
+            if len(source) + 1 + len(transaction) > MAX_LINKED:
+                # a refund's record is `SOURCE/ID` (see `apply`)
+                message = f"`{transaction[:40]}...` and its Source are longer than the books keep"
+                raise self._fail(line, "id", message)
         except _Bad as bad:
             return bad.problem
         return StripeRow(
             source=self.source,
             line=line,
             export="balance",
-            id=ident,
+            id=source,
             day=day,
             status="",
             currency=currency,
             amount=amount,
             description=values[at["Description"]].strip(),
             kind=values[at["Type"]].strip().lower(),
+            transaction=transaction,
         )
 
     # Values, each failure naming its column ---------------------------------------------------
