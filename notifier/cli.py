@@ -414,6 +414,8 @@ def _import_payments(
         payments_apply.write_outcome(root, outcome, now)
     for line in outcome.summary():
         click.echo(line)
+    for line in outcome.warning_lines():
+        click.echo(line, err=True)
     changes = payments_apply.invoice_changes(books, outcome, today)
     if changes:
         click.echo(f"As of {today}:")

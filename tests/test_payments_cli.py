@@ -491,7 +491,8 @@ def test_reconcile_from_stripe_on_the_command_line(tmp_path, served):
     assert (result.exit_code, result.stderr) == (0, "")
     out = result.stdout.splitlines()
     assert out[: 3 + len(APPLIED)] == [
-        "5 rows read from the Stripe API: 3 applied, 1 waiting for review, 1 ignored",
+        "5 rows read from the Stripe API: 3 applied, 1 waiting for review, 1 ignored, "
+        "0 already recorded",
         *APPLIED,
         "  review: the Stripe API:1: ch_5 42.00 GBP: nothing names an invoice (no metadata, known Payment Link, Client Reference ID or invoice number in the description)",
         "  ignored: 1 × rows with no id (attempts that never became a payment)",
@@ -533,7 +534,8 @@ def test_reconcile_from_stripe_on_the_command_line(tmp_path, served):
     result = runner.invoke(cli, ["--root", str(root), "reconcile", "--from-stripe"], env=env)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0] == (
-        "5 rows read from the Stripe API: 0 applied, 1 waiting for review, 1 ignored"
+        "5 rows read from the Stripe API: 0 applied, 1 waiting for review, 1 ignored, "
+        "3 already recorded"
     )
     assert payments.read_text(encoding="utf-8") == written
     assert fake.requests("/v1/checkout/sessions")[-2][2] == {"limit": "100"}

@@ -85,12 +85,13 @@ def test_the_older_export_dates_in_minutes_in_the_business_time_zone():
 
 def test_balance_history_uses_the_customer_facing_amount():
     found = rows("balance-history.csv")
-    assert [(row.kind, row.id) for row in found] == [
-        ("charge", "ch_3TEST0default01"),
-        ("charge", "ch_3TEST0bal02"),
-        ("refund", "re_3TEST0bal03"),
-        ("payout", "po_3TEST0bal04"),
-        ("stripe_fee", "txn_3TEST0bal05"),
+    # `id` is the Source: for a refund, the payment it refunds; the entry's own id is apart.
+    assert [(row.kind, row.id, row.transaction) for row in found] == [
+        ("charge", "ch_3TEST0default01", "txn_3TEST0bal01"),
+        ("charge", "ch_3TEST0bal02", "txn_3TEST0bal02"),
+        ("refund", "ch_3TEST0default01", "txn_3TEST0bal03"),
+        ("payout", "po_3TEST0bal04", "txn_3TEST0bal04"),
+        ("stripe_fee", "", "txn_3TEST0bal05"),
     ]
     assert (found[1].amount, found[1].currency) == (190000, "EUR")
     assert (found[2].amount, found[2].currency) == (-25000, "GBP")

@@ -61,7 +61,7 @@ HEADER = [
 def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
     """A Payments export read as it was before batches: csv.reader, then each row by itself."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         header = next(reader)
         layout = recognise(header)
         assert not isinstance(layout, str)
@@ -71,7 +71,8 @@ def one_by_one(path: Path, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
         )
         for values in reader:
             if any(values):
-                yield rows._payment_row(rows._padded(values), line)
+                padded = rows._padded(values, line)
+                yield padded if isinstance(padded, RowProblem) else rows._payment_row(padded, line)
             line = reader.line_num + 1
 
 
@@ -414,6 +415,18 @@ def same_import(books, tmp_path: Path, text: str) -> None:
     if kept.problems:
         assert written == "# Payments\n"
         return
+    for outcome in (kept, streamed):  # every row read is counted once
+        assert outcome.rows == (
+            outcome.applied_rows
+            + outcome.review_rows
+            + sum(outcome.ignored.values())
+            + outcome.already
+        )
+    assert (streamed.applied_rows, streamed.review_rows, streamed.already) == (
+        kept.applied_rows,
+        kept.review_rows,
+        kept.already,
+    )
     assert written == "# Payments\n" + "".join(payment_lines(kept.entries))
     assert _day_sums(streamed).keys() == _day_sums(kept).keys()
     touched = [books.invoices[number] for number in sorted(_day_sums(kept))]

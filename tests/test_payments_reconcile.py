@@ -53,7 +53,8 @@ def test_a_payments_export_brings_an_overdue_example_invoice_to_paid_once(tmp_pa
     code, out, err = run(root, "reconcile", export)
     assert (code, err) == (0, "")
     assert out.splitlines()[:2] == [
-        "1 row read from demo-payments.csv: 1 applied, 0 waiting for review, 0 ignored",
+        "1 row read from demo-payments.csv: 1 applied, 0 waiting for review, 0 ignored, "
+        "0 already recorded",
         "  applied: HP-2026-022 paid 1250000 JPY on 2026-11-20 [ch_3DEMO0tanaka022]",
     ]
     assert "  HP-2026-022: overdue → paid" in out.splitlines()
@@ -66,7 +67,10 @@ def test_a_payments_export_brings_an_overdue_example_invoice_to_paid_once(tmp_pa
 
     code, out, _ = run(root, "reconcile", export)
     assert code == 0
-    assert out == "1 row read from demo-payments.csv: 0 applied, 0 waiting for review, 0 ignored\n"
+    assert out == (
+        "1 row read from demo-payments.csv: 0 applied, 0 waiting for review, 0 ignored, "
+        "1 already recorded\n"
+    )
     assert (root / "data/records/payments.yaml").read_bytes() == payments
     imports = loaded(root).imports
     assert [(i.source, i.newest, i.rows, i.applied) for i in imports[-2:]] == [
@@ -88,9 +92,9 @@ def test_every_export_together_applies_matches_and_lists_the_rest(tmp_path):
     lines = out.splitlines()
     assert lines[0] == (
         "19 rows read from payments-default.csv, payments-all-columns.csv, payments-older.csv, "
-        "balance-history.csv: 13 applied, 3 waiting for review, 5 ignored"
+        "balance-history.csv: 11 applied, 2 waiting for review, 5 ignored, 1 already recorded"
     )
-    added = loaded(root).payments[-13:]
+    added = loaded(root).payments[-14:]
     assert [(p.id, p.invoice, p.kind, str(p.amount), p.plan, p.instalment) for p in added] == [
         ("ch_3TEST0default01", "HP-2026-033", "payment", "1320.00", None, None),
         ("ch_3TEST0default02", "HP-2026-029", "payment", "3000.00", "three-monthly", 2),
@@ -105,14 +109,14 @@ def test_every_export_together_applies_matches_and_lists_the_rest(tmp_path):
         ("ch_3TEST0all03/dispute", "HP-2026-025", "chargeback", "1680.00", None, None),
         ("ch_3TEST0old01", "HP-2026-024", "payment", "6800.00", None, None),
         ("ch_3TEST0bal02", "HP-2026-032", "payment", "1900.00", None, None),
+        # Balance history's refund, by its own id, of the payment its Source names.
+        ("ch_3TEST0default01/txn_3TEST0bal03", "HP-2026-033", "refund", "250.00", None, None),
     ]
     review = [line for line in lines if line.startswith("  review:")]
     assert [line.split(": ", 2)[2] for line in review] == [
         "ch_3TEST0default08 99.00 GBP: nothing names an invoice (no metadata, known Payment Link, "
         "Client Reference ID or invoice number in the description)",
         "ch_3TEST0all04 120.00 GBP: its metadata names invoice `HP-2026-099`, which the books do not have",
-        "re_3TEST0bal03 250.00 GBP: a refund in Balance history does not say which payment it "
-        "reverses; import the Payments export, which records refunds and disputes per payment",
     ]
     assert [line for line in lines if line.startswith("  ignored:")] == [
         "  ignored: 1 × Balance history `payout` entries (not a client's payment)",
@@ -129,7 +133,9 @@ def test_every_export_together_applies_matches_and_lists_the_rest(tmp_path):
     before = (root / "data/records/payments.yaml").read_bytes()
     code, out, _ = run(root, "reconcile", *(str(FIXTURES / name) for name in names))
     assert code == 0
-    assert " 0 applied, 3 waiting for review, 5 ignored" in out.splitlines()[0]
+    assert out.splitlines()[0].endswith(
+        ": 0 applied, 2 waiting for review, 5 ignored, 12 already recorded"
+    )
     assert (root / "data/records/payments.yaml").read_bytes() == before
 
 

@@ -540,11 +540,19 @@ def _payment_problems(
                     "plan",
                 )
                 continue
-        if invoice.void is not None and payment.kind == "payment":
-            yield origin.problem(
-                f"invoice {invoice.number} is void; refund this payment", "invoice", warning=True
-            )
+        warning = payment_warning(invoice) if payment.kind == "payment" else None
+        if warning is not None:
+            yield origin.problem(warning, "invoice", warning=True)
         sound[invoice.number].append(payment)
+
+
+def payment_warning(invoice: schema.Invoice) -> str | None:
+    """Why a payment of `invoice` is not expected (it is void, or a draft), if it is not."""
+    if invoice.void is not None:
+        return f"invoice {invoice.number} is void; refund this payment"
+    if invoice.draft:
+        return f"invoice {invoice.number} is a draft; issue it, or refund this payment"
+    return None
 
 
 def _settled(

@@ -7,7 +7,16 @@ changes nothing the second time:
   that shows more refunded than the books hold adds the difference, one that shows less adds
   nothing (the Payments export states refunds per charge, cumulatively);
 - a dispute that took money back under `ID/dispute`, and, once won, the money returned under
-  `ID/dispute-won`.
+  `ID/dispute-won`;
+- a refund or dispute in Balance history under `ID/TXN`, TXN being the balance entry's own id
+  (`txn_...`) and ID the payment its `Source` names: each entry is one movement of money, so it
+  is recorded once, whatever exports it is seen in again. One recorded from a Payments export is
+  not recorded again from Balance history (nor the other way round), and money back that is more
+  than the payment brought in waits for review instead: the books never hold more refunded than
+  paid.
+
+The summary counts each row read once: applied (it added to the books), waiting for review,
+ignored (it moved no money), or already recorded.
 
 `reconcile` reads rows and the books and says what to write; `write_outcome` writes it, each file
 atomically: the payments first, then the import record.
@@ -35,6 +44,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Final, Literal, NamedTuple
 
@@ -64,15 +74,13 @@ from notifier.payments.exports import (
 from notifier.payments.matching import Match, Matcher
 
 BALANCE_MONEY_IN = {"charge", "payment"}
-BALANCE_MONEY_BACK = {
-    "refund",
-    "payment_refund",
-    "refund_failure",
-    "adjustment",
-    "dispute",
-    "payment_failure_refund",
-}
+# Balance history entries that take a payment's money back (their `Source` is the payment), as a
+# refund, or as a dispute (`adjustment`: a chargeback, or its reversal once the dispute is won).
+BALANCE_REFUNDS = {"refund", "payment_refund", "payment_failure_refund"}
+BALANCE_DISPUTES = {"adjustment", "dispute"}
+BALANCE_MONEY_BACK = {*BALANCE_REFUNDS, *BALANCE_DISPUTES, "refund_failure"}
 DISPUTE_RETURNED = {"won"}
+DISPUTE_KEPT = DISPUTE_NO_MONEY | DISPUTE_RETURNED  # no money taken back, or all given back
 REVIEW_SHOWN = 1000  # more than this many rows for review are counted, not each kept
 SHOWN = 200  # payments listed one by one in the summary; the rest are counted
 
@@ -93,6 +101,7 @@ class Review:
 
 
 Kind = Literal["payment", "refund", "chargeback"]
+Amount = tuple[int, str]  # minor units, and the currency
 
 
 class Entry(NamedTuple):
@@ -148,6 +157,13 @@ class Outcome:
     rows: int = 0
     newest: date | None = None
     reviewed: set[str] = field(default_factory=set)
+    # Each row read counts once (`summary`): ignored (by reason, `ignored`), or one of these.
+    applied_rows: int = 0
+    review_rows: int = 0
+    already: int = 0
+    reviews: int = 0  # rows sent to review so far, the same payment twice included
+    warnings: list[str] = field(default_factory=list)  # payments of a void or draft invoice
+    warning_count: int = 0
     # The entries' amounts summed per invoice, day, kind, plan and currency (all the ledger reads
     # of them; see `_day_sums`), added up as they come: going over a million entries again later
     # costs seconds. Money in is summed per match (by identity: a large import has a few
@@ -160,6 +176,7 @@ class Outcome:
     pending: PendingLines | None = field(default=None, repr=False, compare=False)
     lines: _Lines = field(default_factory=lambda: _Lines(), repr=False, compare=False)
     aside: list[str] | None = field(default=None, repr=False, compare=False)  # see `_at_once`
+    money_back: list[StripeRow] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, entry: Entry) -> str | None:
         """Add `entry` to what the import adds (see also `_money_in`); the line written, if it
@@ -204,8 +221,8 @@ class Outcome:
         """The outcome in a person's words, one line each."""
         lines = [
             f"{self.rows} row{'s' if self.rows != 1 else ''} read from {self.source}: "
-            f"{self.count} applied, {self.review_count} waiting for review, "
-            f"{sum(self.ignored.values())} ignored"
+            f"{self.applied_rows} applied, {self.review_rows} waiting for review, "
+            f"{sum(self.ignored.values())} ignored, {self.already} already recorded"
         ]
         what = {"payment": "paid", "refund": "refunded", "chargeback": "taken back (dispute)"}
         for entry in self.entries[:SHOWN]:
@@ -225,6 +242,17 @@ class Outcome:
             lines.append(f"  ignored: {count} × {reason}")
         return lines
 
+    def warn(self, source: str, line: int, ident: str, message: str) -> None:
+        """Warn of a payment applied to `ident`'s invoice (void or draft), at `source:line`."""
+        self.warning_count += 1
+        if len(self.warnings) < REVIEW_SHOWN:
+            self.warnings.append(f"{source}:{line}: warning: {ident}: {message}")
+
+    def warning_lines(self) -> list[str]:
+        """The warnings, one line each (for stderr)."""
+        more = self.warning_count - len(self.warnings)
+        return self.warnings + ([f"... and {more} more warnings"] if more else [])
+
 
 class _Ledger:
     """What the books (and this import so far) already hold, by Stripe id."""
@@ -238,40 +266,63 @@ class _Ledger:
         self.added = _Fingerprints() if pending is not None else None
         self.read_back = 0  # how many times
         self.aside: Callable[[], list[str]] = list
+        self.books = books
+        # The amount of each payment (`amount_of`): this import's, unless held as fingerprints;
+        # the books' by their records, found the first time one is asked for (an id met again).
+        self.amounts: dict[str, Amount] = {}
+        self.books_payments: dict[str, schema.Payment] | None = None
+        # Per payment id, what was taken back from it (`ID/...` records): `refunded` (all
+        # refunds), `cumulative` (the refunds a Payments export states, `ID/refunded-...`), and
+        # `back` (refunds and chargebacks, less the money a won dispute returned); and the
+        # payments that Balance history recorded a chargeback (`charged_back`) or its reversal
+        # (`returned`) of.
         self.refunded: dict[str, int] = {}
+        self.cumulative: dict[str, int] = {}
+        self.back: dict[str, int] = {}
+        self.charged_back: set[str] = set()
+        self.returned: set[str] = set()
         self.plan_of: dict[str, str] = {}
         paid: dict[tuple[str, str | None, int | None], Match] = {}
         for payment in books.payments:
-            found = None
-            if payment.kind == "payment" and "/" not in payment.id:
+            if payment.plan is not None:
+                self.plan_of.setdefault(payment.invoice, payment.plan)
+            if "/" in payment.id:
+                minor = money.to_minor(payment.amount, payment.currency)
+                self._linked(payment.id, payment.kind, minor)
+            elif payment.kind == "payment":
                 key = (payment.invoice, payment.plan, payment.instalment)
                 found = paid.get(key)
                 if found is None:
                     found = paid[key] = Match(
                         payment.invoice, payment.plan, payment.instalment, "books"
                     )
-            refunded = payment.kind == "refund" and payment.id.partition("/")[2].startswith(
-                "refunded-"
-            )
-            minor = money.to_minor(payment.amount, payment.currency) if refunded else 0
-            entry = Entry(
-                payment.id,
-                payment.invoice,
-                payment.date,
-                minor,
-                payment.currency,
-                payment.kind,
-                payment.plan,
-                payment.instalment,
-            )
-            self.note(entry, found, None)
+                self.known[payment.id] = found
+                continue
+            self.known.setdefault(payment.id, None)
 
     def get(self, ident: str) -> Match | None:
         """What holding `ident` says: the invoice its payment pays, None for an id that is not a
         payment's own (a refund's, say), or `NOT_HELD`."""
         found = self.known.get(ident, NOT_HELD)
         if found is NOT_HELD and self.added is not None and self.added.may_hold(ident):
-            found = self._read_back(ident)
+            written = self._written(ident)
+            found = NOT_HELD if written is None else written[0]
+        return found
+
+    def amount_of(self, ident: str) -> Amount | None:
+        """The amount of the payment `ident` held (None if it is not a payment's own id)."""
+        found = self.amounts.get(ident)
+        if found is None:
+            if self.books_payments is None:
+                self.books_payments = {
+                    p.id: p for p in self.books.payments if p.kind == "payment" and "/" not in p.id
+                }
+            record = self.books_payments.get(ident)
+            if record is not None:
+                found = (money.to_minor(record.amount, record.currency), record.currency)
+        if found is None and self.added is not None and self.added.may_hold(ident):
+            written = self._written(ident)
+            found = None if written is None else written[1]
         return found
 
     def holds(self, ident: str) -> bool:
@@ -293,74 +344,102 @@ class _Ledger:
             self.added.add(entry.id)  # a fingerprint, the line being there to read back
         elif found is not None:
             self.known[entry.id] = found
+            self.amounts[entry.id] = (entry.minor, entry.currency)
         else:
             self.known.setdefault(entry.id, None)
-        if found is None:
-            charge, _, rest = entry.id.partition("/")
-            if entry.kind == "refund" and rest.startswith("refunded-"):
-                self.refunded[charge] = self.refunded.get(charge, 0) + entry.minor
+        if "/" in entry.id:
+            self._linked(entry.id, entry.kind, entry.minor)
         if entry.plan is not None:
             self.plan_of.setdefault(entry.invoice, entry.plan)
 
-    def note_paid(self, ids: list[str], hashes: list[int], keys: list[_Key]) -> None:
+    def _linked(self, ident: str, kind: Kind, minor: int) -> None:
+        """Count a record `ID/...` of money taken back from (or returned to) payment ID."""
+        charge, _, rest = ident.partition("/")
+        if kind == "refund":
+            self.refunded[charge] = self.refunded.get(charge, 0) + minor
+            if rest.startswith("refunded-"):
+                self.cumulative[charge] = self.cumulative.get(charge, 0) + minor
+        elif kind == "chargeback" and rest != "dispute":
+            self.charged_back.add(charge)
+        elif kind == "payment" and rest != "dispute-won":
+            self.returned.add(charge)
+        taken = -minor if kind == "payment" else minor
+        self.back[charge] = self.back.get(charge, 0) + taken
+
+    def note_paid(
+        self, ids: list[str], hashes: list[int], keys: list[_Key], minors: list[int]
+    ) -> None:
         """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys."""
         if self.added is not None:
             self.added.add_all(hashes)
         else:
             self.known.update(zip(ids, map(_RESULT, keys), strict=True))
+            amounts = zip(minors, map(_CURRENCY, keys), strict=True)
+            self.amounts.update(zip(ids, amounts, strict=True))
 
-    def note_written(self, ident: str, found: Match) -> None:
+    def note_written(self, ident: str, found: Match, amount: Amount) -> None:
         """Hold a payment of `PaidRows` written as it is (`_PaidTaker`), paying `found`."""
         if self.added is not None:
             self.added.add(ident)
         else:
             self.known[ident] = found
+            self.amounts[ident] = amount
 
-    def _read_back(self, ident: str) -> Match | None:
-        """What the line this import wrote for `ident` says (NOT_HELD if there is none: another
-        id had the same fingerprint). Reading back goes over all that was written, so an import
-        that meets its own ids again and again (exports that overlap) holds its ids as they are
-        from then on, at the cost of the memory they take."""
+    def _written(self, ident: str) -> tuple[Match | None, Amount | None] | None:
+        """What the line this import wrote for `ident` says: the invoice its payment pays and
+        the amount (None: not a payment's own id); None if there is no line (another id had the
+        same fingerprint). Reading back goes over all that was written, so an import that meets
+        its own ids again and again (exports that overlap) holds its ids as they are from then
+        on, at the cost of the memory they take."""
         assert self.pending is not None
         aside = self.aside()  # written, but not yet in the file (see `_PaidTaker._at_once`)
         self.read_back += 1
         if self.read_back > _READ_BACK:
-            for held, found in map(_held_by, itertools.chain(self.pending.added(), aside)):
+            for held, found, amount in map(_held_by, itertools.chain(self.pending.added(), aside)):
                 self.known.setdefault(held, found)
+                if found is not None and amount is not None:
+                    self.amounts.setdefault(held, amount)
             self.added = None
-            return self.known.get(ident, NOT_HELD)
+            if ident not in self.known:
+                return None
+            return self.known[ident], self.amounts.get(ident)
         start = f"- {{id: {ident}, "
         line = self.pending.find(start)
         if line is None:
             line = next((line for line in aside if line.startswith(start)), None)
-        return NOT_HELD if line is None else _held_by(line)[1]
+        return None if line is None else _held_by(line)[1:]
 
 
 NOT_HELD: Final = Match("", None, None, "not held")
 _READ_BACK = 32  # ids met again, after which this import's ids are held as they are
 _RESULT = operator.attrgetter("result")
+_CURRENCY = operator.attrgetter("currency")
 _WRITTEN = re.compile(
-    r"- \{id: ([^,]+), invoice: ([^,]+), date: [^,]+, amount: [^,]+, currency: [A-Z]{3}, "
+    r"- \{id: ([^,]+), invoice: ([^,]+), date: [^,]+, amount: ([^,]+), currency: ([A-Z]{3}), "
     r"kind: ([a-z]+), method: stripe(?:, plan: ([^,]+), instalment: ([0-9]+))?"
     r"(?:, reference: [^,}]+)?\}\n"
 )
 
 
-def _held_by(line: str) -> tuple[str, Match | None]:
-    """The id of the payment written as `line`, and the invoice it pays (None for a refund or
-    dispute); as `_Ledger.note` held it."""
+def _held_by(line: str) -> tuple[str, Match | None, Amount | None]:
+    """The id of the payment written as `line`, the invoice it pays and its amount (None, None
+    for a refund or dispute); as `_Ledger.note` held it."""
     quick = _WRITTEN.fullmatch(line)
     if quick is not None:  # as `_Lines` writes most lines: every value plain, no note
-        ident, invoice, kind, plan, instalment = quick.groups()
-        if kind != "payment":
-            return ident, None
+        ident, invoice, amount, currency, kind, plan, instalment = quick.groups()
+        if kind != "payment" or "/" in ident:
+            return ident, None, None
         number = int(instalment) if instalment is not None else None
-        return ident, Match(invoice, plan, number, "this import")
-    (record,) = yaml.safe_load(line)
-    found = None
-    if record["kind"] == "payment" and "note" not in record:
-        found = Match(str(record["invoice"]), record.get("plan"), record.get("instalment"), "")
-    return str(record["id"]), found
+        minor = money.to_minor(Decimal(amount), currency)
+        return ident, Match(invoice, plan, number, "this import"), (minor, currency)
+    (record,) = yaml.load(line, Loader=yaml.BaseLoader)  # every value as written, as text
+    ident = record["id"]
+    if record["kind"] != "payment" or "note" in record or "/" in ident:
+        return ident, None, None
+    number = int(record["instalment"]) if "instalment" in record else None
+    found = Match(record["invoice"], record.get("plan"), number, "")
+    currency = record["currency"]
+    return ident, found, (money.to_minor(Decimal(record["amount"]), currency), currency)
 
 
 class _Fingerprints:
@@ -459,6 +538,13 @@ def reconcile(
             if problems:
                 continue  # nothing will be written; keep reading only to list every problem
             _take(row, outcome, matcher, held, today)
+        if not problems:
+            # Balance history's money back last, once every payment it may name is held: an
+            # export lists its newest entries first, a refund before the payment it refunds.
+            for row in outcome.money_back:
+                counted = _Counted(outcome)
+                _balance_back(row, outcome, matcher, held)
+                counted.row()
     if problems:
         outcome.entries.clear()
         outcome.count = 0
@@ -469,7 +555,7 @@ def reconcile(
 
 
 def _take(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger, today: date) -> None:
-    """Add what one row brought in or took back."""
+    """Add what one row brought in or took back, and count the row."""
     export, ident, status, captured, amount, refunded, disputed, dispute_status = _PAYMENT_FIELDS(
         row
     )
@@ -479,13 +565,39 @@ def _take(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger, tod
     if not ident or not captured or amount <= 0 or status.lower() not in MONEY_IN:
         outcome.ignored[_unmoved(bool(ident), row.status, captured)] += 1
         return
-    found = _money_in(row, amount, outcome, matcher, held)
-    if found is None:
-        return  # waiting for review: its refunds wait with it
-    if refunded > 0:
-        _refund(row, found, outcome, held, today)
-    if disputed > 0 and dispute_status not in DISPUTE_NO_MONEY:
-        _dispute(row, found, outcome, held, today)
+    counted = _Counted(outcome)
+    taken = disputed if dispute_status not in DISPUTE_KEPT else 0
+    if refunded + taken > amount:  # the row itself says more came back than was paid
+        if outcome.newest is None or row.day > outcome.newest:
+            outcome.newest = row.day
+        reason = _more_than_paid(ident, refunded + taken, amount, row.currency)
+        _review(outcome, row.source, row.line, ident, refunded + taken, row.currency, reason)
+    else:
+        found = _money_in(row, amount, outcome, matcher, held)
+        if found is not None:  # else waiting for review: its refunds wait with it
+            _money_back(row, found, outcome, held, today)
+    counted.row()
+
+
+class _Counted:
+    """Counts one row that moved money as applied (it added a record), waiting for review
+    (something of it went to review), or already recorded (neither)."""
+
+    __slots__ = ("count", "outcome", "reviews")
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        self.count = outcome.count
+        self.reviews = outcome.reviews
+
+    def row(self) -> None:
+        outcome = self.outcome
+        if outcome.reviews != self.reviews:
+            outcome.review_rows += 1
+        elif outcome.count != self.count:
+            outcome.applied_rows += 1
+        else:
+            outcome.already += 1
 
 
 class _Key:
@@ -611,7 +723,8 @@ class _PaidTaker:
         for key, day, minor in zip(keys, batch.days, batch.minors, strict=True):
             sums = key.days
             sums[day] = sums.get(day, 0) + minor
-        held.note_paid(ids, hashes, keys)
+        held.note_paid(ids, hashes, keys, batch.minors)
+        outcome.applied_rows += len(ids)
         count = len(ids)
         if batch.others:
             # The other rows' lines are kept aside, then put between the paid rows' lines.
@@ -667,26 +780,36 @@ class _PaidTaker:
             end - start,
         )
         outcome.count += end - start
-        for key, day, minor in zip(keys, days, batch.minors[start:end], strict=True):
+        outcome.applied_rows += end - start
+        minors = batch.minors[start:end]
+        for key, day, minor in zip(keys, days, minors, strict=True):
             sums = key.days
             sums[day] = sums.get(day, 0) + minor
-        self.held.note_paid(ids, hashes, keys)
+        self.held.note_paid(ids, hashes, keys, minors)
 
     def _one_by_one(self, batch: PaidRows, start: int, end: int) -> None:
         """The paid rows from `start` to `end`, as `_money_in` takes each."""
         outcome, held = self.outcome, self.held
         for index in range(start, end):
             ident = batch.ids[index]
-            if held.get(ident) is not NOT_HELD:
-                continue  # held already: a paid row adds nothing else
             key = self.keys[batch.keys[index]]
-            found = self._result(key)
             minor = batch.minors[index]
+            found: Match | str
+            if held.get(ident) is not NOT_HELD:  # a paid row adds nothing else
+                other = _other_amount(held, ident, minor, key.currency)
+                if other is None:
+                    outcome.already += 1
+                    continue
+                found = other
+            else:
+                found = self._result(key)
             if isinstance(found, str):
                 _review(
                     outcome, batch.source, batch.lines[index], ident, minor, key.currency, found
                 )
+                outcome.review_rows += 1
                 continue
+            outcome.applied_rows += 1
             day = batch.days[index]
             key.days[day] = key.days.get(day, 0) + minor
             if key.head is not None and outcome.pending is not None and outcome.count >= SHOWN:
@@ -696,8 +819,11 @@ class _PaidTaker:
                 )
                 outcome.pending.write(line)
                 outcome.count += 1
-                held.note_written(ident, found)
+                held.note_written(ident, found, (minor, key.currency))
                 continue
+            warning = self.matcher.warnings.get(found.invoice)
+            if warning is not None:
+                outcome.warn(batch.source, batch.lines[index], ident, warning)
             entry = Entry(
                 ident,
                 found.invoice,
@@ -728,7 +854,8 @@ class _PaidTaker:
             lines = self.outcome.lines
             head = lines.head(found.invoice)
             tail = lines.tail(key.currency, "payment", found.plan, found.instalment).text
-            if head and tail:
+            # A payment of a void or draft invoice is warned of, so taken by itself.
+            if head and tail and found.invoice not in self.matcher.warnings:
                 key.head, key.tail = head, tail
             group = self.outcome.paid_rows.get(id(found))
             if group is None:
@@ -787,6 +914,10 @@ def _money_in(
         outcome.newest = day
     known = held.get(ident)
     if known is not NOT_HELD:
+        other = _other_amount(held, ident, amount, currency) if known is not None else None
+        if other is not None:
+            _review(outcome, row.source, row.line, ident, amount, currency, other)
+            return None
         return known
     found = matcher.match(row)
     if isinstance(found, str):
@@ -810,17 +941,58 @@ def _money_in(
         group = outcome.paid[id(found)] = (found, currency, {})
     group[2][day] = group[2].get(day, 0) + amount
     held.note(entry, found, line)
+    warning = matcher.warnings.get(invoice)
+    if warning is not None:
+        outcome.warn(row.source, row.line, ident, warning)
     return found
 
 
-def _refund(row: StripeRow, found: Match, outcome: Outcome, held: _Ledger, today: date) -> None:
+def _other_amount(held: _Ledger, ident: str, minor: int, currency: str) -> str | None:
+    """Why a payment held already waits for review: the books have it for another amount."""
+    recorded = held.amount_of(ident)
+    if recorded is None or recorded == (minor, currency):
+        return None
+    return (
+        f"the books have payment {ident} as {_shown(*recorded)}, but this export says "
+        f"{_shown(minor, currency)}; check which is right in Stripe"
+    )
+
+
+def _shown(minor: int, currency: str) -> str:
+    return f"{money.to_major(minor, currency)} {currency}"
+
+
+def _more_than_paid(payment: str, back: int, paid: int, currency: str) -> str:
+    return (
+        f"it would take back {_shown(back, currency)} in all from payment {payment}, which "
+        f"brought in {_shown(paid, currency)}; check it in Stripe"
+    )
+
+
+def _money_back(row: StripeRow, found: Match, outcome: Outcome, held: _Ledger, today: date) -> None:
+    """Add what a row of the Payments export says was taken back from its payment and the books
+    do not hold yet; or, if the books would then hold more taken back than it brought in, list
+    it for review."""
+    entries = [*_refund(row, found, held, today), *_dispute(row, found, held, today)]
+    if not entries:
+        return
+    taken = sum(-entry.minor if entry.kind == "payment" else entry.minor for entry in entries)
+    back = held.back.get(row.id, 0) + taken
+    if back > row.amount:
+        reason = _more_than_paid(row.id, back, row.amount, row.currency)
+        _review(outcome, row.source, row.line, row.id, taken, row.currency, reason)
+        return
+    for entry in entries:
+        _add(outcome, held, entry)
+
+
+def _refund(row: StripeRow, found: Match, held: _Ledger, today: date) -> list[Entry]:
+    """The refund to add: what the row says was refunded (in all) beyond what the books hold."""
     before = held.refunded.get(row.id, 0)
     if row.refunded <= before:
-        return
+        return []
     total = money.to_major(row.refunded, row.currency)
-    _add(
-        outcome,
-        held,
+    return [
         Entry(
             f"{row.id}/refunded-{total}",
             found.invoice,
@@ -828,53 +1000,108 @@ def _refund(row: StripeRow, found: Match, outcome: Outcome, held: _Ledger, today
             row.refunded - before,
             row.currency,
             "refund",
-        ),
-    )
+        )
+    ]
 
 
-def _dispute(row: StripeRow, found: Match, outcome: Outcome, held: _Ledger, today: date) -> None:
+def _dispute(row: StripeRow, found: Match, held: _Ledger, today: date) -> list[Entry]:
+    """The steps of the row's dispute to add: the chargeback, and the money a won one returned,
+    each unless held already (here, or as recorded from Balance history)."""
+    if row.disputed <= 0 or row.dispute_status in DISPUTE_NO_MONEY:
+        return []
     # A won dispute first took the money and then gave it back: record both, so the books end
     # the same whichever export (before or after the outcome) is imported first.
-    steps: list[tuple[str, Kind, date]] = [
-        (f"{row.id}/dispute", "chargeback", row.disputed_on or today)
-    ]
-    if row.dispute_status in DISPUTE_RETURNED:
+    steps: list[tuple[str, Kind, date]] = []
+    if row.id not in held.charged_back:
+        steps.append((f"{row.id}/dispute", "chargeback", row.disputed_on or today))
+    if row.dispute_status in DISPUTE_RETURNED and row.id not in held.returned:
         steps.append((f"{row.id}/dispute-won", "payment", today))
-    for ident, kind, day in steps:
-        if not held.holds(ident):
-            _add(
-                outcome,
-                held,
-                Entry(
-                    ident,
-                    found.invoice,
-                    day,
-                    row.disputed,
-                    row.currency,
-                    kind,
-                    note=f"dispute {row.dispute_status}",
-                ),
-            )
+    note = f"dispute {row.dispute_status}"
+    return [
+        Entry(ident, found.invoice, day, row.disputed, row.currency, kind, note=note)
+        for ident, kind, day in steps
+        if not held.holds(ident)
+    ]
 
 
 def _balance(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger) -> None:
     if row.kind in BALANCE_MONEY_IN and row.amount > 0:
-        _money_in(row, row.amount, outcome, matcher, held)
-    elif row.kind in BALANCE_MONEY_BACK:
-        if held.holds(row.id):
-            return
-        _review(
-            outcome,
-            row.source,
-            row.line,
-            row.id,
-            abs(row.amount),
-            row.currency,
-            f"a {row.kind} in Balance history does not say which payment it reverses; "
-            "import the Payments export, which records refunds and disputes per payment",
+        counted = _Counted(outcome)
+        _money_in(
+            row if row.id else row._replace(id=row.transaction), row.amount, outcome, matcher, held
         )
+        counted.row()
+    elif row.kind in BALANCE_MONEY_BACK and row.amount != 0:
+        outcome.money_back.append(row)  # taken once every row is read (see `reconcile`)
+    elif row.kind in BALANCE_MONEY_BACK:
+        outcome.ignored[f"Balance history `{row.kind}` entries of 0 (no money moved)"] += 1
     else:
         outcome.ignored[f"Balance history `{row.kind}` entries (not a client's payment)"] += 1
+
+
+def _balance_back(row: StripeRow, outcome: Outcome, matcher: Matcher, held: _Ledger) -> None:
+    """Take a refund or dispute of Balance history: recorded as `PAYMENT/TXN` (see the module's
+    docstring) against the payment its Source names, unless held already; or listed for
+    review."""
+    ident = f"{row.id}/{row.transaction}" if row.id else row.transaction
+    if held.holds(ident):
+        return
+    found = _balance_entry(row, ident, matcher, held)
+    if isinstance(found, str):
+        _review(outcome, row.source, row.line, ident, abs(row.amount), row.currency, found)
+    elif found is not None:
+        _add(outcome, held, found)
+
+
+def _balance_entry(
+    row: StripeRow, ident: str, matcher: Matcher, held: _Ledger
+) -> Entry | str | None:
+    """The record of a refund or dispute of Balance history, why a person must look at it, or
+    None if a Payments export recorded it already."""
+    payment, kind = row.id, row.kind
+    this = f"this `{kind}`"
+    found = held.get(payment) if payment else None
+    if not payment or not row.transaction:
+        missing = "names no payment in its Source" if not payment else "has no id"
+        return f"{this} {missing}; find it in Stripe and record it by hand"
+    if found is NOT_HELD or found is None:
+        return (
+            f"{this} takes money back from `{payment}`, which is not a payment in the books: "
+            "import the export that has that payment, then this one again"
+        )
+    if kind == "refund_failure":
+        return f"{this} undoes a refund of payment {payment}; record by hand what it undid"
+    amount = abs(row.amount)
+    entry_kind: Kind
+    if kind in BALANCE_REFUNDS:
+        if row.amount > 0:
+            return f"{this} of payment {payment} brings money in; check it in Stripe"
+        if held.cumulative.get(payment):
+            refunded = _shown(held.cumulative[payment], row.currency)
+            return (
+                f"payment {payment} has {refunded} refunded in the books already, as a Payments "
+                f"export stated; if {this} is not part of that, record it by hand under the id "
+                "shown"
+            )
+        entry_kind, note = "refund", None
+    elif row.amount < 0:
+        if held.holds(f"{payment}/dispute"):
+            return None  # the chargeback, recorded from a Payments export
+        entry_kind, note = "chargeback", "dispute"
+    else:
+        if held.holds(f"{payment}/dispute-won"):
+            return None  # the money a won dispute returned, recorded from a Payments export
+        entry_kind, note = "payment", "dispute won"
+    wanted = matcher.currency(found.invoice)
+    if row.currency != wanted:
+        return f"paid back in {row.currency}, but invoice {found.invoice} is in {wanted}"
+    back = held.back.get(payment, 0) + (-amount if entry_kind == "payment" else amount)
+    paid = held.amount_of(payment)
+    if paid is not None and back > paid[0]:
+        return _more_than_paid(payment, back, *paid)
+    if back < 0:
+        return f"{this} returns more to payment {payment} than the books show taken back from it"
+    return Entry(ident, found.invoice, row.day, amount, row.currency, entry_kind, note=note)
 
 
 def _add(outcome: Outcome, held: _Ledger, entry: Entry) -> None:
@@ -885,6 +1112,7 @@ def _add(outcome: Outcome, held: _Ledger, entry: Entry) -> None:
 def _review(
     outcome: Outcome, source: str, line: int, ident: str, amount: int, currency: str, reason: str
 ) -> None:
+    outcome.reviews += 1
     if ident in outcome.reviewed:
         return  # the same payment in two overlapping exports is one row to look at
     outcome.reviewed.add(ident)

@@ -4,7 +4,9 @@ header row, never from column positions.
 Two exports are understood: the Payments export (its default columns, the all-columns layout, and
 the older layout whose date column is `Created (UTC)`) and the Balance history export. Files are
 streamed with the csv module, so memory does not grow with the file. A value that does not parse is
-a `RowProblem` naming the file, line and column; the row is not skipped silently.
+a `RowProblem` naming the file, line and column; the row is not skipped silently. So is a row whose
+number of fields differs from the header's, or a quoted value still open at the end of the file:
+what a file cut short (or changed by hand) looks like.
 """
 
 from __future__ import annotations
@@ -62,10 +64,11 @@ NO_METADATA: Mapping[str, str] = {}
 class StripeRow(NamedTuple):
     """One row of an export (or one payment read from the API), in the books' terms.
 
-    `id` is Stripe's id of the money movement: the charge (`ch_`, `py_`) for a payment, the refund
-    or other source for a balance entry. Amounts are minor units of `currency`, the currency the
-    client paid in (never the converted, settlement currency). A tuple: a million are made for a
-    large export, and a tuple is the quickest thing to make."""
+    `id` is Stripe's id of the money movement: the charge (`ch_`, `py_`) for a payment; for a
+    balance entry, its `Source` (for a refund or a chargeback, the payment it takes money back
+    from), and `transaction` the entry's own id (`txn_`). Amounts are minor units of `currency`,
+    the currency the client paid in (never the converted, settlement currency). A tuple: a
+    million are made for a large export, and a tuple is the quickest thing to make."""
 
     source: str
     line: int
@@ -87,6 +90,7 @@ class StripeRow(NamedTuple):
     dispute_status: str = ""
     disputed_on: date | None = None
     kind: str = ""  # a balance entry's Type: charge, payment, refund, payout, ...
+    transaction: str = ""  # a balance entry's own id (txn_...)
 
 
 # What a row of the Payments export must say to have brought money in (`apply` imports it).
@@ -357,12 +361,19 @@ class _Unreadable(Exception):
 def _unreadable(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "the file is not UTF-8 text (export it again from Stripe, unchanged)"
+    if str(exc) == "unexpected end of data":
+        return f"a quoted value runs on to the end of the file: {CUT_SHORT}"
     return f"is not valid CSV: {exc}"
 
 
-# Records are read as csv.reader (excel dialect) reads them. A line with no quote, as nearly every
-# line of an export is, is split at its commas, several times faster; a line with a quote (and
-# the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader refuses.
+CUT_SHORT = "the file may have been cut short; export it again from Stripe"
+
+
+# Records are read as csv.reader (excel dialect, strict) reads them. A line with no quote, as
+# nearly every line of an export is, is split at its commas, several times faster; a line with a
+# quote (and the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader
+# refuses. Strict, so that a quoted value still open at the end of the file (a file cut short) is
+# an error, not a value.
 _FIELD_LIMIT = csv.field_size_limit()
 
 
@@ -376,7 +387,7 @@ def _record(text: str, lines: Iterator[str]) -> tuple[list[str], int]:
     how many lines it took."""
     if '"' not in text and "\0" not in text and len(text) <= _FIELD_LIMIT:
         return text.rstrip("\r\n").split(","), 1
-    reader = csv.reader(itertools.chain((text,), lines))
+    reader = csv.reader(itertools.chain((text,), lines), strict=True)
     return next(reader, []), reader.line_num
 
 
@@ -388,6 +399,7 @@ class _Bad(Exception):
 _BATCH = 500  # lines read at a time: more is no quicker, and holds more in memory
 _REMEMBERED = 100_000  # values remembered per kind (amounts, descriptions, ...): memory stays flat
 MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's id adds to it
+MAX_LINKED = 255  # characters in a record's id in the books
 _HOUR = operator.itemgetter(slice(0, 13))
 _MINUTES = operator.itemgetter(slice(13, None))
 _new_row = functools.partial(tuple.__new__, StripeRow)
@@ -474,13 +486,24 @@ class _Reader:
                 start = self.line
                 self.line += used
                 if any(values):
-                    yield read(self._padded(values), start)
+                    padded = self._padded(values, start)
+                    yield padded if isinstance(padded, RowProblem) else read(padded, start)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise _Unreadable(self.line, exc) from None
 
-    def _padded(self, values: list[str]) -> list[str]:
-        if len(values) < self.width:
-            values.extend([""] * (self.width - len(values)))
+    def _padded(self, values: list[str], line: int) -> list[str] | RowProblem:
+        """`values` with the empty last cell a column the export lacks reads as; a problem if
+        the row does not have as many fields as the header."""
+        if len(values) != self.width:
+            count = len(values)
+            fields = f"{count} field{'s' if count != 1 else ''}"
+            return RowProblem(
+                self.source,
+                line,
+                min(count, self.width) + 1,
+                "",
+                f"the row has {fields}, the header {self.width}: {CUT_SHORT}",
+            )
         values.append("")
         return values
 
@@ -504,7 +527,12 @@ class _Reader:
         if min(map(len, rows)) != self.width or max(map(len, rows)) != self.width:
             for line, values in enumerate(rows, start):
                 if any(values):
-                    yield self._payment_row(self._padded(values), line)
+                    padded = self._padded(values, line)
+                    yield (
+                        padded
+                        if isinstance(padded, RowProblem)
+                        else self._payment_row(padded, line)
+                    )
             return
         if self.compact:
             quick = self._quick_paid(rows, start)
@@ -591,6 +619,7 @@ class _Reader:
                     dispute_statuses,
                     optional[1],
                     repeat(""),
+                    repeat(""),
                     strict=False,  # the repeats are endless; every other column has a value a row
                 ),
             )
@@ -598,7 +627,8 @@ class _Reader:
         blank: set[int] = set()
         for index in sorted(slow):
             if any(rows[index]):
-                made[index] = self._payment_row(self._padded(rows[index]), start + index)
+                padded = cast(list[str], self._padded(rows[index], start + index))  # full width
+                made[index] = self._payment_row(padded, start + index)
             else:
                 blank.add(index)
         if blank:
@@ -931,7 +961,7 @@ class _Reader:
     # One row ----------------------------------------------------------------------------------
 
     def _payment_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
-        """One row of a Payments export (`values` padded with an empty last cell)."""
+        """One row of a Payments export (`values` as `_padded` gives them)."""
         at = self.columns
         ident = values[at["id"]].strip()
         status = values[at["Status"]].strip()
@@ -973,7 +1003,7 @@ class _Reader:
         )
 
     def _balance_row(self, values: list[str], line: int) -> StripeRow | RowProblem:
-        """One row of a Balance history export (`values` padded with an empty last cell)."""
+        """One row of a Balance history export (`values` as `_padded` gives them)."""
         at = self.columns
         try:
             # `Amount` is in the balance's (settlement) currency; what the client paid is the
@@ -986,23 +1016,28 @@ class _Reader:
                 amount = self._amount(line, values, "Amount", currency, signed=True)
             day = self._day(line, values, "Created (UTC)")
             source = values[at["Source"]].strip()
-            ident = source or values[at["id"]].strip()
-            if len(ident) > MAX_ID:
-                name = "Source" if source else "id"
-                raise self._fail(line, name, f"`{ident[:40]}...` is longer than a Stripe id")
+            transaction = values[at["id"]].strip()
+            for name, ident in (("Source", source), ("id", transaction)):
+                if len(ident) > MAX_ID:
+                    raise self._fail(line, name, f"`{ident[:40]}...` is longer than a Stripe id")
+            if len(source) + 1 + len(transaction) > MAX_LINKED:
+                # a refund's record is `SOURCE/ID` (see `apply`)
+                message = f"`{transaction[:40]}...` and its Source are longer than the books keep"
+                raise self._fail(line, "id", message)
         except _Bad as bad:
             return bad.problem
         return StripeRow(
             source=self.source,
             line=line,
             export="balance",
-            id=ident,
+            id=source,
             day=day,
             status="",
             currency=currency,
             amount=amount,
             description=values[at["Description"]].strip(),
             kind=values[at["Type"]].strip().lower(),
+            transaction=transaction,
         )
 
     # Values, each failure naming its column ---------------------------------------------------

@@ -12,6 +12,7 @@ import operator
 import re
 from dataclasses import dataclass
 
+from notifier.books.checks import payment_warning
 from notifier.books.load import Books
 from notifier.books.payment_links import links_by_id, parse_target
 from notifier.ledger.plans import plan_options
@@ -77,6 +78,13 @@ class Matcher:
             if len(found) == 1
         }
         self.known: dict[tuple[str, ...], Match | str] = {}
+        # A payment of a void or draft invoice is recorded all the same, with the warning that
+        # `check` gives of it.
+        self.warnings = {
+            number: warning
+            for number, invoice in books.invoices.items()
+            if (warning := payment_warning(invoice)) is not None
+        }
 
     def match(self, row: StripeRow) -> Match | str:
         """The invoice `row` pays, or why a person must look at it."""
