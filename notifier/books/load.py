@@ -27,7 +27,7 @@ from notifier.books.paths import IMPORTS_FILE as IMPORTS_FILE  # also imported f
 from notifier.books.paths import MESSAGES_FILE as MESSAGES_FILE
 from notifier.books.paths import PAYMENT_LINKS_FILE as PAYMENT_LINKS_FILE
 from notifier.books.paths import PAYMENTS_FILE as PAYMENTS_FILE
-from notifier.books.yamlfile import Key, YamlFile, dotted, read_yaml
+from notifier.books.yamlfile import Key, YamlFile, dotted, read_bytes, read_yaml
 from notifier.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -208,10 +208,9 @@ def _read_all(
     missed: list[tuple[str, bytes, type[BaseModel], str, str]] = []
     for model, names in kinds.items():
         for name in names:
-            try:
-                raw = (root / name).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
-                results[name] = FileResult(None, problems=[Problem(name, 1, "", "file is missing")])
+            raw = read_bytes(root / name, name)
+            if isinstance(raw, Problem):
+                results[name] = FileResult(None, problems=[raw], unreadable=True)
                 continue
             key = files.key(name, model.__name__, raw)
             cached = files.get(key)
