@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from notifier import __version__
+from notifier.books.dates import out_of_range
 from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
 from notifier.portal.addresses import Secret
 from notifier.portal.last_build import inputs_digest, unchanged
@@ -51,9 +52,13 @@ class AsOf(click.ParamType[date, object]):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date like 2026-11-23", param, ctx)
+        problem = out_of_range(day)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return day
 
 
 as_of_option = click.option(

@@ -1,5 +1,5 @@
 """Books that a careless edit or a hostile pull request can make: aliases that multiply, paths that
-cannot be read. Each is a `path:line` problem and exit 1 in `check`, `build`
+cannot be read, values out of range. Each is a `path:line` problem and exit 1 in `check`, `build`
 and `remind` alike, through the real command line, in bounded memory and time (see
 tests/test_broken_books.py: a regression fails instead of eating the machine)."""
 
@@ -28,7 +28,9 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("case", ["alias-bomb", "alias-bomb-merge-keys", "alias-loop"])
+@pytest.mark.parametrize(
+    "case", ["alias-bomb", "alias-bomb-merge-keys", "alias-loop", "date-out-of-range"]
+)
 def test_every_command_reports_what_check_reports(case: str, command: str, tmp_path: Path) -> None:
     result = notifier(build(case, tmp_path), *COMMANDS[command])
     expected = (BROKEN / case / "expected.txt").read_text(encoding="utf-8")
@@ -133,6 +135,16 @@ def test_a_file_gone_while_a_build_reads_the_folder_is_no_traceback(
     result = CliRunner().invoke(cli, ["--root", str(root), "build", "--demo", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert not gone.exists()
+
+
+@pytest.mark.parametrize("command", ["build", "remind"])
+def test_an_as_of_date_out_of_range_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    result = notifier(build("_base", tmp_path), command, "--as-of", "9999-12-20")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--as-of': 9999-12-20 is out of range: dates in the books are "
+        "from 1900-01-01 to 2999-12-31"
+    )
 
 
 def test_ordinary_merge_keys_work_in_a_large_file(tmp_path: Path) -> None:

@@ -1,0 +1,18 @@
+"""The days the books may name, and an as-of date may be: light, so that the command line can
+check `--as-of` without loading the schema."""
+
+from __future__ import annotations
+
+from datetime import date
+
+# Any sum of such a day with a term, a plan, a stage or a preview stays a date (Python's end at
+# 9999-12-31), and no business has an invoice of another millennium.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def out_of_range(day: date) -> str | None:
+    """Why `day` cannot be used, or None if it can."""
+    if EARLIEST <= day <= LATEST:
+        return None
+    return f"{day} is out of range: dates in the books are from {EARLIEST} to {LATEST}"
