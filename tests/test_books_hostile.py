@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from notifier.books import load
+from notifier.books import load, schema
 from notifier.books.checks import check_books
 from notifier.cli import cli
 from tests.scratch import example_books
@@ -161,3 +161,21 @@ def test_ordinary_merge_keys_work_in_a_large_file(tmp_path: Path) -> None:
     result = notifier(root, "check")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == "books OK: 2 clients, 5003 invoices, 1 payments, 1 messages\n"
+
+
+def test_every_yes_no_field_takes_true_or_false_only() -> None:
+    """pydantic would take `yes`, `on`, `1` and `"true"` for a bool; docs/books.md says no."""
+    models = [
+        model
+        for model in vars(schema).values()
+        if isinstance(model, type) and issubclass(model, schema.Model) and model is not schema.Model
+    ]
+    found = []
+    for model in models:
+        model.model_rebuild()
+        for name, field in model.model_fields.items():
+            types = {field.annotation, *typing.get_args(field.annotation)}
+            if bool in types:
+                found.append(f"{model.__name__}.{name}")
+                assert any(getattr(m, "strict", False) for m in field.metadata), name
+    assert found == ["Invoice.draft", "Invoice.waive_fees"]

@@ -139,6 +139,9 @@ def _in_range(value: date) -> date:
 
 Day = Annotated[date, AfterValidator(_in_range)]
 Moment = Annotated[datetime, AfterValidator(_in_range)]
+# `true` or `false` only: pydantic would also take `yes`, `on`, `1` and `"true"`, which the YAML
+# reads as text or a number (docs/books.md).
+YesNo = Annotated[bool, Field(strict=True)]
 
 
 # The business -----------------------------------------------------------------------------------
@@ -418,11 +421,11 @@ class Invoice(Model):
     custom_plan: CustomPlan | None = None
     early_payment_discount: EarlyPaymentDiscount | None = None
     payment_links: list[PaymentLink] = []
-    draft: bool = False
+    draft: YesNo = False
     void: Void | None = None
     dispute: Dispute | None = None
     promise: Promise | None = None
-    waive_fees: bool = False
+    waive_fees: YesNo = False
     purchase_order: str | None = None
 
     @model_validator(mode="after")
