@@ -295,6 +295,30 @@ def _amount(origin: Origin, amount: Decimal, currency: str, *at: str | int) -> I
         money.to_minor(amount, currency)
     except money.AmountError as exc:
         yield origin.problem(str(exc), *at)
+        return
+    places = _places_beyond(amount, currency)
+    if places is not None:
+        yield origin.problem(places, *at)
+
+
+def _places_beyond(amount: Decimal, currency: str) -> str | None:
+    """Why `amount`, which `currency` can hold, is written with more decimal places than it has,
+    or None. The amount keeps the places it was written with: `1.200` for a euro invoice is most
+    likely 1,200 written with a thousands separator, and must not be taken as 1.20."""
+    places = money.exponent(currency)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # amounts are finite
+    if -exponent <= places:
+        return None
+    said = f"{amount} has {-exponent} decimal places, but {currency} has {places or 'none'}"
+    unit = Decimal(1).scaleb(-places)
+    if -exponent == 3 and len(str(amount).partition(".")[0]) <= 3:
+        written = Decimal(int(amount.scaleb(3))).quantize(unit)
+        return (
+            f"{said}; write {written} if the `.` separates thousands (amounts take no "
+            f"separator), else {amount.quantize(unit)}"
+        )
+    return f"{said}; write {amount.quantize(unit)}"
 
 
 def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
@@ -337,6 +361,11 @@ def _invoices(
             amounts.append((invoice.discount.amount, ("discount", "amount")))
         if invoice.deposit is not None:
             amounts.append((invoice.deposit.amount, ("deposit", "amount")))
+        amounts += [
+            (link.amount, ("payment_links", i, "amount"))
+            for i, link in enumerate(invoice.payment_links)
+            if link.amount is not None
+        ]
         if invoice.custom_plan is not None:
             amounts += [
                 (part.amount, ("custom_plan", "instalments", i, "amount"))
