@@ -231,20 +231,34 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                         warning=True,
                     )
     yield from _builtin_texts(books, settings, languages, client_languages)
-    currencies = {
-        invoice.currency or books.clients[invoice.client].currency or settings.business.currency
-        for invoice in books.invoices.values()
-        if invoice.client in books.clients
-    }
+    billed: dict[str, list[str]] = defaultdict(list)  # clients by the currencies they are billed in
+    for invoice in books.invoices.values():
+        if invoice.client in books.clients:
+            client = books.clients[invoice.client]
+            currency = invoice.currency or client.currency or settings.business.currency
+            if client.id not in billed[currency]:
+                billed[currency].append(client.id)
     accounts = {account.currency for account in settings.business.bank_accounts}
     if None not in accounts:
-        for currency in sorted(currencies - accounts):
+        for currency in sorted(billed.keys() - accounts):
             yield origin.problem(
-                f"no bank account for {currency}: clients billed in it see no transfer details",
+                f"no bank account for {currency}: {_clients_named(billed[currency])} "
+                "no transfer details",
                 "business",
                 "bank_accounts",
                 warning=True,
             )
+
+
+def _clients_named(ids: list[str], most: int = 3) -> str:
+    """`client `a` sees`, `clients `a` and `b` see`, `clients `a`, `b`, `c` and 4 more see`."""
+    named = [f"`{ident}`" for ident in ids[:most]]
+    rest = len(ids) - len(named)
+    if rest:
+        named.append(f"{rest} more")
+    if len(named) == 1:
+        return f"client {named[0]} sees"
+    return f"clients {', '.join(named[:-1])} and {named[-1]} see"
 
 
 def _builtin_texts(
@@ -463,6 +477,8 @@ def _late_regime(
     elif client.terms is not None and client.terms.late_payment is not None:
         yield books.origin(client).problem(message, "terms", "late_payment", wrong)
     elif books.settings_origin is not None:
+        if client.currency is not None:  # the business's terms: say who is billed otherwise
+            message += f", the currency of client `{client.id}`"
         yield books.settings_origin.problem(message, "terms", "late_payment", wrong)
 
 
