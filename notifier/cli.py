@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from notifier import __version__
-from notifier.books.dates import out_of_range
+from notifier.books.bounds import out_of_range
 from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
 from notifier.portal.addresses import Secret
 from notifier.portal.last_build import inputs_digest, unchanged

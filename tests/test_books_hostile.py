@@ -20,6 +20,7 @@ from tests.scratch import example_books
 from tests.test_broken_books import BROKEN, build, notifier
 
 AS_OF = "2026-11-23"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stripe"
 COMMANDS = {
     "check": ("check",),
     "build": ("build", "--demo", "--as-of", AS_OF),
@@ -145,6 +146,37 @@ def test_an_as_of_date_out_of_range_is_a_usage_error(command: str, tmp_path: Pat
         "Error: Invalid value for '--as-of': 9999-12-20 is out of range: dates in the books are "
         "from 1900-01-01 to 2999-12-31"
     )
+
+
+def test_an_export_out_of_range_imports_nothing(tmp_path: Path) -> None:
+    """What reconcile would write into the books must fit them: an amount of a trillion or a
+    day in year 9999 is a problem of the export, not a traceback when the record is made."""
+    root = example_books(tmp_path)
+    fixture = FIXTURES / "malformed-amount.csv"
+    header, good = fixture.read_text(encoding="utf-8").splitlines()[:2]
+    export = tmp_path / "payments.csv"
+    export.write_text(
+        "\n".join(
+            [
+                header,
+                good.replace(",1320.00,", ",1000000000000.00,"),
+                good.replace("2026-11-20 10:15:02", "9999-12-31 23:59:59"),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    before = {p: p.read_bytes() for p in (root / "data/records").iterdir()}
+    result = notifier(root, "reconcile", str(export))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"{export}:2:3: Amount: `1000000000000.00` is more than the books hold (less than "
+        "1000000000000)",
+        f"{export}:3:2: Created (UTC): 9999-12-31 is out of range: dates in the books are from "
+        "1900-01-01 to 2999-12-31",
+        "2 problems in the exports; nothing was imported",
+    ]
+    assert {p: p.read_bytes() for p in (root / "data/records").iterdir()} == before
 
 
 def test_ordinary_merge_keys_work_in_a_large_file(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
 from notifier import money
-from notifier.books import dates
+from notifier.books import bounds
 
 
 class Model(BaseModel):
@@ -118,11 +118,9 @@ TimeZone = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 Country = Annotated[str, AfterValidator(_country)]
 Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100)]
-# Bounds that keep every sum, fee and interest of an invoice within what exact arithmetic (28
-# digits) and the formatting of amounts hold: a trillion is beyond any invoice.
-AMOUNT_LIMIT = 10**12
-Amount = Annotated[Decimal, Field(ge=0, lt=AMOUNT_LIMIT, allow_inf_nan=False)]
-PositiveAmount = Annotated[Decimal, Field(gt=0, lt=AMOUNT_LIMIT, allow_inf_nan=False)]
+Amount = Annotated[Decimal, Field(ge=0, lt=bounds.AMOUNT_LIMIT, allow_inf_nan=False)]
+PositiveAmount = Annotated[Decimal, Field(gt=0, lt=bounds.AMOUNT_LIMIT, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, lt=bounds.QUANTITY_LIMIT, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=f"^{NAME_PATTERN}$", max_length=64)]
 InvoiceNumber = Annotated[str, Field(pattern=f"^{NUMBER_PATTERN}$", max_length=64)]
 Iban = Annotated[str, AfterValidator(_iban)]
@@ -131,7 +129,7 @@ Text = Annotated[str, Field(min_length=1)]
 
 
 def _in_range(value: date) -> date:
-    problem = dates.out_of_range(value.date() if isinstance(value, datetime) else value)
+    problem = bounds.out_of_range(value.date() if isinstance(value, datetime) else value)
     if problem is not None:
         raise ValueError(problem)
     return value
@@ -338,7 +336,7 @@ class Client(Model):
 
 class Line(Model):
     description: Text
-    quantity: Annotated[Decimal, Field(gt=0, lt=10**9, allow_inf_nan=False)] = Decimal(1)
+    quantity: Quantity = Decimal(1)
     unit: str | None = None
     unit_price: Amount
     tax_rate: Percent = Decimal(0)
