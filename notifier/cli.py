@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-import yaml
 
 from notifier import __version__
+from notifier.books.bounds import out_of_range
 from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
 from notifier.portal.addresses import Secret
 from notifier.portal.last_build import inputs_digest, unchanged
@@ -53,9 +53,13 @@ class AsOf(click.ParamType[date, object]):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date like 2026-11-23", param, ctx)
+        problem = out_of_range(day)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return day
 
 
 as_of_option = click.option(
@@ -193,9 +197,13 @@ def _progress(what: str) -> Iterator[Callable[[int, int], None] | None]:
 def _business_today(root: Path) -> date | None:
     """Today in the business's time zone, read from data/business.yaml alone (None if it cannot
     be: then the books are loaded, and their problems reported, as usual)."""
+    from notifier.books.yamlfile import read_yaml  # reads safely: no pipe, no alias unbounded
+
+    settings, _ = read_yaml(root / SETTINGS_FILE, SETTINGS_FILE)
+    if settings is None:
+        return None
     try:
-        settings = yaml.safe_load((root / SETTINGS_FILE).read_text(encoding="utf-8"))
-        return datetime.now(ZoneInfo(settings["business"]["timezone"])).date()
+        return datetime.now(ZoneInfo(settings.data["business"]["timezone"])).date()
     except Exception:  # any doubt: take the long way
         return None
 
@@ -301,7 +309,10 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
         sys.exit(EXIT_USAGE)
     out = out or root / "public"
     day = as_of or _business_today(root)
-    inputs = inputs_digest(root, day, secret) if day is not None else None
+    try:
+        inputs = inputs_digest(root, day, secret) if day is not None else None
+    except OSError:  # a file gone, or unreadable, since listed: the books' check will say which
+        inputs = None
     result = unchanged(out, inputs, secret.demo) if inputs is not None else None
     if result is None:
         from notifier.portal.printer import Printer

@@ -3,6 +3,7 @@ exactly as its expected.txt says. NOTIFIER_UPDATE_EXPECTED=1 rewrites expected.t
 output instead (review the diff before committing it)."""
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,13 +35,30 @@ def build(case: str, tmp: Path) -> Path:
     return root
 
 
-def check(root: Path) -> subprocess.CompletedProcess[str]:
+# What any command may take on these small books (a build maps some 300 MB, WeasyPrint and all):
+# books that would make it take more (an alias bomb) fail the test instead of eating the machine.
+MEMORY = 1 << 30
+SECONDS = 60
+
+
+def notifier(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line on the books at `root`, within MEMORY and SECONDS."""
     return subprocess.run(
-        [sys.executable, "-m", "notifier", "--root", str(root), "check"],
+        [sys.executable, "-m", "notifier", "--root", str(root), *args],
         capture_output=True,
         text=True,
         check=False,
+        timeout=SECONDS,
+        preexec_fn=_limited,
     )
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def check(root: Path) -> subprocess.CompletedProcess[str]:
+    return notifier(root, "check")
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

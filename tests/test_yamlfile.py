@@ -157,3 +157,51 @@ def test_a_file_with_a_repeated_key_notes_its_lines_as_it_is_read(tmp_path):
     file, problems = read(tmp_path, "a: 1\nb: 2\na: 3\n")
     assert [str(p) for p in problems] == ["data/books.yaml:3: a: duplicate key (first on line 1)"]
     assert file.lines == {(): 1, ("a",): 1, ("b",): 2}
+
+
+def test_aliases_within_bounds_are_values_like_any_other(tmp_path):
+    file, problems = read(
+        tmp_path,
+        """\
+        rate: &rate 19%
+        lines: &lines [{description: one, unit_price: 10.00}]
+        a: {tax_rate: *rate, lines: *lines}
+        b: {tax_rate: *rate, lines: *lines}
+        """,
+    )
+    assert problems == []
+    assert file.data["a"] == file.data["b"] == {"tax_rate": "19%", "lines": file.data["lines"]}
+
+
+def test_aliases_are_bounded_by_what_the_file_holds(tmp_path):
+    """Ten times the values written out, at least 100,000: a bomb in a short file is refused at
+    once; the same repetition in a file holding more is read."""
+    repeat = (
+        "big: &big ["
+        + ", ".join(["x"] * 999)
+        + "]\n"
+        + "".join(f"r{n}: *big\n" for n in range(110))
+    )
+    file, problems = read(tmp_path, repeat)
+    assert file is None
+    assert [str(p) for p in problems] == [
+        "data/books.yaml:1: the aliases (`*name`) in this file repeat more than 100000 values, "
+        "the most of them here; write the values out, or use fewer aliases"
+    ]
+    written = "".join(f"w{n}: [{n}, {n}, {n}, {n}]\n" for n in range(2_500))
+    file, problems = read(tmp_path, repeat + written)
+    assert problems == []
+    assert len(file.data["r109"]) == 999
+
+
+def test_values_nested_too_deep_are_refused_before_they_are_made(tmp_path):
+    file, problems = read(tmp_path, "a: " + "[" * 65 + "]" * 65 + "\n")
+    assert file is None
+    assert [str(p) for p in problems] == [
+        "data/books.yaml:1: values are nested more than 64 levels deep here"
+    ]
+
+
+def test_a_file_gone_before_it_is_read_is_missing(tmp_path):
+    path = tmp_path / "gone.yaml"
+    assert str(yamlfile.read_bytes(path, "data/gone.yaml")) == "data/gone.yaml:1: file is missing"

@@ -268,20 +268,34 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                         warning=True,
                     )
     yield from _builtin_texts(books, settings, languages, client_languages)
-    currencies = {
-        invoice.currency or books.clients[invoice.client].currency or settings.business.currency
-        for invoice in books.invoices.values()
-        if invoice.client in books.clients
-    }
+    billed: dict[str, list[str]] = defaultdict(list)  # clients by the currencies they are billed in
+    for invoice in books.invoices.values():
+        if invoice.client in books.clients:
+            client = books.clients[invoice.client]
+            currency = invoice.currency or client.currency or settings.business.currency
+            if client.id not in billed[currency]:
+                billed[currency].append(client.id)
     accounts = {account.currency for account in settings.business.bank_accounts}
     if None not in accounts:
-        for currency in sorted(currencies - accounts):
+        for currency in sorted(billed.keys() - accounts):
             yield origin.problem(
-                f"no bank account for {currency}: clients billed in it see no transfer details",
+                f"no bank account for {currency}: {_clients_named(billed[currency])} "
+                "no transfer details",
                 "business",
                 "bank_accounts",
                 warning=True,
             )
+
+
+def _clients_named(ids: list[str], most: int = 3) -> str:
+    """`client `a` sees`, `clients `a` and `b` see`, `clients `a`, `b`, `c` and 4 more see`."""
+    named = [f"`{ident}`" for ident in ids[:most]]
+    rest = len(ids) - len(named)
+    if rest:
+        named.append(f"{rest} more")
+    if len(named) == 1:
+        return f"client {named[0]} sees"
+    return f"clients {', '.join(named[:-1])} and {named[-1]} see"
 
 
 def _builtin_texts(
@@ -332,6 +346,30 @@ def _amount(origin: Origin, amount: Decimal, currency: str, *at: str | int) -> I
         money.to_minor(amount, currency)
     except money.AmountError as exc:
         yield origin.problem(str(exc), *at)
+        return
+    places = _places_beyond(amount, currency)
+    if places is not None:
+        yield origin.problem(places, *at)
+
+
+def _places_beyond(amount: Decimal, currency: str) -> str | None:
+    """Why `amount`, which `currency` can hold, is written with more decimal places than it has,
+    or None. The amount keeps the places it was written with: `1.200` for a euro invoice is most
+    likely 1,200 written with a thousands separator, and must not be taken as 1.20."""
+    places = money.exponent(currency)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # amounts are finite
+    if -exponent <= places:
+        return None
+    said = f"{amount} has {-exponent} decimal places, but {currency} has {places or 'none'}"
+    unit = Decimal(1).scaleb(-places)
+    if -exponent == 3 and len(str(amount).partition(".")[0]) <= 3:
+        written = Decimal(int(amount.scaleb(3))).quantize(unit)
+        return (
+            f"{said}; write {written} if the `.` separates thousands (amounts take no "
+            f"separator), else {amount.quantize(unit)}"
+        )
+    return f"{said}; write {amount.quantize(unit)}"
 
 
 def _clients(books: Books, settings: schema.Settings) -> Iterator[Problem]:
@@ -374,6 +412,11 @@ def _invoices(
             amounts.append((invoice.discount.amount, ("discount", "amount")))
         if invoice.deposit is not None:
             amounts.append((invoice.deposit.amount, ("deposit", "amount")))
+        amounts += [
+            (link.amount, ("payment_links", i, "amount"))
+            for i, link in enumerate(invoice.payment_links)
+            if link.amount is not None
+        ]
         if invoice.custom_plan is not None:
             amounts += [
                 (part.amount, ("custom_plan", "instalments", i, "amount"))
@@ -471,6 +514,8 @@ def _late_regime(
     elif client.terms is not None and client.terms.late_payment is not None:
         yield books.origin(client).problem(message, "terms", "late_payment", wrong)
     elif books.settings_origin is not None:
+        if client.currency is not None:  # the business's terms: say who is billed otherwise
+            message += f", the currency of client `{client.id}`"
         yield books.settings_origin.problem(message, "terms", "late_payment", wrong)
 
 

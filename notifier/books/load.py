@@ -3,14 +3,11 @@ every record came from. Problems are collected, never raised: one run reports al
 
 from __future__ import annotations
 
-import difflib
 import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
-import types
-import typing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,12 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.books import schema
 from notifier.books.cache import FileCache
+from notifier.books.explain import explain
 from notifier.books.paths import CLIENT_FILES, INVOICE_FILES, SETTINGS_FILE
 from notifier.books.paths import IMPORTS_FILE as IMPORTS_FILE  # also imported from here
 from notifier.books.paths import MESSAGES_FILE as MESSAGES_FILE
 from notifier.books.paths import PAYMENT_LINKS_FILE as PAYMENT_LINKS_FILE
 from notifier.books.paths import PAYMENTS_FILE as PAYMENTS_FILE
-from notifier.books.yamlfile import Key, YamlFile, dotted, read_yaml
+from notifier.books.yamlfile import Key, YamlFile, dotted, read_bytes, read_yaml
 from notifier.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -208,10 +206,9 @@ def _read_all(
     missed: list[tuple[str, bytes, type[BaseModel], str, str]] = []
     for model, names in kinds.items():
         for name in names:
-            try:
-                raw = (root / name).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
-                results[name] = FileResult(None, problems=[Problem(name, 1, "", "file is missing")])
+            raw = read_bytes(root / name, name)
+            if isinstance(raw, Problem):
+                results[name] = FileResult(None, problems=[raw], unreadable=True)
                 continue
             key = files.key(name, model.__name__, raw)
             cached = files.get(key)
@@ -317,137 +314,5 @@ def _validate(model: type[M], file: YamlFile, key: Key, problems: list[Problem])
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_problems(model, exc, file, key))
+        problems.extend(explain(model, exc, file, key))
         return None
-
-
-# Turning pydantic's errors into the books' own words --------------------------------------------
-
-_EXPECTED = {
-    "date": "a date like 2026-11-23",
-    "datetime": "a date and time like 2026-11-23T09:30:00Z",
-    "decimal": "a number like 1250.00",
-    "int": "a whole number",
-    "bool": "true or false",
-    "string": "text",
-    "list": "a list (`- ...` items)",
-    "dict": "a mapping of fields",
-    "model": "a mapping of fields",
-    "url": "a web address like https://pay.example.com/",
-    "float": "a number",
-}
-
-_PATTERN_HINTS = {
-    f"^{schema.NAME_PATTERN}$": "a name of lower-case letters, digits, `-` and `_` (as `acme-gmbh`)",
-    f"^{schema.NUMBER_PATTERN}$": "letters, digits, `.`, `-` and `_` (as `INV-2026-001`)",
-}
-
-
-def _problems(
-    model: type[BaseModel], exc: ValidationError, file: YamlFile, key: Key
-) -> list[Problem]:
-    errors = exc.errors(include_url=False)
-    messages = [_message(model, error, _loc(error)) for error in errors]
-    # `unit_prce` is both unknown and leaves `unit_price` missing: the hint alone says it all.
-    hinted = {
-        (*_loc(error)[:-1], message.split("`")[1])
-        for error, message in zip(errors, messages, strict=True)
-        if error["type"] == "extra_forbidden" and "did you mean" in message
-    }
-    return [
-        Problem(file.path, file.line((*key, *_loc(error))), dotted(_loc(error)), message)
-        for error, message in zip(errors, messages, strict=True)
-        if not (error["type"] == "missing" and _loc(error) in hinted)
-    ]
-
-
-def _loc(error: Any) -> Key:
-    return tuple(part for part in error["loc"] if part != "[key]")
-
-
-def _message(model: type[BaseModel], error: Any, loc: Key) -> str:
-    kind: str = error["type"]
-    given = error.get("input")
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        known = _fields_at(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        hint = (
-            f"; did you mean `{close[0]}`?" if close else f"; expected one of: {', '.join(known)}"
-        )
-        return f"unknown field{hint}"
-    if kind == "literal_error":
-        return f"expected one of {error['ctx']['expected']}, got {_shown(given)}"
-    if kind == "string_pattern_mismatch":
-        wanted = _PATTERN_HINTS.get(
-            error["ctx"]["pattern"], f"text matching {error['ctx']['pattern']}"
-        )
-        return f"expected {wanted}, got {_shown(given)}"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        words = {
-            "greater_than": "more than",
-            "greater_than_equal": "at least",
-            "less_than": "less than",
-            "less_than_equal": "at most",
-        }[kind]
-        bound = next(iter(error["ctx"].values()))
-        return f"must be {words} {bound}, got {_shown(given)}"
-    if kind in ("too_short", "too_long"):
-        return str(error["msg"]).replace("List", "list").replace("String", "text")
-    if kind == "value_error":
-        message = str(error["msg"]).removeprefix("Value error, ")
-        bad_email = "value is not a valid email address: "
-        if message.startswith(bad_email):
-            return (
-                f"{_shown(given)} is not a valid email address: {message.removeprefix(bad_email)}"
-            )
-        return message
-    if kind in ("finite_number",):
-        return f"must be a finite number, got {_shown(given)}"
-    for prefix, wanted in _EXPECTED.items():
-        if kind.startswith(prefix):
-            return f"expected {wanted}, got {_shown(given)}"
-    return str(error["msg"])
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"`{value}`"
-
-
-def _fields_at(model: type[BaseModel], loc: Key) -> list[str]:
-    """The field names of the model that `loc` leads to from `model` (for "did you mean")."""
-    node: Any = model
-    for part in loc:
-        found = _model_in(node)
-        if isinstance(part, str) and found is not None and part in found.model_fields:
-            node = found.model_fields[part].annotation
-        else:  # an index into a list, or a key of a mapping: go to the item type
-            args = typing.get_args(_unwrap(node))
-            node = args[-1] if args else None
-    found = _model_in(node)
-    return list(found.model_fields) if found is not None else []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """`Annotated[X, ...]` and `X | None` as plain `X`."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = rest[0]
-        else:
-            return annotation
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    plain = _unwrap(annotation)
-    return plain if isinstance(plain, type) and issubclass(plain, BaseModel) else None

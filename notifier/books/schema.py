@@ -28,6 +28,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
 from notifier import money
+from notifier.books import bounds
 
 
 class Model(BaseModel):
@@ -117,13 +118,28 @@ TimeZone = Annotated[str, AfterValidator(_timezone)]
 LocaleName = Annotated[str, AfterValidator(_locale)]
 Country = Annotated[str, AfterValidator(_country)]
 Percent = Annotated[Decimal, BeforeValidator(_percent), Field(ge=0, le=100)]
-Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-PositiveAmount = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Amount = Annotated[Decimal, Field(ge=0, lt=bounds.AMOUNT_LIMIT, allow_inf_nan=False)]
+PositiveAmount = Annotated[Decimal, Field(gt=0, lt=bounds.AMOUNT_LIMIT, allow_inf_nan=False)]
+Quantity = Annotated[Decimal, Field(gt=0, lt=bounds.QUANTITY_LIMIT, allow_inf_nan=False)]
 Name = Annotated[str, Field(pattern=f"^{NAME_PATTERN}$", max_length=64)]
 InvoiceNumber = Annotated[str, Field(pattern=f"^{NUMBER_PATTERN}$", max_length=64)]
 Iban = Annotated[str, AfterValidator(_iban)]
 Bic = Annotated[str, AfterValidator(_bic)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def _in_range(value: date) -> date:
+    problem = bounds.out_of_range(value.date() if isinstance(value, datetime) else value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Day = Annotated[date, AfterValidator(_in_range)]
+Moment = Annotated[datetime, AfterValidator(_in_range)]
+# `true` or `false` only: pydantic would also take `yes`, `on`, `1` and `"true"`, which the YAML
+# reads as text or a number (docs/books.md).
+YesNo = Annotated[bool, Field(strict=True)]
 
 
 # The business -----------------------------------------------------------------------------------
@@ -294,7 +310,7 @@ class Contact(Model):
 class Pause(Model):
     """Reminders to this client are held until `until` (inclusive), for `reason`."""
 
-    until: date
+    until: Day
     reason: Text
 
 
@@ -320,7 +336,7 @@ class Client(Model):
 
 class Line(Model):
     description: Text
-    quantity: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal(1)
+    quantity: Quantity = Decimal(1)
     unit: str | None = None
     unit_price: Amount
     tax_rate: Percent = Decimal(0)
@@ -344,12 +360,12 @@ class Deposit(Model):
     """An advance the client paid before the invoice; it counts as paid."""
 
     amount: PositiveAmount
-    date: date
+    date: Day
     reference: str | None = None
 
 
 class CustomInstalment(Model):
-    due_date: date
+    due_date: Day
     amount: PositiveAmount
 
 
@@ -362,20 +378,20 @@ class CustomPlan(Model):
 
 
 class Void(Model):
-    date: date
+    date: Day
     reason: Text
 
 
 class Dispute(Model):
-    since: date
+    since: Day
     reason: Text
 
 
 class Promise(Model):
     """The client promised to pay by `by`; reminders wait until then."""
 
-    by: date
-    made: date | None = None
+    by: Day
+    made: Day | None = None
     note: str | None = None
 
 
@@ -391,8 +407,8 @@ class PaymentLink(Model):
 class Invoice(Model):
     number: InvoiceNumber
     client: Name
-    issue_date: date
-    due_date: date | None = None
+    issue_date: Day
+    due_date: Day | None = None
     net_days: Annotated[int, Field(ge=0, le=365)] | None = None
     currency: Currency | None = None
     lines: Annotated[list[Line], Field(min_length=1)]
@@ -403,11 +419,11 @@ class Invoice(Model):
     custom_plan: CustomPlan | None = None
     early_payment_discount: EarlyPaymentDiscount | None = None
     payment_links: list[PaymentLink] = []
-    draft: bool = False
+    draft: YesNo = False
     void: Void | None = None
     dispute: Dispute | None = None
     promise: Promise | None = None
-    waive_fees: bool = False
+    waive_fees: YesNo = False
     purchase_order: str | None = None
 
     @model_validator(mode="after")
@@ -426,7 +442,7 @@ class Payment(Model):
 
     id: Annotated[str, Field(min_length=1, max_length=255)]
     invoice: InvoiceNumber
-    date: date
+    date: Day
     amount: PositiveAmount
     currency: Currency
     kind: Literal["payment", "refund", "chargeback"] = "payment"
@@ -435,7 +451,7 @@ class Payment(Model):
     instalment: Annotated[int, Field(ge=1, le=36)] | None = None
     reference: str | None = None
     note: str | None = None
-    recorded: datetime | None = None
+    recorded: Moment | None = None
 
     @model_validator(mode="after")
     def _instalment_names_plan(self) -> Payment:
@@ -451,7 +467,7 @@ class Message(Model):
     instalment N."""
 
     id: Annotated[str, Field(min_length=1)]
-    at: datetime
+    at: Moment
     client: Name
     stage: Name
     channel: Channel | Literal["thanks"]
@@ -469,9 +485,9 @@ class Message(Model):
 class Import(Model):
     """One run of `notifier reconcile`: when, from where, the newest payment it saw, and counts."""
 
-    at: datetime
+    at: Moment
     source: Annotated[str, Field(min_length=1)]
-    newest: date | None = None
+    newest: Day | None = None
     rows: Annotated[int, Field(ge=0)] = 0
     applied: Annotated[int, Field(ge=0)] = 0
     review: Annotated[int, Field(ge=0)] = 0
@@ -488,5 +504,5 @@ class PaymentLinkRecord(Model):
     url: HttpUrl
     amount: PositiveAmount
     currency: Currency
-    at: datetime
+    at: Moment
     status: Literal["active", "deactivated"] = "active"

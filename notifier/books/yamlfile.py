@@ -8,7 +8,11 @@ instead of silently overwritten, and every key and item keeps its line for error
 from __future__ import annotations
 
 import codecs
+import errno
+import itertools
+import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -83,15 +87,61 @@ class YamlFile:
         self.lines = None
 
 
+def read_bytes(path: Path, shown: str) -> bytes | Problem:
+    """The bytes of the file at `path` (reported as `shown`), or the problem that keeps them from
+    being read: missing (or gone since the folder was listed), a folder, a link that leads nowhere
+    or round in a loop, a pipe or device (which would be waited on for ever), not permitted."""
+    try:
+        # Not blocking: a pipe opens at once, and is refused below, instead of waiting for a writer.
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        return Problem(shown, 1, "", _unopened(path, exc))
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(handle)
+        return Problem(
+            shown, 1, "", "is a folder, not a file" if stat.S_ISDIR(mode) else _NOT_A_FILE
+        )
+    with open(handle, "rb") as stream:
+        try:
+            return stream.read()
+        except OSError as exc:
+            return Problem(shown, 1, "", f"cannot be read: {exc.strerror}")
+
+
+_NOT_A_FILE = "is not a plain file (a pipe, socket or device); the books are plain files"
+
+
+def _unopened(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return f"is a link to {os.readlink(path)}, which does not exist"
+        return "file is missing"
+    if exc.errno == errno.ELOOP:
+        return "is a link that leads round in a loop (to itself, or through other links)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot be read: permission denied"
+    if exc.errno == errno.ENXIO:  # a socket
+        return _NOT_A_FILE
+    return f"cannot be read: {exc.strerror}"
+
+
 def read_yaml(source: Path | bytes, shown: str) -> tuple[YamlFile | None, list[Problem]]:
-    """Parse `source`, a file or its bytes (reported as `shown`). On a syntax error, return no file
-    and the problem."""
-    raw = (source if isinstance(source, bytes) else source.read_bytes()).removeprefix(
-        codecs.BOM_UTF8
-    )
+    """Parse `source`, a file or its bytes (reported as `shown`). On a file that cannot be read, a
+    syntax error or aliases beyond bounds (see `_bounded`), return no file and the problem."""
+    if not isinstance(source, bytes):
+        read = read_bytes(source, shown)
+        if isinstance(read, Problem):
+            return None, [read]
+        source = read
+    raw = source.removeprefix(codecs.BOM_UTF8)
     node, problems = _compose(raw, shown)
     if problems:
         return None, problems
+    if node is not None:
+        unbounded = _bounded(node, shown)
+        if unbounded is not None:
+            return None, [unbounded]
     file = YamlFile(shown, None, raw)
     if node is not None:
         try:
@@ -164,6 +214,87 @@ def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     if "expected key" in problem or "expected <block end>" in problem:
         return line, f"{problem} (check this line's indentation)"
     return line, problem
+
+
+# Aliases (`*name`) repeat what an anchor (`&name`) holds, and aliases of aliases multiply: a few
+# hundred bytes can stand for billions of values. What aliases add to a file is counted on its
+# node tree, where a repeated value is one node however often it is repeated, before any value is
+# made: ten times the values written out, the most a long file of `<<: *defaults` needs, within
+# these bounds (a million values take some 250 MB to check).
+ALIAS_VALUES = (100_000, 1_000_000)
+# The books need a few levels; Python's own recursion stops near a thousand.
+MAX_DEPTH = 64
+
+
+class _Unbounded(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.line = node.start_mark.line + 1
+
+
+@dataclass
+class _Count:
+    """What the walk of `_measure` has found so far."""
+
+    sizes: dict[int, int]  # values each collection stands for, by its node's id (0: being walked)
+    added: int = 0  # values that aliases of collections add to those written out
+    most: tuple[int, yaml.Node | None] = (0, None)  # the largest repetition, and where
+
+
+def _bounded(node: yaml.Node, shown: str) -> Problem | None:
+    """The problem with `node` if its aliases repeat too much, refer to a value that holds them,
+    or its values nest too deep; None if it may be made into values."""
+    if isinstance(node, yaml.ScalarNode):
+        return None
+    count = _Count({})
+    try:
+        size = _measure(node, 1, count)
+    except _Unbounded as exc:
+        return Problem(shown, exc.line, "", str(exc))
+    least, most = ALIAS_VALUES
+    limit = min(max(least, 10 * (size - count.added)), most)
+    if count.added <= limit:
+        return None
+    where = count.most[1]
+    assert where is not None
+    return Problem(
+        shown,
+        where.start_mark.line + 1,
+        "",
+        f"the aliases (`*name`) in this file repeat more than {limit} values, the most of them "
+        "here; write the values out, or use fewer aliases",
+    )
+
+
+def _measure(node: yaml.Node, depth: int, count: _Count) -> int:
+    """How many values the collection `node` stands for, its aliases repeated; noted in `count`.
+    A scalar is one value, written out each time (an alias of one adds no more than its name)."""
+    if depth > MAX_DEPTH:
+        raise _Unbounded(node, f"values are nested more than {MAX_DEPTH} levels deep here")
+    sizes = count.sizes
+    sizes[id(node)] = 0
+    parts = node.value
+    if not isinstance(node, yaml.SequenceNode):
+        parts = itertools.chain.from_iterable(parts)
+    size = 1
+    for part in parts:
+        if part.__class__ is yaml.ScalarNode:  # most of them: looked at first, quickly
+            size += 1
+            continue
+        known = sizes.get(id(part))
+        if known is None:
+            size += _measure(part, depth + 1, count)
+        elif known == 0:
+            raise _Unbounded(
+                node, "an alias (`*name`) here refers to a value that holds it, which never ends"
+            )
+        else:
+            size += known
+            count.added += known
+            if known > count.most[0]:
+                count.most = (known, node)
+    sizes[id(node)] = size
+    return size
 
 
 class _Irregular(Exception):

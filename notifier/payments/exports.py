@@ -32,6 +32,7 @@ from typing import Any, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from notifier import money
+from notifier.books import bounds
 from notifier.books.records import implicit_resolvers, plain
 
 METADATA_SUFFIX = " (metadata)"
@@ -1076,6 +1077,9 @@ class _Reader:
         found = self.days.local(raw)
         if found is None:
             raise self._fail(line, name, f"`{raw}` is not a time like 2026-11-23 09:30:00")
+        problem = bounds.out_of_range(found)
+        if problem is not None:
+            raise self._fail(line, name, problem)
         return found
 
     def _optional_day(self, line: int, values: list[str], name: str) -> date | None:
@@ -1105,21 +1109,24 @@ def _minor(raw: str, currency: str, *, signed: bool) -> int | str:
     """`raw` (major units, as 1250.00) in minor units of `currency`, or why it is not an amount."""
     if not raw:
         return 0
-    quick = _quick_minor(raw, money.exponent(currency))
-    if quick is not None:
-        return quick
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or "," in raw or "e" in raw.lower() or "_" in raw:
-        return f"`{raw}` is not an amount (major units with a `.` decimal point, as 1250.00)"
-    if value < 0 and not signed:
-        return f"`{raw}` is negative"
-    try:
-        return money.to_minor(value, currency)
-    except money.AmountError as exc:
-        return str(exc)
+    places = money.exponent(currency)
+    found = _quick_minor(raw, places)
+    if found is None:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or "," in raw or "e" in raw.lower() or "_" in raw:
+            return f"`{raw}` is not an amount (major units with a `.` decimal point, as 1250.00)"
+        if value < 0 and not signed:
+            return f"`{raw}` is negative"
+        try:
+            found = money.to_minor(value, currency)
+        except money.AmountError as exc:
+            return str(exc)
+    if abs(found) >= bounds.AMOUNT_LIMIT * 10**places:
+        return f"`{raw}` is more than the books hold (less than {bounds.AMOUNT_LIMIT})"
+    return found
 
 
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?Z?)?")
@@ -1150,6 +1157,8 @@ class _Days:
             moment = datetime.fromisoformat(raw.removesuffix("Z")).replace(tzinfo=UTC)
         except ValueError:
             return None
+        if bounds.out_of_range(moment.date()):  # refused by the caller, before a time zone
+            return moment.date()  # takes it past the end of the calendar
         day = moment.astimezone(self.zone).date()
         # Zones a half or quarter hour off UTC change day within an hour: not remembered.
         start = moment.replace(minute=0, second=0).astimezone(self.zone).date()
