@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import click
 
 from notifier import __version__
+from notifier.addresses import Secret
 from notifier.books.bounds import out_of_range
 from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
-from notifier.portal.addresses import Secret
 from notifier.portal.last_build import inputs_digest, unchanged
 
 # The rest is imported by the commands that use it: `notifier build` with nothing to do, `--help`
@@ -315,7 +315,7 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
         inputs = None
     result = unchanged(out, inputs, secret.demo) if inputs is not None else None
     if result is None:
-        from notifier.portal.printer import Printer
+        from notifier.printer import Printer
 
         # Something changed, so pages change, and with them, all but always, a PDF: WeasyPrint
         # loads beside the books, the checks and the pages, not after them.
@@ -651,8 +651,8 @@ def _resolve(root: Path, message_id: str, outcome: str) -> None:
 @click.pass_obj
 def serve(root: Path, port: int, as_of: date | None) -> None:
     """Build, serve public/ on 127.0.0.1, and rebuild when data/, content/ or site/ change."""
+    from notifier.addresses import client_page, client_token
     from notifier.books.checks import check_books
-    from notifier.portal.addresses import client_page, client_token
     from notifier.portal.serve import fingerprint, start_server, watch
     from notifier.portal.site import build_site
     from notifier.problems import errors

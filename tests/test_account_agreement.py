@@ -19,11 +19,11 @@ import pytest
 from bench import generate
 from notifier import money
 from notifier.account import Status, account_of
+from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.payments.links import plan_links
-from notifier.portal.addresses import Secret
 from notifier.portal.build import Portal, Theme
 from notifier.portal.views import client_views
 from notifier.problems import errors

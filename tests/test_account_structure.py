@@ -43,3 +43,19 @@ def test_the_account_does_not_reach_up_to_an_output() -> None:
             in (["notifier", "portal"], ["notifier", "reminders"], ["notifier", "report"])
         ]
         assert reaching == [], path.name
+
+
+@pytest.mark.parametrize(
+    ("library", "home"),
+    [("nh3", "sanitize.py"), ("weasyprint", "printer.py")],
+)
+def test_a_concept_several_outputs_share_lives_in_one_module_below_them(
+    library: str, home: str
+) -> None:
+    """One sanitiser of people's words, one PDF printer: the pages and the emails use the same."""
+    users = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if any(m == library or m.startswith(f"{library}.") for m in imported(path))
+    )
+    assert users == [home]

@@ -1,8 +1,7 @@
 from datetime import date
 
-from notifier import formatting
-from notifier.portal import addresses
-from notifier.portal.addresses import Secret
+from notifier import addresses, formatting
+from notifier.addresses import Secret
 
 SECRET = Secret(b"correct horse battery staple", demo=False)
 

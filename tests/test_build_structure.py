@@ -19,24 +19,24 @@ from click.testing import CliRunner
 
 from notifier import cli as cli_module
 from notifier.account import account_of
-from notifier.books.checks import check_books
-from notifier.books.load import Books
-from notifier.books.schema import Invoice
-from notifier.ledger.state import History, ledger
-from notifier.portal import site as site_module
-from notifier.portal.addresses import (
+from notifier.addresses import (
     Secret,
     client_page,
     client_token,
     dashboard_page,
     dashboard_token,
 )
+from notifier.books.checks import check_books
+from notifier.books.load import Books
+from notifier.books.schema import Invoice
+from notifier.ledger.state import History, ledger
+from notifier.portal import site as site_module
 from notifier.portal.build import Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import RENDERING_LIBRARIES, code_digest, installed, read_state
-from notifier.portal.printer import Printer, PrintJob
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
+from notifier.printer import Printer, PrintJob
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)

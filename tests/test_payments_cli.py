@@ -25,6 +25,7 @@ import stripe
 import yaml
 from click.testing import CliRunner
 
+from notifier.addresses import Secret, absolute, client_page, client_token
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.books.payment_links import current_links
@@ -32,7 +33,6 @@ from notifier.cli import cli
 from notifier.ledger.state import Status, ledger
 from notifier.payments import stripe_api
 from notifier.payments.apply import reconcile
-from notifier.portal.addresses import Secret, absolute, client_page, client_token
 
 REPO = Path(__file__).resolve().parents[1]
 LONDON = ZoneInfo("Europe/London")

@@ -19,6 +19,7 @@ import pytest
 import stripe
 from click.testing import CliRunner
 
+from notifier.addresses import Secret
 from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.books.payment_links import current_links
@@ -26,7 +27,6 @@ from notifier.cli import cli
 from notifier.payments import stripe_api
 from notifier.payments.apply import reconcile
 from notifier.payments.links import carry_out, plan_links, record_links
-from notifier.portal.addresses import Secret
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 23)

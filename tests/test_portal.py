@@ -14,9 +14,9 @@ import icalendar
 import pypdf
 import pytest
 
+from notifier import addresses
+from notifier.addresses import Secret
 from notifier.books.checks import check_books
-from notifier.portal import addresses
-from notifier.portal.addresses import Secret
 from notifier.portal.site import build_site
 from tests.qr import read_svg
 from tests.scratch import example_books

@@ -21,9 +21,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from notifier import addresses
+from notifier.addresses import Secret
 from notifier.books.checks import check_books
-from notifier.portal import addresses
-from notifier.portal.addresses import Secret
 from notifier.portal.serve import fingerprint, start_server, watch
 from notifier.portal.site import build_site
 

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from notifier.account import account_of
+from notifier.addresses import Secret
 from notifier.books.checks import check_books
 from notifier.cli import cli
-from notifier.portal.addresses import Secret
 from notifier.problems import errors
 from notifier.reminders.compose import UnsafeHeader, compose_email, header_value
 from notifier.reminders.notice import notice_html

@@ -13,10 +13,10 @@ import pytest
 
 import notifier.forked
 from bench import generate
+from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.checks import check_books
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
 from notifier.problems import errors
 from notifier.reminders import deliver
 from notifier.reminders.plan import Plan, plan_run

@@ -29,9 +29,9 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner, Result
 
+from notifier.addresses import Secret, client_page, client_token
 from notifier.books.checks import check_books
 from notifier.cli import cli
-from notifier.portal.addresses import Secret, client_page, client_token
 from notifier.problems import errors
 from notifier.reminders.preview import simulate, steps
 from tests.scratch import example_books

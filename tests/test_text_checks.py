@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from notifier.addresses import Secret
 from notifier.books.checks import check_books
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
 from notifier.problems import errors
 from notifier.reminders import compose, deliver, render, sample, tasks
 from notifier.reminders.notice import notice_html

@@ -17,11 +17,11 @@ from typing import Protocol
 
 from notifier import money
 from notifier.account import FULL, InvoiceAccount, InvoiceState, account_of
+from notifier.addresses import Secret, absolute, client_page, client_token
 from notifier.books import schema
 from notifier.books.load import PAYMENT_LINKS_FILE, Books
 from notifier.books.payment_links import Link, current_links, parse_target
 from notifier.books.records import append_records
-from notifier.portal.addresses import Secret, absolute, client_page, client_token
 
 # Planning ---------------------------------------------------------------------------------------
 

@@ -27,10 +27,10 @@ from markupsafe import Markup, escape
 
 from notifier import formatting, money
 from notifier.account import account_of
+from notifier.addresses import Secret
 from notifier.books.load import Books
 from notifier.files import write_atomically
 from notifier.portal import i18n
-from notifier.portal.addresses import Secret
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
     Pending,
@@ -45,8 +45,8 @@ from notifier.portal.documents import (
     template_variables,
 )
 from notifier.portal.last_build import code_digest
-from notifier.portal.printer import Printer
 from notifier.portal.views import ClientView, InvoiceView, client_views, invoice_document
+from notifier.printer import Printer
 from notifier.report.charts import bar_chart
 from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report
 

@@ -9,13 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import markdown
-import nh3
 
-ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h2", "h3", "h4",
-    "blockquote", "code", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+from notifier import sanitize
 
 
 @lru_cache(maxsize=256)
@@ -27,13 +22,7 @@ def render_markdown(text: str) -> str:
         html = converter.convert(text)
     finally:
         converter.reset()
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
+    return sanitize.clean(html)
 
 
 @lru_cache(maxsize=1)

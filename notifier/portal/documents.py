@@ -19,7 +19,7 @@ from notifier.account import Instalment, InvoiceState
 from notifier.files import write_atomically
 from notifier.portal import epc
 from notifier.portal.last_build import add_files, code_digest
-from notifier.portal.printer import Printer, PrintJob, print_pdf
+from notifier.printer import Printer, PrintJob, print_pdf
 
 QR_DAYS = 7  # a cached QR code unused this long is removed
 DOCUMENT_SUFFIXES = ("pdf", "html", "ics")  # what the cache keeps for the latest build only

@@ -20,8 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from notifier.addresses import Secret, dashboard_token
 from notifier.files import write_atomically
-from notifier.portal.addresses import Secret, dashboard_token
 from notifier.portal.writer import SiteWriter, bookkeeping
 
 # Beside the manifest: the last build's inputs, and each client's key, files and PDFs.

@@ -27,9 +27,9 @@ from typing import Any
 
 from notifier import formatting
 from notifier.account import account_of, history
+from notifier.addresses import Secret, dashboard_page, dashboard_token
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret, dashboard_page, dashboard_token
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import (
@@ -42,9 +42,9 @@ from notifier.portal.last_build import (
     write_shares,
     write_state,
 )
-from notifier.portal.printer import Printer
 from notifier.portal.views import client_views
 from notifier.portal.writer import SiteWriter
+from notifier.printer import Printer
 from notifier.report.receivables import ClientShare, assemble, client_shares
 
 # Below this many invoices to render, forking workers costs more than it saves.

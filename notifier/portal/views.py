@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from notifier import addresses
 from notifier.account import (
     Account,
     ClientAccount,
@@ -21,9 +22,8 @@ from notifier.account import (
     Totals,
     signed_minor,
 )
+from notifier.addresses import Secret
 from notifier.books import schema
-from notifier.portal import addresses
-from notifier.portal.addresses import Secret
 
 STATEMENT_DAYS = 365
 

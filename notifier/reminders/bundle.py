@@ -13,9 +13,9 @@ from typing import Any
 
 from notifier import money
 from notifier.account import account_of
+from notifier.addresses import Secret
 from notifier.books.load import Books
 from notifier.files import write_atomically
-from notifier.portal.addresses import Secret
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.plan import Email, Item, Task
 

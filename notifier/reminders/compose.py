@@ -21,8 +21,8 @@ from functools import lru_cache
 from typing import Any
 
 from notifier import formatting
+from notifier.addresses import Secret
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import THANKS, Email

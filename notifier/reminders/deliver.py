@@ -18,10 +18,10 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.forked import can_fork, forked
-from notifier.portal.addresses import Secret
 from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
 from notifier.reminders.compose import Composed, UnsafeHeader, compose_email

@@ -14,8 +14,9 @@ import jinja2
 from markupsafe import Markup
 
 from notifier import formatting
+from notifier.addresses import Secret
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
+from notifier.printer import print_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import Email
 from notifier.reminders.render import render
@@ -104,10 +105,6 @@ def notice_pdf(books: Books, email: Email, as_of: date, secret: Secret) -> Lette
 
 @lru_cache(maxsize=64)
 def _pdf(html: str) -> bytes:
-    """The letter's PDF, made once per content (a PDF costs a fifth of a second or more)."""
-    # Imported here: it loads Pango, which only a run that sends a final notice needs.
-    import weasyprint
-
-    pdf = weasyprint.HTML(string=html).write_pdf()
-    assert pdf is not None
-    return bytes(pdf)
+    """The letter's PDF, made once per content (a PDF costs a fifth of a second or more), by the
+    same printer as the invoices'. The letter loads nothing: no folder to resolve addresses in."""
+    return print_pdf(html, ".")

@@ -35,9 +35,9 @@ from typing import Any
 
 from notifier import formatting, money
 from notifier.account import InvoiceAccount
+from notifier.addresses import Secret, absolute, client_page, client_token, invoice_page
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret, absolute, client_page, client_token, invoice_page
 from notifier.reminders.plan import Item, Receipt
 from notifier.reminders.render import Dual, link
 

@@ -18,18 +18,13 @@ from typing import Any
 import css_inline
 import jinja2
 import markdown
-import nh3
 from markupsafe import Markup, escape
 
+from notifier import sanitize
 from notifier.reminders.texts import Text, TextError
 
 # Backslash-escaped for Markdown; `<`, `>` and `&` are HTML-escaped instead.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-_ALLOWED_TAGS = {
-    "a", "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "hr",
-    "h1", "h2", "h3", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "code", "span",
-}  # fmt: skip
-_ALLOWED_ATTRIBUTES = {"a": {"href"}, "td": {"class"}, "th": {"class"}, "table": {"class"}}
 
 
 @dataclass(frozen=True)
@@ -175,14 +170,7 @@ def _failed(text: Text, error: Exception, *, in_subject: bool = False) -> TextEr
 
 def markdown_html(source: str) -> str:
     """Markdown (rendered by `render_source`) as sanitised HTML."""
-    html = _MARKDOWN.reset().convert(source)
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes={"https", "http", "mailto"},
-        link_rel=None,
-    )
+    return sanitize.clean(_MARKDOWN.reset().convert(source))
 
 
 def _one_line(subject: str) -> str:

@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from notifier import formatting
 from notifier.account import InvoiceAccount, account_of
+from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
 from notifier.reminders.placeholders import common, deadline, history, phone_line
 from notifier.reminders.plan import Item, Receipt
 

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any
 
 from notifier import formatting
+from notifier.addresses import Secret
 from notifier.books.load import Books
-from notifier.portal.addresses import Secret
 from notifier.reminders.placeholders import common, history, phone_line
 from notifier.reminders.plan import Task
 from notifier.reminders.render import render_text
