@@ -23,7 +23,7 @@ from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.checks import check_books
 from notifier.books.load import Books
-from notifier.payments.links import plan_links
+from notifier.payments.links import LinkRequest, carry_out, link_records, plan_links
 from notifier.portal.build import Portal, Theme
 from notifier.portal.views import client_views
 from notifier.problems import errors
@@ -72,38 +72,25 @@ def simulate(root: Path, days: int, seed: int) -> tuple[Books, list[str]]:
     return books, found
 
 
+class _Stripe:
+    """Stripe as `notifier links` meets it: each link it is asked for, made; each turned off."""
+
+    def __init__(self, day: date) -> None:
+        self.day, self.count = day, 0
+
+    def create_link(self, request: LinkRequest) -> tuple[str, str]:
+        self.count += 1
+        ident = f"plink_{request.invoice}_{self.day:%Y%m%d}_{self.count}"
+        return ident, f"https://buy.stripe.com/test_{ident}"
+
+    def deactivate_link(self, link_id: str) -> None:
+        pass
+
+
 def _make_links(books: Books, day: date) -> Books:
     """What `notifier links` does: a link for each way to pay that lacks one, the old turned off."""
-    plan = plan_links(books, day, SECRET)
-    at = datetime.combine(day, time(8), UTC)
-    added = [
-        schema.PaymentLinkRecord(
-            invoice=link.invoice,
-            target=link.target,
-            id=link.id or "",
-            url=link.url,
-            amount=money.to_major(link.amount or 0, link.currency or ""),
-            currency=link.currency or "",
-            at=at,
-            status="deactivated",
-        )
-        for link, _ in plan.deactivate
-    ]
-    for index, request in enumerate(plan.create):
-        ident = f"plink_{request.invoice}_{day:%Y%m%d}_{index}"
-        added.append(
-            schema.PaymentLinkRecord.model_validate(
-                {
-                    "invoice": request.invoice,
-                    "target": request.target,
-                    "id": ident,
-                    "url": f"https://buy.stripe.com/test_{ident}",
-                    "amount": money.to_major(request.amount, request.currency),
-                    "currency": request.currency,
-                    "at": at,
-                }
-            )
-        )
+    run = carry_out(plan_links(books, day, SECRET), _Stripe(day))
+    added = link_records(run.created, run.deactivated, datetime.combine(day, time(8), UTC))
     return dataclasses.replace(books, payment_links=[*books.payment_links, *added])
 
 

@@ -181,6 +181,13 @@ def record_links(
 ) -> int:
     """Write each created link (request, id, url) and each link turned off to the records, in one
     atomic append; how many lines."""
+    return append_records(root / PAYMENT_LINKS_FILE, link_records(created, deactivated, at))
+
+
+def link_records(
+    created: Iterable[tuple[LinkRequest, str, str]], deactivated: Iterable[Link], at: datetime
+) -> list[schema.PaymentLinkRecord]:
+    """The records of the links turned off, then of those created."""
     records = [
         schema.PaymentLinkRecord(
             invoice=link.invoice,
@@ -206,4 +213,4 @@ def record_links(
         )
         for request, ident, url in created
     ]
-    return append_records(root / PAYMENT_LINKS_FILE, records)
+    return records
