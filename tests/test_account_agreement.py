@@ -29,7 +29,7 @@ from notifier.portal.views import client_views
 from notifier.problems import errors
 from notifier.reminders import record
 from notifier.reminders.compose import compose_email
-from notifier.reminders.plan import plan_day
+from notifier.reminders.plan import Plan, plan_day
 from notifier.report.receivables import build_report
 from notifier.report.render import to_json
 from tests import agreement
@@ -246,3 +246,37 @@ def test_the_checker_sees_a_client_written_to_too_often(
     monkeypatch.setattr(sys.modules[__name__], "_clients_act", lambda books, *_: books)
     books, _ = simulate(example_books(tmp_path), 30, seed=1)
     assert any("written to on" in line for line in agreement.check_records(books, START))
+
+
+def test_a_run_plans_the_same_from_the_invoices_it_reads_as_from_all(tmp_path: Path) -> None:
+    """`remind` works out only the invoices a run reads (those that may be open, and those with a
+    payment to thank for): what it plans is what the whole account gives, day after day."""
+    books, _ = simulate(example_books(tmp_path), 60, seed=3)  # payments, new invoices
+    # As if none of those payments was thanked yet, nor anything sent: each day has much to do.
+    sent = [m for m in books.messages if m.at.date() < START]
+    books = dataclasses.replace(books, messages=sent)
+    assert books.settings is not None
+    thanked = 0
+    for day in run_days(START, 90):
+        now = datetime.combine(day, time(9), UTC)
+        whole = plan_day(books.settings, account_of(books, day), now)
+        read = plan_day(books.settings, account_of(books, day, reminders_only=True), now)
+        assert _what_goes(read) == _what_goes(whole), day
+        thanked += sum(len(email.receipts) for email in read.emails)
+    assert thanked
+
+
+def _what_goes(plan: Plan) -> list[tuple[object, ...]]:
+    return [
+        *(
+            (
+                e.client.id,
+                e.stage_name,
+                [i.target for i in e.items],
+                [r.payment.id for r in e.receipts],
+            )
+            for e in plan.emails
+        ),
+        *((t.client.id, t.stage.name, [i.target for i in t.items]) for t in plan.tasks),
+        *((w.client.id, w.stage, w.reason) for w in plan.waiting),
+    ]

@@ -40,6 +40,7 @@ from notifier.ledger.state import (
     Status,
     history,
     ledger,
+    may_be_open,
     not_sent,
     signed_minor,
 )
@@ -221,15 +222,20 @@ def account_of(
     clients: Iterable[str] | None = None,
     *,
     known: History | None = None,
+    reminders_only: bool = False,
 ) -> Account:
     """The account of `as_of` for every client (or those of `clients`); `known` is
-    `history(books, as_of)` if already worked out. Assumes `check` found no errors."""
+    `history(books, as_of)` if already worked out. With `reminders_only`, the clients' invoices
+    are only those a run of reminders reads (see `_read_by_reminders`): not those certainly
+    settled long ago. Assumes `check` found no errors."""
     settings = books.settings
     assert settings is not None
     wanted = list(books.clients) if clients is None else list(clients)
     chosen = set(wanted)
     mine = [i for i in books.invoices.values() if i.client in chosen]
     known = known if known is not None else history(books, as_of)
+    if reminders_only:
+        mine = _read_by_reminders(books, as_of, mine, known)
     states = ledger(books, as_of, mine, known=known)
     links = current_links(books)
     messages: dict[str, list[schema.Message]] = defaultdict(list)
@@ -266,6 +272,23 @@ def account_of(
         },
         tuple(states),
     )
+
+
+def _read_by_reminders(
+    books: Books, as_of: date, invoices: list[schema.Invoice], known: History
+) -> list[schema.Invoice]:
+    """Of `invoices`, those a run of reminders reads: each that may be open on `as_of` (most of
+    the books are paid, void or drafts: their ledger is not worked out), and each with a payment
+    the thank-you window may hold (a thank-you says how its invoice stands)."""
+    assert books.settings is not None
+    since = as_of - timedelta(days=books.settings.reminders.thanks_within_days + 1)
+    thanked = {
+        payment.invoice
+        for payment in books.payments
+        if payment.date >= since or (payment.recorded and payment.recorded.date() >= since)
+    }
+    maybe = {i.number for i in may_be_open(books, as_of, invoices, known=known)}
+    return [i for i in invoices if i.number in maybe or i.number in thanked]
 
 
 def _invoice_account(

@@ -123,7 +123,7 @@ def plan_run(books: Books, as_of: date, now: datetime) -> Plan:
     """What a run at `now` (aware), acting as of `as_of`, sends and creates: `plan_day` of the
     account of `as_of`."""
     assert books.settings is not None
-    return plan_day(books.settings, account_of(books, as_of), now)
+    return plan_day(books.settings, account_of(books, as_of, reminders_only=True), now)
 
 
 def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan:
