@@ -18,7 +18,7 @@ import pytest
 
 from bench import generate
 from notifier import money
-from notifier.account import Status, account_of
+from notifier.account import Owed, Status, account_of
 from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.checks import check_books
@@ -229,7 +229,7 @@ def test_the_checker_sees_a_page_and_its_links_disagree(
     real = account_day._ways
 
     def without_fees(state, owed, due_now, instalments, links, as_of):
-        owed = account_day.Owed(owed.principal, 0, 0)
+        owed = Owed(owed.principal, 0, 0)
         return real(state, owed, due_now, instalments, links, as_of)
 
     monkeypatch.setattr(account_day, "_ways", without_fees)
@@ -240,9 +240,9 @@ def test_the_checker_sees_a_page_and_its_links_disagree(
 def test_the_checker_sees_a_client_written_to_too_often(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from notifier.account import day as account_day
+    from notifier.account import next_steps
 
-    monkeypatch.setattr(account_day, "SPACING_DAYS", 1)  # as before the account: any day
+    monkeypatch.setattr(next_steps, "SPACING_DAYS", 1)  # as before the account: any day
     monkeypatch.setattr(sys.modules[__name__], "_clients_act", lambda books, *_: books)
     books, _ = simulate(example_books(tmp_path), 30, seed=1)
     assert any("written to on" in line for line in agreement.check_records(books, START))

@@ -9,25 +9,27 @@ ledger: `from notifier.account import Account, InvoiceAccount, Status`."""
 from notifier.account.day import (
     FULL,
     NOT_SENT,
-    Account,
-    ClientAccount,
     EarlyDiscount,
     History,
     Instalment,
-    InvoiceAccount,
     InvoiceState,
     NextReminder,
-    Owed,
-    PayLink,
-    PayOption,
     PlanOption,
     Status,
-    Step,
     Totals,
     account_of,
     history,
     not_sent,
     signed_minor,
+)
+from notifier.account.model import (
+    Account,
+    ClientAccount,
+    InvoiceAccount,
+    Owed,
+    PayLink,
+    PayOption,
+    Step,
 )
 
 __all__ = [
