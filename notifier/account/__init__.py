@@ -6,22 +6,7 @@ out an amount, a date or a next step of its own.
 The value types the outputs read are named here too, so that they import the account, never the
 ledger: `from notifier.account import Account, InvoiceAccount, Status`."""
 
-from notifier.account.day import (
-    FULL,
-    NOT_SENT,
-    EarlyDiscount,
-    History,
-    Instalment,
-    InvoiceState,
-    NextReminder,
-    PlanOption,
-    Status,
-    Totals,
-    account_of,
-    history,
-    not_sent,
-    signed_minor,
-)
+from notifier.account.day import account_of
 from notifier.account.model import (
     Account,
     ClientAccount,
@@ -31,6 +16,19 @@ from notifier.account.model import (
     PayOption,
     Step,
 )
+from notifier.ledger.plans import FULL, Instalment, PlanOption
+from notifier.ledger.state import (
+    NOT_SENT,
+    EarlyDiscount,
+    History,
+    InvoiceState,
+    NextReminder,
+    Status,
+    history,
+    not_sent,
+    signed_minor,
+)
+from notifier.ledger.totals import Totals
 
 __all__ = [
     "FULL",

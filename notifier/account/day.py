@@ -39,35 +39,13 @@ from notifier.books.payment_links import Link, current_links
 from notifier.ledger.fees import annual_rate, next_interest_day
 from notifier.ledger.plans import FULL, Instalment, PlanOption
 from notifier.ledger.state import (
-    NOT_SENT,
     EarlyDiscount,
     History,
     InvoiceState,
-    NextReminder,
-    Status,
     history,
     ledger,
     may_be_open,
-    not_sent,
-    signed_minor,
 )
-from notifier.ledger.totals import Totals
-
-__all__ = [
-    "FULL",
-    "NOT_SENT",
-    "EarlyDiscount",
-    "History",
-    "Instalment",
-    "InvoiceState",
-    "NextReminder",
-    "PlanOption",
-    "Status",
-    "Totals",
-    "history",
-    "not_sent",
-    "signed_minor",
-]
 
 STRIPE_LINK_HOSTS = {"buy.stripe.com"}
 

@@ -157,7 +157,3 @@ class Account:
         """Every invoice of the account's clients, in the books' order."""
         found = {i.number: i for c in self.clients.values() for i in c.invoices}
         return {number: found[number] for number in self.numbers}
-
-    @cached_property
-    def states(self) -> dict[str, InvoiceState]:
-        return {number: invoice.state for number, invoice in self.invoices.items()}
