@@ -629,17 +629,10 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     first: dict[tuple[str, str], Origin] = {}
     for message in books.messages:
         origin = books.origin(message)
-        # An id is recorded once in each status (`sending`, then `sent`...); twice in one, it was
-        # sent or set twice: two runs at once, or a line copied by hand.
-        if (message.id, message.status) in first:
-            seen = first[message.id, message.status]
-            yield origin.problem(
-                f"message `{message.id}` is already recorded as `{message.status}` at "
-                f"{seen.path}:{seen.line()}",
-                "id",
-            )
+        twice = _recorded_twice(first, origin, "message", message.id, message.status)
+        if twice is not None:
+            yield twice
             continue
-        first[message.id, message.status] = origin
         if message.client not in books.clients and not books.may_exist(
             schema.Client, message.client
         ):
@@ -652,21 +645,29 @@ def _messages(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 yield origin.problem(_unknown("invoice", number, books.invoices), "items", index)
 
 
+def _recorded_twice(
+    first: dict[tuple[str, str], Origin], origin: Origin, what: str, ident: str, status: str
+) -> Problem | None:
+    """A record id appears once in each status (`sending`, then `sent`...); twice in one, it was
+    sent or set twice: two runs at once, or a line copied by hand. `first` keeps each first line."""
+    seen = first.setdefault((ident, status), origin)
+    if seen is origin:
+        return None
+    return origin.problem(
+        f"{what} `{ident}` is already recorded as `{status}` at {seen.path}:{seen.line()}", "id"
+    )
+
+
 def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     """Payment Links the tool recorded: each once as `active` and at most once as `deactivated`,
     for an invoice the books have, in its currency."""
     first: dict[tuple[str, str], Origin] = {}
     for record in books.payment_links:
         origin = books.origin(record)
-        if (record.id, record.status) in first:
-            seen = first[record.id, record.status]
-            yield origin.problem(
-                f"payment link `{record.id}` is already recorded as `{record.status}` at "
-                f"{seen.path}:{seen.line()}",
-                "id",
-            )
+        twice = _recorded_twice(first, origin, "payment link", record.id, record.status)
+        if twice is not None:
+            yield twice
             continue
-        first[record.id, record.status] = origin
         invoice = books.invoices.get(record.invoice)
         if invoice is None:
             if not books.may_exist(schema.Invoice, record.invoice):
