@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -393,3 +393,24 @@ def test_reminders_wait_for_fresh_payments():
     )
     books.imports = []
     assert stale_reason(books, DEMO_DATE) is not None
+
+
+def test_each_payment_source_must_be_fresh():
+    from notifier.books.load import load_books
+    from notifier.payments.freshness import stale_reason
+
+    books, _ = load_books(ROOT)
+    assert books.settings is not None
+    payments = books.settings.payments.model_copy(update={"sources": ["stripe", "bank"]})
+    books.settings = books.settings.model_copy(update={"payments": payments})
+    assert stale_reason(books, DEMO_DATE) == (
+        "bank statements have never been imported (run `notifier reconcile STATEMENT`, "
+        "or set `payments.stale_after_days: null` if you record payments by hand)"
+    )
+    bank = books.imports[-1].model_copy(
+        update={"via": "bank", "at": datetime(2026, 11, 19, 6, tzinfo=UTC)}
+    )
+    books.imports.append(bank)
+    assert stale_reason(books, DEMO_DATE) == (
+        "bank statements were last imported 4 days ago, on 2026-11-19 (the limit is 3)"
+    )

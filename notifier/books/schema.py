@@ -276,10 +276,16 @@ class Reminders(Model):
     thanks_within_days: Annotated[int, Field(ge=0, le=90)] = 7
 
 
-class PaymentSettings(Model):
-    """How payments reach the books. `stale_after_days`: reminders are not sent when payments were
-    last imported longer ago than this (null: no imports are expected, bank transfers only)."""
+# Where imported payments come from: Stripe (exports or the API) or the business's bank statements.
+PaymentSource = Literal["stripe", "bank"]
 
+
+class PaymentSettings(Model):
+    """How payments reach the books. `sources`: where they are imported from; reminders are not
+    sent unless every one of them was imported within `stale_after_days` (null: no imports are
+    expected, payments are recorded by hand)."""
+
+    sources: Annotated[list[PaymentSource], Field(min_length=1)] = ["stripe"]
     stale_after_days: Annotated[int, Field(ge=1, le=60)] | None = 3
     # Stripe's payment method types (`card`, `sepa_debit`, ...) offered on the Payment Links that
     # `notifier links` creates; empty: the ones turned on in Stripe's dashboard.
@@ -487,6 +493,7 @@ class Import(Model):
 
     at: Moment
     source: Annotated[str, Field(min_length=1)]
+    via: PaymentSource = "stripe"
     newest: Day | None = None
     rows: Annotated[int, Field(ge=0)] = 0
     applied: Annotated[int, Field(ge=0)] = 0
