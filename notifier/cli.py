@@ -377,6 +377,13 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
     zone = ZoneInfo(books.settings.business.timezone)
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.astimezone(zone).date()
+    statements = [p for p in files if _is_statement(books, p)]
+    if statements:
+        _import_statements(root, books, statements, now)
+        files = tuple(p for p in files if p not in statements)
+        if not files:
+            return
+        books, _ = _load(root)
     if from_stripe:
         from notifier.payments import stripe_api  # only here: the stripe package is slow to load
 
@@ -389,6 +396,41 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
         rows = itertools.chain.from_iterable(read_compact(p, str(p), zone) for p in files)
         source = ", ".join(p.name for p in files)
     _import_payments(root, books, rows, source, now, today)
+
+
+def _is_statement(books: Books, path: Path) -> bool:
+    from notifier.payments.statements import is_statement
+
+    assert books.settings is not None
+    return is_statement(path, books.settings.payments.bank_csv)
+
+
+def _import_statements(root: Path, books: Books, files: Iterable[Path], now: datetime) -> None:
+    """Apply the bank statements `files` to the books and print what happened; exit 1 (nothing
+    written) if any cannot be read."""
+    from notifier.payments import bank_import
+    from notifier.payments.statements import read
+
+    assert books.settings is not None
+    mapping = books.settings.payments.bank_csv
+    statements = [read(p, str(p), mapping) for p in files]
+    problems = [
+        *(p for s in statements for p in s.problems),
+        *(p for s in statements for p in bank_import.currency_problems(books, s)),
+    ]
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        count = len(problems)
+        click.echo(
+            f"{count} problem{'s' if count != 1 else ''} in the statements; nothing was imported",
+            err=True,
+        )
+        sys.exit(EXIT_PROBLEMS)
+    outcome = bank_import.reconcile_statements(books, statements)
+    bank_import.write_outcome(root, outcome, now)
+    for line in outcome.summary():
+        click.echo(line)
 
 
 def _import_payments(
