@@ -796,7 +796,14 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     now = datetime.now(UTC).replace(microsecond=0)
     today = as_of or now.astimezone(zone).date()
     click.echo("Payments")
-    inbox = sorted(p for p in (root / INBOX).glob("*.csv") if p.is_file())
+    waiting = sorted(p for p in (root / INBOX).glob("*") if p.is_file() and p.name[0] != ".")
+    statements = [p for p in waiting if _is_statement(books, p)]  # bank statements: any name
+    if statements:
+        _import_statements(root, books, statements, now)
+        for path in statements:
+            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
+        books, _ = _load(root)
+    inbox = [p for p in waiting if p not in statements and p.suffix == ".csv"]
     if inbox:
         rows = itertools.chain.from_iterable(
             read_compact(p, str(p.relative_to(root)), zone) for p in inbox
@@ -806,7 +813,7 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
             inbox
         ):  # imported: a crash before this moves them makes the next run re-read them, harmlessly
             click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
-    else:
+    elif not statements:
         click.echo(f"  no exports waiting in {INBOX}/")
     click.echo("Reminders")
     try:

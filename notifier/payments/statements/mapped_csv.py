@@ -89,7 +89,7 @@ def _row(values: dict[str, str], line: int, mapping: schema.BankCsv, statement: 
     currency = known_currency(values["currency"])
     minor = minor_units(_plain(values["amount"], mapping.decimal), currency)
     if minor < 0:
-        statement.ignored["debits (money out)"] += 1
+        statement.ignored["debits and reversals (money out)"] += 1
         return
     if minor == 0:
         raise Unreadable(
@@ -110,7 +110,9 @@ def _row(values: dict[str, str], line: int, mapping: schema.BankCsv, statement: 
             currency,
             values.get("counterparty", ""),
             remittance,
-            f"{account}:{ident}" if ident else digest_id(account, day, minor, currency, remittance),
+            (f"{account}:{ident}" if account else ident)
+            if ident
+            else digest_id(account, day, minor, currency, remittance),
         )
     )
 

@@ -63,7 +63,7 @@ def _transaction(
     if kind in _MONEY_OUT or amount < 0:
         if kind == "CREDIT" and amount < 0:
             raise Unreadable(f"a credit of {amount}: a credit is more than zero")
-        statement.ignored["debits (money out)"] += 1
+        statement.ignored["debits and reversals (money out)"] += 1
         return
     given = getattr(transaction, "currency", None)
     currency = known_currency(str(given.cursym) if given is not None else currency_default)
