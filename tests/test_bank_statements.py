@@ -73,7 +73,7 @@ def test_a_camt053_statement_pays_invoices_by_rf_reference_invoice_number_and_st
     assert statuses(root, "HP-2026-030", "HP-2026-028", "HP-2026-032") == ["paid"] * 3
     last = imports(root)[-1]
     assert (last["via"], last["applied"], last["review"]) == ("bank", 3, 1)
-    added = [p for p in payments(root) if p["method"] == "bank" and p["id"].startswith("2026")]
+    added = [p for p in payments(root) if p["method"] == "bank" and str(p["id"]).startswith("2026")]
     assert [(p["id"], p["invoice"], p["reference"]) for p in added] == [
         ("2026112300417829", "HP-2026-030", "RF77HP2026030"),
         ("2026112300418204", "HP-2026-028", "HP-2026-028"),
@@ -114,7 +114,8 @@ def test_mt940_ofx_and_a_mapped_csv_are_recognised_by_their_content(tmp_path):
         "RF93HP2026033",
     ]
     # The OFX 1.x and 2.x files hold the same transaction (FITID): it is applied once.
-    assert "9 transactions read" in out and "1 already recorded" in out
+    assert "9 transactions read" in out
+    assert "1 already recorded" in out
     assert "  ignored: 4 × debits and reversals (money out)" in out
     # The early-payment discount within its window settles the GBP invoice.
     assert statuses(root, "HP-2026-033", "HP-2026-024") == ["paid", "overdue"]  # still late
@@ -138,7 +139,8 @@ def test_a_plan_instalment_reference_chooses_the_plan(tmp_path):
     assert "(plan three-monthly, instalment 1)" in out
     books, _ = check_books(root)
     state = ledger(books, __import__("datetime").date(2026, 11, 23))["HP-2026-033"]
-    assert state.active_plan is not None and state.active_plan.id == "three-monthly"
+    assert state.active_plan is not None
+    assert state.active_plan.id == "three-monthly"
 
 
 def test_a_transfer_naming_nothing_waits_for_review_with_the_invoices_of_its_amount(tmp_path):
