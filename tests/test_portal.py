@@ -274,8 +274,8 @@ def test_bank_transfer_and_epc_qr_code_for_euro_invoices(site):
     assert "<title>EPC-QR-Code für eine SEPA-Überweisung</title>" in drawn[0]
     assert read_svg(drawn[0]).bytes == (
         b"BCD\n002\n2\nSCT\nCOBADEFFXXX\nHarbour & Pine Studio Ltd\nDE89370400440532013000\n"
-        b"EUR3000\n\n\nHP-2026-029"
-    )  # the instalment due: what the client's banking app fills in
+        b"EUR3000\n\nRF07HP2026029"
+    )  # the instalment due, and the invoice's RF reference: what the banking app fills in
     assert "<svg" not in page(site, "brightwater", "HP-2026-026.html")  # GBP: no SEPA code
 
 

@@ -176,9 +176,14 @@ def _reference_clashes(books: Books) -> Iterator[Problem]:
     """Two items that would get the same RF reference: a transfer naming it could pay either."""
     from notifier.account import references  # the account's module; check needs it only here
 
+    said: set[tuple[str, str]] = set()  # each pair of items once (their instalments clash too)
     for reference, named in references.clashes(books).items():
         first, *others = named
         for target in others:
+            pair = (first.invoice or first.client, target.invoice or target.client)
+            if pair in said:
+                continue
+            said.add(pair)
             if target.invoice is None:
                 record: schema.Client | schema.Invoice = books.clients[target.client]
                 at = "id"
