@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +47,7 @@ def test_the_page_the_qr_code_and_the_import_agree_on_the_reference(tmp_path):
         ],
         check=True,
     )
-    (page,) = [p for p in out.glob("p/*/HP-2026-030.html")]
+    (page,) = list(out.glob("p/*/HP-2026-030.html"))
     html = page.read_text()
     shown = re.search(r'<dd class="code reference">([^<]+)</dd>', html)[1]  # type: ignore[index]
     assert shown == "RF77 HP20 2603 0"
@@ -96,10 +97,10 @@ def test_the_client_page_offers_one_transfer_for_everything_owed(tmp_path):
 
 
 def test_the_epc_payload_puts_an_rf_reference_in_the_structured_field_only():
-    data = epc.payload("Atelier", "DE89370400440532013000", epc.Decimal("1"), "RF77HP2026030")
+    data = epc.payload("Atelier", "DE89370400440532013000", Decimal("1"), "RF77HP2026030")
     assert data.split(b"\n")[9:] == [b"RF77HP2026030"]
     # Check digits that do not hold: free text, as written.
-    text = epc.payload("Atelier", "DE89370400440532013000", epc.Decimal("1"), "RF78HP2026030")
+    text = epc.payload("Atelier", "DE89370400440532013000", Decimal("1"), "RF78HP2026030")
     assert text.split(b"\n")[9:] == [b"", b"RF78HP2026030"]
 
 
