@@ -363,7 +363,8 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 )
 @click.pass_obj
 def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: date | None) -> None:
-    """Import Stripe exports (FILE...) or the Stripe API into the books, each payment once."""
+    """Import bank statements and Stripe exports (FILE...), or the Stripe API, into the books,
+    each payment once."""
     from notifier.payments.exports import read_compact
 
     if from_stripe == bool(files) or (since is not None and not from_stripe):
