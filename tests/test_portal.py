@@ -217,7 +217,7 @@ def test_a_german_client_reads_german_with_german_amounts_and_dates(site):
         "3.000,00 € Rate 2, fällig am 30. November 2026. Insgesamt noch 6.000,00 € offen." in seen
     )
     assert "Zahlungswege" in seen
-    assert "Verwendungszweck HP-2026-029" in seen
+    assert "Verwendungszweck RF07 HP20 2602 9" in seen  # the RF reference, in groups of four
 
 
 def test_a_french_client_reads_french(site):
