@@ -20,6 +20,10 @@ demo: $(BIN)/.installed
 	$(BIN)/notifier status --as-of $(DEMO_DATE)
 	$(BIN)/notifier remind --as-of $(DEMO_DATE) --dry-run
 	$(BIN)/notifier build --demo --as-of $(DEMO_DATE)
+	# A bank statement (CAMT.053) reconciled on a copy of the books: the example books stay as they are.
+	books=$$(mktemp -d) && cp -r data content $$books && \
+		$(BIN)/notifier --root $$books reconcile tests/fixtures/bank/camt053-demo.xml; \
+		status=$$?; rm -rf $$books; exit $$status
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check notifier tests bench

@@ -363,7 +363,8 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
 )
 @click.pass_obj
 def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: date | None) -> None:
-    """Import Stripe exports (FILE...) or the Stripe API into the books, each payment once."""
+    """Import bank statements and Stripe exports (FILE...), or the Stripe API, into the books,
+    each payment once."""
     from notifier.payments.exports import read_compact
 
     if from_stripe == bool(files) or (since is not None and not from_stripe):
@@ -377,6 +378,13 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
     zone = ZoneInfo(books.settings.business.timezone)
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.astimezone(zone).date()
+    statements = [p for p in files if _is_statement(books, p)]
+    if statements:
+        _import_statements(root, books, statements, now)
+        files = tuple(p for p in files if p not in statements)
+        if not files:
+            return
+        books, _ = _load(root)
     if from_stripe:
         from notifier.payments import stripe_api  # only here: the stripe package is slow to load
 
@@ -389,6 +397,41 @@ def reconcile(root: Path, files: tuple[Path, ...], from_stripe: bool, since: dat
         rows = itertools.chain.from_iterable(read_compact(p, str(p), zone) for p in files)
         source = ", ".join(p.name for p in files)
     _import_payments(root, books, rows, source, now, today)
+
+
+def _is_statement(books: Books, path: Path) -> bool:
+    from notifier.payments.statements import is_statement
+
+    assert books.settings is not None
+    return is_statement(path, books.settings.payments.bank_csv)
+
+
+def _import_statements(root: Path, books: Books, files: Iterable[Path], now: datetime) -> None:
+    """Apply the bank statements `files` to the books and print what happened; exit 1 (nothing
+    written) if any cannot be read."""
+    from notifier.payments import bank_import
+    from notifier.payments.statements import read
+
+    assert books.settings is not None
+    mapping = books.settings.payments.bank_csv
+    statements = [read(p, str(p), mapping) for p in files]
+    problems = [
+        *(p for s in statements for p in s.problems),
+        *(p for s in statements for p in bank_import.currency_problems(books, s)),
+    ]
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        count = len(problems)
+        click.echo(
+            f"{count} problem{'s' if count != 1 else ''} in the statements; nothing was imported",
+            err=True,
+        )
+        sys.exit(EXIT_PROBLEMS)
+    outcome = bank_import.reconcile_statements(books, statements)
+    bank_import.write_outcome(root, outcome, now)
+    for line in outcome.summary():
+        click.echo(line)
 
 
 def _import_payments(
@@ -754,7 +797,14 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     now = datetime.now(UTC).replace(microsecond=0)
     today = as_of or now.astimezone(zone).date()
     click.echo("Payments")
-    inbox = sorted(p for p in (root / INBOX).glob("*.csv") if p.is_file())
+    waiting = sorted(p for p in (root / INBOX).glob("*") if p.is_file() and p.name[0] != ".")
+    statements = [p for p in waiting if _is_statement(books, p)]  # bank statements: any name
+    if statements:
+        _import_statements(root, books, statements, now)
+        for path in statements:
+            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
+        books, _ = _load(root)
+    inbox = [p for p in waiting if p not in statements and p.suffix == ".csv"]
     if inbox:
         rows = itertools.chain.from_iterable(
             read_compact(p, str(p.relative_to(root)), zone) for p in inbox
@@ -764,7 +814,7 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
             inbox
         ):  # imported: a crash before this moves them makes the next run re-read them, harmlessly
             click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
-    else:
+    elif not statements:
         click.echo(f"  no exports waiting in {INBOX}/")
     click.echo("Reminders")
     try:

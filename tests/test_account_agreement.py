@@ -228,9 +228,9 @@ def test_the_checker_sees_a_page_and_its_links_disagree(
 
     real = account_day._ways
 
-    def without_fees(state, owed, due_now, instalments, links, as_of):
+    def without_fees(state, owed, due_now, instalments, links, as_of, *rest):
         owed = Owed(owed.principal, 0, 0)
-        return real(state, owed, due_now, instalments, links, as_of)
+        return real(state, owed, due_now, instalments, links, as_of, *rest)
 
     monkeypatch.setattr(account_day, "_ways", without_fees)
     _, found = simulate(example_books(tmp_path), 1, seed=1)

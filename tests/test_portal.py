@@ -217,7 +217,7 @@ def test_a_german_client_reads_german_with_german_amounts_and_dates(site):
         "3.000,00 € Rate 2, fällig am 30. November 2026. Insgesamt noch 6.000,00 € offen." in seen
     )
     assert "Zahlungswege" in seen
-    assert "Verwendungszweck HP-2026-029" in seen
+    assert "Verwendungszweck RF07 HP20 2602 9" in seen  # the RF reference, in groups of four
 
 
 def test_a_french_client_reads_french(site):
@@ -274,8 +274,8 @@ def test_bank_transfer_and_epc_qr_code_for_euro_invoices(site):
     assert "<title>EPC-QR-Code für eine SEPA-Überweisung</title>" in drawn[0]
     assert read_svg(drawn[0]).bytes == (
         b"BCD\n002\n2\nSCT\nCOBADEFFXXX\nHarbour & Pine Studio Ltd\nDE89370400440532013000\n"
-        b"EUR3000\n\n\nHP-2026-029"
-    )  # the instalment due: what the client's banking app fills in
+        b"EUR3000\n\nRF07HP2026029"
+    )  # the instalment due, and the invoice's RF reference: what the banking app fills in
     assert "<svg" not in page(site, "brightwater", "HP-2026-026.html")  # GBP: no SEPA code
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
+from notifier.account import references
 from notifier.account.model import (
     NOTHING,
     Account,
@@ -48,6 +49,8 @@ from notifier.ledger.state import (
 )
 
 STRIPE_LINK_HOSTS = {"buy.stripe.com"}
+# What to write on a transfer of an invoice (NUMBER, None, None) or of a plan's instalment.
+References = Callable[[str, str | None, int | None], str]
 
 
 def account_of(
@@ -77,6 +80,7 @@ def account_of(
         if message.client in chosen:
             messages[message.client].append(message)
     written = {c: last_written(settings, found, as_of) for c, found in messages.items()}
+    rf = references.uses_rf(settings)
     by_client: dict[str, list[InvoiceAccount]] = {client: [] for client in wanted}
     emails = {c: _first_email(books.clients[c]) for c in wanted}
     for number, state in states.items():
@@ -101,6 +105,7 @@ def account_of(
                 spaced(by_client[c], written.get(c), as_of),
                 written.get(c),
                 tuple(messages.get(c, ())),
+                references.statement_reference(c) if rf else None,
             )
             for c in wanted
         },
@@ -149,14 +154,29 @@ def _invoice_account(
         owed=owed,
         due_now=due_now,
         due_instalments=instalments,
-        ways=_ways(state, owed, due_now, instalments, pay_links, as_of),
+        ways=_ways(state, owed, due_now, instalments, pay_links, as_of, _references(settings)),
         reminder=reminder,
         steps=steps_of(settings, state, reminder),
         payments=tuple(sorted(payments, key=lambda p: (p.date, p.id))),
         interest_rate=rate,
         interest_next=next_interest_day(late, state.terms.due_date, as_of) if accruing else None,
         bank_accounts=tuple(accounts),
+        reference=_references(settings)(state.invoice.number, None, None),
     )
+
+
+def _references(settings: schema.Settings) -> References:
+    """What to write on a transfer of an invoice, or of instalment N of a plan of it."""
+    if not references.uses_rf(settings):
+        return lambda number, plan, instalment: number
+
+    def reference(number: str, plan: str | None, instalment: int | None) -> str:
+        if plan is None or instalment is None:
+            return references.invoice_reference(number)
+        place = references.plan_place(settings, plan)
+        return references.instalment_reference(number, place, instalment)
+
+    return reference
 
 
 def _owed(state: InvoiceState) -> Owed:
@@ -187,6 +207,7 @@ def _ways(
     instalments: tuple[Instalment, ...],
     links: dict[str, PayLink],
     as_of: date,
+    reference: References,
 ) -> tuple[PayOption, ...]:
     """The ways to pay still valid on `as_of` (see the module's rules)."""
     if not state.status.is_open or owed.total <= 0:
@@ -198,7 +219,14 @@ def _ways(
         link = links.get(target)
         valid = link if link is not None and link.amount == amount else None
         chosen = plan is state.active_plan
-        return PayOption(plan.id, plan.name, amount, plan.instalments, early, chosen, valid)
+        number = state.invoice.number
+        plan_id, _, instalment = target.partition("#")
+        ref = (
+            reference(number, plan_id, int(instalment))
+            if instalment
+            else reference(number, None, None)
+        )
+        return PayOption(plan.id, plan.name, amount, plan.instalments, early, chosen, valid, ref)
 
     active = state.active_plan
     if active is not None:

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 
+from notifier.account.references import grouped
 from notifier.books import schema
-from notifier.ledger.plans import Instalment
+from notifier.ledger.plans import FULL, Instalment
 from notifier.ledger.state import EarlyDiscount, InvoiceState, NextReminder, Status
 
 
@@ -59,6 +60,11 @@ class PayOption:
     discount: EarlyDiscount | None  # in full, while the early-payment discount is on offer
     chosen: bool
     link: PayLink | None
+    reference: str  # what to write on a bank transfer of `amount` (see account/references.py)
+
+    @property
+    def reference_grouped(self) -> str:
+        return grouped(self.reference)
 
 
 @dataclass(frozen=True)
@@ -83,15 +89,25 @@ class InvoiceAccount:
     interest_rate: Decimal  # a year, in percent, once late (0: none)
     interest_next: date | None  # when interest is next claimed, while it accrues
     bank_accounts: tuple[schema.BankAccount, ...]
+    # What to write on a bank transfer: the invoice's RF reference, or its number if the business
+    # turned RF off (account/references.py).
+    reference: str
 
     @property
     def number(self) -> str:
         return self.state.invoice.number
 
     @property
-    def reference(self) -> str:
-        """What to write on a bank transfer."""
-        return self.state.invoice.number
+    def reference_grouped(self) -> str:
+        """The reference as people read it, in groups of four."""
+        return grouped(self.reference)
+
+    @property
+    def settles(self) -> int:
+        """What settles the invoice today: paid in full (less the discount on offer), else all
+        that is owed."""
+        full = next((way for way in self.ways if way.id == FULL and not way.chosen), None)
+        return full.amount if full is not None else self.owed.total
 
     @property
     def currency(self) -> str:
@@ -124,6 +140,21 @@ class ClientAccount:
     invoices: tuple[InvoiceAccount, ...]  # in the books' order, drafts included
     last_written: date | None  # the last day an email (not a thank-you) went to the client
     messages: tuple[schema.Message, ...]  # every record of a message or task, in the books' order
+    reference: str | None  # one bank transfer of everything owed: its RF reference (None: RF off)
+
+    @property
+    def reference_grouped(self) -> str | None:
+        return grouped(self.reference) if self.reference else None
+
+    @property
+    def pay_all(self) -> tuple[tuple[str, int], ...]:
+        """Per currency, what one transfer sends to settle every open invoice today (each at what
+        settles it: less an early-payment discount on offer)."""
+        totals: dict[str, int] = defaultdict(int)
+        for invoice in self.invoices:
+            if invoice.status.is_open:
+                totals[invoice.currency] += invoice.settles
+        return tuple(sorted((c, m) for c, m in totals.items() if m > 0))
 
     @property
     def issued(self) -> tuple[InvoiceAccount, ...]:

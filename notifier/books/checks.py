@@ -168,7 +168,33 @@ def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
         *(p for number in paid for p in settled[number]),
         *_messages(books, settings),
         *_link_records(books, settings),
+        *_reference_clashes(books),
     ]
+
+
+def _reference_clashes(books: Books) -> Iterator[Problem]:
+    """Two items that would get the same RF reference: a transfer naming it could pay either."""
+    from notifier.account import references  # the account's module; check needs it only here
+
+    said: set[tuple[str, str]] = set()  # each pair of items once (their instalments clash too)
+    for reference, named in references.clashes(books).items():
+        first, *others = named
+        for target in others:
+            pair = (first.invoice or first.client, target.invoice or target.client)
+            if pair in said:
+                continue
+            said.add(pair)
+            if target.invoice is None:
+                record: schema.Client | schema.Invoice = books.clients[target.client]
+                at = "id"
+            else:
+                record, at = books.invoices[target.invoice], "number"
+            yield books.origin(record).problem(
+                f"{target} would get the RF reference {reference}, as {first} does; make them "
+                "differ in their letters and digits, or set `payments.creditor_reference: "
+                "invoice-number`",
+                at,
+            )
 
 
 def _by_file(books: Books) -> dict[str, list[schema.Invoice]]:

@@ -280,6 +280,28 @@ class Reminders(Model):
 PaymentSource = Literal["stripe", "bank"]
 
 
+class BankCsvColumns(Model):
+    """The header of each column of the bank's CSV statement that notifier reads."""
+
+    date: Annotated[str, Field(min_length=1)]
+    amount: Annotated[str, Field(min_length=1)]
+    currency: Annotated[str, Field(min_length=1)]
+    remittance: Annotated[str, Field(min_length=1)]
+    counterparty: Annotated[str, Field(min_length=1)] | None = None
+    id: Annotated[str, Field(min_length=1)] | None = None
+    account: Annotated[str, Field(min_length=1)] | None = None
+
+
+class BankCsv(Model):
+    """How to read the business's bank's CSV statement (`payments.bank_csv`), mapped once."""
+
+    columns: BankCsvColumns
+    date_format: Annotated[str, Field(min_length=2)] = "%Y-%m-%d"
+    decimal: Literal[".", ","] = "."
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
+    encoding: str = "utf-8"
+
+
 class PaymentSettings(Model):
     """How payments reach the books. `sources`: where they are imported from; reminders are not
     sent unless every one of them was imported within `stale_after_days` (null: no imports are
@@ -290,6 +312,13 @@ class PaymentSettings(Model):
     # Stripe's payment method types (`card`, `sepa_debit`, ...) offered on the Payment Links that
     # `notifier links` creates; empty: the ones turned on in Stripe's dashboard.
     payment_methods: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]] = []
+    # What a client writes on a bank transfer: an ISO 11649 `RF` reference made from the invoice
+    # number (the EPC QR code carries it as a structured reference), or the invoice number itself.
+    creditor_reference: Literal["rf", "invoice-number"] = "rf"
+    # One transfer for several items is spread oldest due first; with this, every item's fees and
+    # interest are paid before any principal (only if the business's terms say so).
+    charges_first: bool = False
+    bank_csv: BankCsv | None = None
 
 
 class Settings(Model):

@@ -285,6 +285,7 @@ class Portal:
                 account.bic,
                 title,
                 self.cache,
+                invoice.account.reference,
             )
         return self._context(
             view,

@@ -235,6 +235,7 @@ def epc_qr_svg(
     bic: str | None,
     title: str,
     cache: Path | None = None,
+    reference: str | None = None,
 ) -> str | None:
     """An EPC QR code (SEPA credit transfer) for `minor` units, as inline SVG; None when the
     invoice is not in EUR or the amount is outside what the standard allows.
@@ -244,7 +245,7 @@ def epc_qr_svg(
     amount = money.to_major(minor, state.currency)
     if state.currency != "EUR" or not epc.MIN_AMOUNT <= amount <= epc.MAX_AMOUNT:
         return None
-    data = epc.payload(name[:70], iban, amount, state.invoice.number, bic)
+    data = epc.payload(name[:70], iban, amount, reference or state.invoice.number, bic)
     what = hashlib.sha256(data + b"\0" + title.encode() + _drawing_version())
     cached = cache / f"{what.hexdigest()}.svg" if cache else None
     if cached is not None and cached.is_file():

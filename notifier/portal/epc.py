@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 
 from markupsafe import escape
+from stdnum import iso11649
 
 # The character sets the guidelines allow, numbered 1 to 8 in the payload's third line.
 CHARACTER_SETS = (
@@ -33,18 +34,22 @@ QUIET_ZONE = 4  # light modules around the code, as ISO/IEC 18004 asks
 _DARK_RUN = re.compile(b"\x00+")
 
 
-def payload(name: str, iban: str, amount: Decimal, text: str, bic: str | None = None) -> bytes:
+def payload(
+    name: str, iban: str, amount: Decimal, remittance: str, bic: str | None = None
+) -> bytes:
     """The code's content: a credit transfer of `amount` euros to `name` (at most 70 characters),
-    `iban` and `bic`, with the unstructured remittance `text` (at most 140), in the first character
-    set of ISO 8859 that can write it, else UTF-8 (the set's number on the third line).
+    `iban` and `bic`, with `remittance`: an ISO 11649 creditor reference (`RF` and check digits
+    that hold) in the structured-reference field, anything else as unstructured text (at most
+    140) — the guidelines allow one or the other, never both. Written in the first character set
+    of ISO 8859 that can write it, else UTF-8 (the set's number on the third line).
 
     Raises ValueError for what the guidelines do not allow."""
-    name, text, bic = name.strip(), text.rstrip(), (bic or "").strip()
+    name, remittance, bic = name.strip(), remittance.strip(), (bic or "").strip()
     if not 0 < len(name) <= 70:
         raise ValueError(f"an EPC QR code's name is 1 to 70 characters, not {len(name)}")
-    if not 0 < len(text) <= 140:
+    if not 0 < len(remittance) <= 140:
         raise ValueError(
-            f"an EPC QR code's remittance text is 1 to 140 characters, not {len(text)}"
+            f"an EPC QR code's remittance text is 1 to 140 characters, not {len(remittance)}"
         )
     if not 4 < len(iban) <= 34:
         raise ValueError(f"an IBAN is 5 to 34 characters, not {len(iban)}")
@@ -53,13 +58,16 @@ def payload(name: str, iban: str, amount: Decimal, text: str, bic: str | None = 
     if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
         raise ValueError(f"an EPC QR code's amount is 0.01 to 999999999.99 euros, not {amount}")
     figure = f"{amount:.2f}".rstrip("0").rstrip(".")  # EUR12.5, EUR3000: no trailing zeros
-    lines = ["BCD", "002", "", "SCT", bic, name, iban, f"EUR{figure}", "", "", text]
+    structured = remittance.startswith("RF") and iso11649.is_valid(remittance)
+    reference, text = (iso11649.compact(remittance), "") if structured else ("", remittance)
+    lines = ["BCD", "002", "", "SCT", bic, name, iban, f"EUR{figure}", "", reference, text]
     content = "\n".join(lines)
     number = next(
         (n for n, charset in enumerate(CHARACTER_SETS[1:], 2) if _writes(charset, content)), 1
     )
     lines[2] = str(number)
-    data = "\n".join(lines).encode(CHARACTER_SETS[number - 1])
+    # The guidelines let a payload end after its last field with content.
+    data = "\n".join(lines).rstrip("\n").encode(CHARACTER_SETS[number - 1])
     if len(data) > MAX_BYTES:
         raise ValueError(f"an EPC QR code holds at most {MAX_BYTES} bytes, not {len(data)}")
     return data

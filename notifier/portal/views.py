@@ -143,6 +143,17 @@ def invoice_document(view: InvoiceView) -> InvoiceDocument:
 
 
 @dataclass(frozen=True)
+class PayAll:
+    """One bank transfer of everything a client owes in `currency`: `amount`, with the client's
+    statement reference, to one of `bank_accounts`."""
+
+    currency: str
+    amount: int
+    reference: str
+    bank_accounts: tuple[schema.BankAccount, ...]
+
+
+@dataclass(frozen=True)
 class ClientView:
     client: schema.Client
     token: str
@@ -152,6 +163,7 @@ class ClientView:
     owed: tuple[tuple[str, int], ...]  # (currency, minor units) per currency with something owed
     statements: tuple[Statement, ...]
     email: str | None
+    pay_all: tuple[PayAll, ...] = ()  # per currency, with two or more open invoices
 
     @property
     def folder(self) -> str:
@@ -185,7 +197,21 @@ def _client_view(client: ClientAccount, secret: Secret, as_of: date) -> ClientVi
         owed=client.owed,
         statements=_statements(client.issued, as_of),
         email=client.email,
+        pay_all=_pay_all(client),
     )
+
+
+def _pay_all(client: ClientAccount) -> tuple[PayAll, ...]:
+    """Per currency in which two or more invoices are open, one transfer for all of them."""
+    reference = client.reference_grouped
+    if reference is None:
+        return ()
+    found = []
+    for currency, amount in client.pay_all:
+        open_ = [i for i in client.invoices if i.status.is_open and i.currency == currency]
+        if len(open_) > 1 and open_[0].bank_accounts:
+            found.append(PayAll(currency, amount, reference, open_[0].bank_accounts))
+    return tuple(found)
 
 
 def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Statement, ...]:
