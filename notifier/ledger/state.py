@@ -58,7 +58,7 @@ _OPEN = frozenset(
     s.value
     for s in (Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE)
 )
-_SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
+SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
 # Outcomes that say an email did not go after all: its intent (`sending`) no longer counts.
 NOT_SENT = {"deferred", "unsent"}
 
@@ -154,7 +154,7 @@ def history(books: Books, as_of: date) -> History:
         day = (message.at.astimezone(zone) if message.at.tzinfo else message.at).date()
         if message.stage in invoice_stages and (first_invoice is None or day < first_invoice):
             first_invoice = day
-        if message.status in _SENT and day <= as_of and message.id not in withdrawn:
+        if message.status in SENT and day <= as_of and message.id not in withdrawn:
             for item in message.items:
                 sent[item].setdefault(message.stage, day)
     return History(payments, sent, books.settings.reminders.send_invoices_from or first_invoice)

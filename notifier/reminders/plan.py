@@ -162,7 +162,7 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
             tone = _most_advanced(group)
             ids = _ids(as_of, client_id, group, used)
             tasks.append(Task(client, channel, tone, group, ids, found.messages))
-        for email in _client_emails(found, by_channel.get(EMAIL, []), thanks, as_of, used):
+        for email in client_emails(found, by_channel.get(EMAIL, []), thanks, as_of, used):
             day = sending_day(settings, client, now)
             if day is not None:
                 waiting.append(Waiting(client, email.stage_name, day))
@@ -183,7 +183,7 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
     )
 
 
-def _client_emails(
+def client_emails(
     found: ClientAccount,
     items: list[Item],
     thanks: tuple[Receipt, ...],
