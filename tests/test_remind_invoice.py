@@ -43,18 +43,20 @@ KESSLER_INVOICE = """
 """
 
 
-def books_issuing(tmp_path: Path, **reminders: str) -> Path:
+def books_issuing(tmp_path: Path, cut_off: str | None = "2026-11-23") -> Path:
     """The example books where HP-2026-031 is issued on ISSUE_DAY (no longer a draft) and so is a
-    German client's HP-2026-040; `reminders` added to business.yaml's `reminders:`."""
+    German client's HP-2026-040; `reminders.send_invoices_from` is `cut_off` (None: unset)."""
     root = example_books(tmp_path)
     invoices = root / "data/invoices/2026.yaml"
     text = invoices.read_text(encoding="utf-8")
     text = text.replace("  issue_date: 2026-11-25\n  draft: true\n", "  issue_date: 2026-11-25\n")
     invoices.write_text(text + KESSLER_INVOICE, encoding="utf-8")
     business = root / "data/business.yaml"
-    extra = "".join(f"  {key}: {value}\n" for key, value in reminders.items())
+    stated = "  send_invoices_from: 2026-11-23\n"
     settings = business.read_text(encoding="utf-8")
-    business.write_text(settings.replace("reminders:\n", f"reminders:\n{extra}"), encoding="utf-8")
+    assert stated in settings
+    wanted = f"  send_invoices_from: {cut_off}\n" if cut_off else ""
+    business.write_text(settings.replace(stated, wanted), encoding="utf-8")
     return root
 
 
@@ -172,23 +174,26 @@ def test_the_invoice_is_not_sent_again_on_a_rerun_or_the_next_days(mailbox, tmp_
 
 
 def test_invoices_issued_before_the_cut_off_are_not_sent(tmp_path):
-    """By default the cut-off is the day of the first invoice email (none yet: the run's day), so
-    the invoices of the example books, issued before, get none; a stated date moves it."""
+    """The example books state the cut-off, the day before the demo's, so none of their invoices
+    issued before gets an invoice email; unset, it is the day of the first invoice email (none
+    yet: the run's day)."""
 
     def invoice_lines(root: Path, *extra: str) -> list[str]:
         result = _dry_run(root, ISSUE_DAY, *extra)
         assert result.exit_code == 0, result.output
         return [line for line in result.output.splitlines() if " invoice " in line]
 
-    default = invoice_lines(books_issuing(tmp_path / "default"))
-    assert [line.split("[")[-1] for line in default] == ["HP-2026-031]", "HP-2026-040]"]
-    earlier = books_issuing(tmp_path / "earlier", send_invoices_from="2026-11-18")
+    stated = invoice_lines(books_issuing(tmp_path / "stated"))
+    assert [line.split("[")[-1] for line in stated] == ["HP-2026-031]", "HP-2026-040]"]
+    unset = invoice_lines(books_issuing(tmp_path / "unset", cut_off=None))
+    assert unset == stated
+    earlier = books_issuing(tmp_path / "earlier", cut_off="2026-11-18")
     # HP-2026-033 (brightwater, issued 18 November, nothing sent yet) goes with HP-2026-031.
     assert [line.split("[")[-1] for line in invoice_lines(earlier)] == [
         "HP-2026-031, HP-2026-033]",
         "HP-2026-040]",
     ]
-    later = books_issuing(tmp_path / "later", send_invoices_from="2026-11-26")
+    later = books_issuing(tmp_path / "later", cut_off="2026-11-26")
     assert invoice_lines(later) == []
 
 
@@ -307,3 +312,16 @@ def test_now_works_with_dry_run_and_outbox(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["20261128-kessler-follow-up-1.eml"]
     assert (root / "data/records/messages.yaml").read_bytes() == before
+
+
+def test_unset_the_cut_off_is_the_day_of_the_first_invoice_email(mailbox, tmp_path):
+    """Once an invoice email is recorded, an invoice issued later goes even when the books first
+    hold it a day after its issue date (a run that came before it was written down)."""
+    root = books_issuing(tmp_path, cut_off=None)
+    assert remind(root, ISSUE_DAY).exit_code == 0
+    invoices = root / "data/invoices/2026.yaml"
+    late_entry = KESSLER_INVOICE.replace("HP-2026-040", "HP-2026-041").replace("11-25", "11-26")
+    invoices.write_text(invoices.read_text(encoding="utf-8") + late_entry, encoding="utf-8")
+    result = remind(root, "2026-11-27")
+    assert result.exit_code == 0, result.output
+    assert "HP-2026-041" in invoice_emails(mailbox.messages())
