@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from notifier.books.load import Books
     from notifier.payments.exports import PaidRows, RowProblem, StripeRow
     from notifier.problems import Problem
+    from notifier.reminders.plan import Plan
 
 
 EXIT_PROBLEMS = 1
@@ -562,6 +563,20 @@ def _stripe_key() -> str:
     help="Record what became of a message a run left in doubt (it may have gone): `sent` if it "
     "went, `unsent` if not (its reminder goes again at the next run). Sends nothing.",
 )
+@click.option(
+    "--now",
+    "now_client",
+    metavar="CLIENT",
+    default=None,
+    help="Send CLIENT the message of their current stage today, outside the schedule (spacing "
+    "and sending days aside); a stage already sent is refused.",
+)
+@click.option(
+    "--stage",
+    metavar="NAME",
+    default=None,
+    help="With --now: send this email stage of the client's policy instead.",
+)
 @click.pass_obj
 def remind(
     root: Path,
@@ -571,10 +586,13 @@ def remind(
     preview: int | None,
     allow_stale_payments: bool,
     resolve: tuple[str, str] | None = None,
+    now_client: str | None = None,
+    stage: str | None = None,
 ) -> None:
     """Send the reminders that are due today, one email per client, each recorded before and
-    after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
-    --preview (which use demo page addresses without a secret, and say so)."""
+    after it goes; or, with --now CLIENT, that client's message of today. Needs NOTIFIER_SECRET and
+    NOTIFIER_SMTP_URL, except with --dry-run, --outbox or --preview (which use demo page addresses
+    without a secret, and say so)."""
     from notifier.payments.freshness import stale_reason
     from notifier.reminders import deliver as reminders_deliver
     from notifier.reminders.plan import plan_run
@@ -584,6 +602,14 @@ def remind(
 
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
+        sys.exit(EXIT_USAGE)
+    if stage is not None and now_client is None:
+        click.echo("notifier: --stage goes with --now CLIENT", err=True)
+        sys.exit(EXIT_USAGE)
+    if now_client is not None and (preview is not None or resolve is not None):
+        click.echo(
+            "notifier: --now sends one client's message: not with --preview or --resolve", err=True
+        )
         sys.exit(EXIT_USAGE)
     if resolve is not None:
         if dry_run or outbox is not None or preview is not None:
@@ -631,7 +657,11 @@ def remind(
             for step in steps(plan):
                 click.echo(step.line())
         return
-    plan = plan_run(books, day, now)
+    plan = (
+        plan_run(books, day, now)
+        if now_client is None
+        else _plan_now(books, day, now_client, stage)
+    )
     report = reminders_deliver.compose_all(books, plan, now, secret, with_notice=not dry_run)
     setup_error = None
     if outbox is not None:
@@ -660,6 +690,18 @@ def remind(
         )
     if report.problems or doubts:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _plan_now(books: Books, day: date, client: str, stage: str | None) -> Plan:
+    """`remind --now`'s plan, or exit saying why nothing goes: 2 for an unknown client or stage, 1
+    for a message that may not go (already sent, not due, in doubt)."""
+    from notifier.reminders.now import NotNow, plan_now_run
+
+    try:
+        return plan_now_run(books, day, client, stage)
+    except NotNow as refusal:
+        click.echo(f"notifier: {refusal}", err=True)
+        sys.exit(EXIT_USAGE if refusal.usage else EXIT_PROBLEMS)
 
 
 def _resolve(root: Path, message_id: str, outcome: str) -> None:

@@ -260,7 +260,8 @@ def report_owed(report_json: str) -> dict[str, dict[str, int]]:
 def check_records(books: Books, since: date) -> list[str]:
     """What the record of messages from `since` must show: a hand-off only after a final notice
     was sent and its deadline passed; no client written to twice in `SPACING_DAYS` days,
-    thank-yous aside."""
+    thank-yous aside, but for the invoice itself (an `issued` stage), which goes on its day
+    whatever went before (and counts for what comes after)."""
     assert books.settings is not None
     deadlines = {
         s.name: s.deadline_days
@@ -280,13 +281,21 @@ def check_records(books: Books, since: date) -> list[str]:
             for item in message.items:
                 if not any(deadline < day for deadline in notices[item]):
                     found.append(f"{day} {item}: handed off with no final notice's deadline passed")
+    invoices = {s.name for stages in books.settings.policies.values() for s in stages if s.issued}
     by_client: dict[str, list[date]] = defaultdict(list)
+    reminded: dict[str, set[date]] = defaultdict(set)  # days a client got more than an invoice
     for message in sent:
         if message.channel == "email" and message.stage != "thanks":
             by_client[message.client].append(message.at.date())
+            if message.stage not in invoices:
+                reminded[message.client].add(message.at.date())
     for client, days in by_client.items():
         unique = sorted(set(days))
         for earlier, later in itertools.pairwise(unique):
-            if later >= since and (later - earlier).days < SPACING_DAYS:
+            if (
+                later in reminded[client]
+                and later >= since
+                and (later - earlier).days < SPACING_DAYS
+            ):
                 found.append(f"{client}: written to on {earlier} and {later}")
     return found

@@ -19,6 +19,7 @@ from notifier.account.model import (
 from notifier.ledger.plans import FULL, Instalment, PlanOption
 from notifier.ledger.state import (
     NOT_SENT,
+    SENT,
     EarlyDiscount,
     History,
     InvoiceState,
@@ -33,6 +34,7 @@ from notifier.ledger.totals import Totals
 __all__ = [
     "FULL",
     "NOT_SENT",
+    "SENT",
     "Account",
     "ClientAccount",
     "EarlyDiscount",

@@ -1,5 +1,7 @@
 """What happens next for a client: each invoice's stages to come, with their dates, and the
-client's emails spaced so that one goes in any `SPACING_DAYS` days at most (thank-yous aside)."""
+client's emails spaced so that one goes in any `SPACING_DAYS` days at most (thank-yous aside).
+The invoice's own email (the `issued` stage) is never held back by the spacing, but counts in
+it: the reminder after it waits `SPACING_DAYS` days."""
 
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ def spaced(
         on, number, index = min(waiting)
         done.add((number, index))
         moved = on
+        if steps[number][index].stage.issued:  # the invoice goes on its day, whatever went before
+            if last is None or on > last:
+                last, planned = on, True
+            continue
         if last is not None and planned and on <= last:
             moved = last  # goes with the email already planned for that day
         elif last is not None and on < last + timedelta(days=SPACING_DAYS):
@@ -74,8 +80,8 @@ def steps_of(
     earliest = reminder.on
     last_email: date | None = None
     for stage in stages[names.index(reminder.stage.name) :]:
-        on = max(state.due_date + timedelta(days=stage.day), earliest)
-        if stage.channel == "email" and last_email is not None:
+        on = max(stage.date_for(state.invoice.issue_date, state.due_date), earliest)
+        if stage.channel == "email" and last_email is not None and not stage.issued:
             on = max(on, last_email + timedelta(days=SPACING_DAYS))
         deadline = on + timedelta(days=stage.deadline_days) if stage.deadline_days else None
         steps.append(Step(on, stage, deadline))

@@ -271,7 +271,9 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             if stage.name in seen:
                 yield origin.problem(f"stage `{stage.name}` is named twice", *at, "name")
             seen.add(stage.name)
-            if index and stage.day <= stages[index - 1].day:
+            if index and stage.issued:
+                yield origin.problem("the `issued` stage comes first in a policy", *at, "day")
+            elif index and stage.order <= stages[index - 1].order:
                 yield origin.problem(
                     f"stages must be in order of day: {stage.day} comes after {stages[index - 1].day}",
                     *at,

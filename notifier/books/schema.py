@@ -7,7 +7,7 @@ currency is known. docs/books.md documents every field here; a test keeps the tw
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -246,11 +246,35 @@ class Plan(Model):
 Channel = Literal["email", "phone", "collections", "legal"]
 
 
+# The stage that sends the invoice itself goes on its issue date, not a number of days from its due.
+ISSUED: Literal["issued"] = "issued"
+
+
+def _stage_day(value: Any) -> Any:
+    """A stage's `day` as written: a whole number, or `issued`; anything else said plainly (the
+    union's own errors name both of its halves at once)."""
+    if isinstance(value, str) and value.strip() != ISSUED:
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise ValueError(
+                "expected days after the due date (negative: before it) or `issued`, "
+                f"got `{value.strip()}`"
+            ) from None
+    return value
+
+
+StageDay = Annotated[
+    Annotated[int, Field(ge=-90, le=730)] | Literal["issued"], BeforeValidator(_stage_day)
+]
+
+
 class Stage(Model):
-    """One step of an escalation policy, `day` days after the due date (negative: before it)."""
+    """One step of an escalation policy, `day` days after the due date (negative: before it), or,
+    with `day: issued`, the invoice itself sent on its issue date."""
 
     name: Name
-    day: Annotated[int, Field(ge=-90, le=730)]
+    day: StageDay
     channel: Channel = "email"
     text: Name
     deadline_days: Annotated[int, Field(ge=1, le=90)] | None = None
@@ -259,7 +283,25 @@ class Stage(Model):
     def _deadline_by_email(self) -> Stage:
         if self.deadline_days is not None and self.channel != "email":
             raise ValueError("`deadline_days` is for a final notice sent by email")
+        if self.day == ISSUED and (self.channel != "email" or self.deadline_days is not None):
+            raise ValueError("the `issued` stage sends the invoice by email, with no deadline_days")
         return self
+
+    @property
+    def issued(self) -> bool:
+        """The stage sends the invoice itself, on its issue date."""
+        return self.day == ISSUED
+
+    @property
+    def order(self) -> int:
+        """Where the stage comes in a policy, by day: the invoice's own email before any other."""
+        return -1000 if isinstance(self.day, str) else self.day
+
+    def date_for(self, issue_date: date, due_date: date) -> date:
+        """The day the stage falls on for an invoice (or instalment) issued and due so."""
+        if isinstance(self.day, str):
+            return issue_date
+        return due_date + timedelta(days=self.day)
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -268,12 +310,16 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 
 class Reminders(Model):
     """How reminders go out: the default policy, the weekdays (in each client's time zone) on which
-    emails may go, the most emails one run sends, and how recent a payment must be to be thanked."""
+    emails may go, the most emails one run sends, how recent a payment must be to be thanked, and
+    from which issue date invoices are sent by the `issued` stage."""
 
     policy: Name = "standard"
     sending_days: Annotated[list[Weekday], Field(min_length=1)] = list(WEEKDAYS)
     per_run: Annotated[int, Field(ge=1, le=10000)] = 100
     thanks_within_days: Annotated[int, Field(ge=0, le=90)] = 7
+    # Invoices issued before this day are not sent by the `issued` stage (they went before the
+    # tool did); unset: the day the first invoice email was recorded, else the run's own day.
+    send_invoices_from: Day | None = None
 
 
 # Where imported payments come from: Stripe (exports or the API) or the business's bank statements.

@@ -58,7 +58,7 @@ _OPEN = frozenset(
     s.value
     for s in (Status.OPEN, Status.DUE, Status.PARTIALLY_PAID, Status.PROMISED, Status.OVERDUE)
 )
-_SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
+SENT = {"sending", "sent", "task", "done", "failed"}  # a stage in any of these is never repeated
 # Outcomes that say an email did not go after all: its intent (`sending`) no longer counts.
 NOT_SENT = {"deferred", "unsent"}
 
@@ -132,6 +132,8 @@ class History:
 
     payments: dict[str, list[schema.Payment]]
     sent: dict[str, dict[str, date]]  # by invoice or instalment: each stage sent, and the day
+    # Invoices issued before this day are not sent by the `issued` stage; None: the as-of day.
+    invoices_from: date | None = None
 
 
 def history(books: Books, as_of: date) -> History:
@@ -145,13 +147,22 @@ def history(books: Books, as_of: date) -> History:
     zone = ZoneInfo(books.settings.business.timezone)
     sent: dict[str, dict[str, date]] = defaultdict(dict)
     withdrawn = not_sent(books.messages)
+    invoice_stages = issued_stages(books.settings)
+    first_invoice: date | None = None
     for message in books.messages:
         # A message's day is the business's day; a time without an offset is already local.
         day = (message.at.astimezone(zone) if message.at.tzinfo else message.at).date()
-        if message.status in _SENT and day <= as_of and message.id not in withdrawn:
+        if message.stage in invoice_stages and (first_invoice is None or day < first_invoice):
+            first_invoice = day
+        if message.status in SENT and day <= as_of and message.id not in withdrawn:
             for item in message.items:
                 sent[item].setdefault(message.stage, day)
-    return History(payments, sent)
+    return History(payments, sent, books.settings.reminders.send_invoices_from or first_invoice)
+
+
+def issued_stages(settings: schema.Settings) -> set[str]:
+    """The names of the stages that send the invoice itself, in any policy."""
+    return {s.name for stages in settings.policies.values() for s in stages if s.issued}
 
 
 def ledger(
@@ -181,6 +192,7 @@ def ledger(
             sent,
             as_of,
             [moved for moved in more.get(number, ()) if moved[0] <= as_of],
+            invoices_from=known.invoices_from,
         )
         for number, invoice in (
             books.invoices.items() if only is None else ((i.number, i) for i in only)
@@ -227,7 +239,10 @@ def invoice_state(
     sent: dict[str, dict[str, date]],
     as_of: date,
     added: Iterable[Moved] = (),
+    *,
+    invoices_from: date | None = None,
 ) -> InvoiceState:
+    """The invoice's state on `as_of`; `invoices_from` as `History.invoices_from`."""
     figures = figures_of(settings, client, invoice)
     terms, totals, options = figures.terms, figures.totals, figures.options
     paid_in = _paid_in(figures, invoice, payments, added)
@@ -253,7 +268,16 @@ def invoice_state(
     paid = net_paid + totals.deposit
     status = _status(invoice, terms, as_of, principal, paid, due)
     reminder = _next_reminder(
-        settings, client, invoice, status, due, next_instalment, active, sent, as_of
+        settings,
+        client,
+        invoice,
+        status,
+        due,
+        next_instalment,
+        active,
+        sent,
+        as_of,
+        as_of if invoices_from is None else invoices_from,
     )
     return InvoiceState(
         invoice=invoice,
@@ -448,20 +472,29 @@ def _next_reminder(
     active: PlanOption | None,
     sent: dict[str, dict[str, date]],
     as_of: date,
+    invoices_from: date,
 ) -> NextReminder | None:
     """The next stage, by the escalation rules: each stage once, in order; after a gap between
-    runs only the highest stage now due goes (no burst), but never past a final notice (a stage
-    with a deadline) not yet sent; and a stage after a final notice waits until its deadline has
-    passed, so a hand-off always follows a notice whose deadline ran out."""
+    runs only the highest stage now due goes (no burst), but never past the invoice's own email or
+    a final notice (a stage with a deadline) not yet sent; and a stage after a final notice waits
+    until its deadline has passed, so a hand-off always follows a notice whose deadline ran out.
+    The invoice's own email (the `issued` stage) is for the invoice as a whole, issued from
+    `invoices_from` on: an instalment, or an invoice issued before, never gets it."""
     if not status.is_open:
         return None
     stages = settings.policies.get(client.policy or settings.reminders.policy, [])
     target = f"{invoice.number}#{instalment.number}" if active and instalment else invoice.number
+    if target != invoice.number or invoice.issue_date < invoices_from:
+        stages = [s for s in stages if not s.issued]
     done = sent.get(target)
     highest = max((i for i, s in enumerate(stages) if s.name in done), default=-1) if done else -1
     waiting = stages[highest + 1 :]
     if not waiting:
         return None
+
+    def on(stage: schema.Stage) -> date:
+        return stage.date_for(invoice.issue_date, due)
+
     # The latest final notice sent, if any: what comes after it waits for its deadline.
     notice = next((s for s in stages[: highest + 1][::-1] if s.deadline_days), None)
     notice_sent = done.get(notice.name) if done and notice else None
@@ -476,12 +509,10 @@ def _next_reminder(
         after = notice_sent + timedelta(days=notice.deadline_days + 1)
         if after > held_until:
             waiting_for = f"the final notice's deadline, {after - timedelta(days=1)}"
-            on = max(after, due + timedelta(days=waiting[0].day))
-            return NextReminder(waiting[0], on, False, target, waiting_for)
-    gap = (held_until - due).days
-    ready = [s for s in waiting if s.day <= gap]  # due + s.day days <= held_until
-    if ready:  # after a gap, only the highest stage now due goes out, but no notice is skipped
-        stage = next((s for s in ready if s.deadline_days), ready[-1])
+            return NextReminder(waiting[0], max(after, on(waiting[0])), False, target, waiting_for)
+    ready = [s for s in waiting if on(s) <= held_until]
+    if ready:  # after a gap, only the highest stage now due goes out, but none of these is skipped
+        stage = next((s for s in ready if s.issued or s.deadline_days), ready[-1])
         return NextReminder(stage, held_until, held_by is None, target, held_by)
     stage = waiting[0]
-    return NextReminder(stage, due + timedelta(days=stage.day), False, target, None)
+    return NextReminder(stage, on(stage), False, target, None)

@@ -496,7 +496,8 @@ def invoice_pdf(
 ) -> bytes:
     """The PDF of one invoice as its client's page offers it (for bundles and attachments)."""
     portal = Portal(root, books, Theme(root, cache), as_of, secret.demo, cache)
-    for view in client_views(account_of(books, as_of), secret):
+    found = books.invoices.get(number)  # the account of its client alone: an email may attach it
+    for view in client_views(account_of(books, as_of, [found.client] if found else []), secret):
         for invoice in view.invoices:
             if invoice.number == number:
                 pdf = portal.invoice_pdf(view, invoice)[1]

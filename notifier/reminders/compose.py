@@ -1,5 +1,5 @@
 """An email as the client receives it: multipart plain text and HTML in the client's language, the
-final notice's PDF attached, headers a mail client and a spam filter expect. Pure and repeatable:
+final notice's PDF attached (the invoice's own email: each invoice's PDF), headers a mail client and a spam filter expect. Pure and repeatable:
 the Message-ID, Date and MIME boundaries come from the inputs, never from the clock or chance.
 
 Composing does, up front, everything that can refuse an email or fail (its words, its placeholders,
@@ -53,7 +53,7 @@ class Draft:
     reply_to_header: str
     date: str
     message_id: str
-    notice: tuple[str, bytes] | None  # the letter's file name and PDF, when it is attached
+    attachments: tuple[tuple[str, bytes], ...]  # each PDF's file name and bytes
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ def compose_email(
     with_notice: bool = True,
 ) -> Composed:
     """The email for `email`; TextError if its words are missing or use an unknown placeholder,
-    UnsafeHeader if the books would put a line break in a header."""
+    UnsafeHeader if the books would put a line break in a header. `with_notice`: with the PDFs it
+    carries (the final notice's letter, the invoices of the invoice's own email)."""
     assert books.settings is not None
     business = books.settings.business
     locale = locale_of(books, email.client)
@@ -149,10 +150,12 @@ def compose_email(
     reply_to = ascii_address(str(business.reply_to or business.email))
     reply_to_header = _addresses([(header_value("Reply-To", business.name), reply_to)])
     subject = header_value("Subject", source.subject)
-    notice = None
+    attachments: list[tuple[str, bytes]] = []
     if with_notice and new_deadline is not None:
         letter = notice_pdf(books, email, as_of, secret)
-        notice = (header_value("filename", letter.filename), letter.pdf)
+        attachments.append((header_value("filename", letter.filename), letter.pdf))
+    if with_notice and email.stage is not None and email.stage.issued:
+        attachments.extend(_invoice_pdfs(books, email, as_of, secret))
     draft = Draft(
         source,
         text,
@@ -163,9 +166,26 @@ def compose_email(
         reply_to_header,
         format_datetime(now),
         message_id(email.id, sender),
-        notice,
+        tuple(attachments),
     )
     return Composed(email, subject, tuple(map(ascii_address, email.to)), sender, draft)
+
+
+def _invoice_pdfs(
+    books: Books, email: Email, as_of: date, secret: Secret
+) -> list[tuple[str, bytes]]:
+    """Each invoice of the email as a PDF, as its page offers it, named by its number."""
+    # Imported here: the portal (Jinja, the printer) is for the runs that send an invoice.
+    from notifier.portal.build import invoice_pdf
+
+    numbers = dict.fromkeys(item.invoice.number for item in email.items)
+    return [
+        (
+            header_value("filename", f"{number}.pdf"),
+            invoice_pdf(books.root, books, as_of, secret, number),
+        )
+        for number in numbers
+    ]
 
 
 @lru_cache(maxsize=4096)
@@ -208,8 +228,7 @@ def build_message(draft: Draft, seed: str) -> EmailMessage:
         message[name] = _header(name, value)
     message.set_content(draft.text, cte="quoted-printable")
     message.add_alternative(_html(draft), subtype="html", cte="quoted-printable")
-    if draft.notice is not None:
-        filename, pdf = draft.notice
+    for filename, pdf in draft.attachments:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     message["Content-Language"] = draft.language  # after the parts: set_content drops it
     _fix_boundaries(message, seed)

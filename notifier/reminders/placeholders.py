@@ -18,6 +18,12 @@ Every email text (`courtesy`, `friendly`, `follow-up`, `final-notice`, `thanks`,
   days_overdue (the most), today, page_url (the client's page), demo (true: demo page addresses)
   received: list of payments thanked in this message, each .amount, .date, .invoice, .method,
     .balance (what is left on that invoice), .paid_in_full
+  Each invoice also says its terms and the ways to pay it (for the invoice's own email, `invoice`):
+    .discount (the early-payment discount on offer, "" when none) and .discount_until, .interest_rate
+    (a year, once late; "" when none), .reference (for a transfer),
+    .card_link (a card payment link for .amount_due, "" when none), .plans (each plan offered:
+    .name, .first: its first instalment), .bank_accounts (each .account_name, .bank_name, .iban,
+    .bic, .sort_code, .account_number, .routing_number, .note; "" when not given)
   deadline: the new deadline; only for a stage with `deadline_days` (final notice and its letter)
 Task texts (`call`, `collections`; read by the business, in its language) have all of the above
 (in the business's formats) and: phone (names and numbers, one line), history (list, each .date,
@@ -33,8 +39,10 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
+from markupsafe import Markup
+
 from notifier import formatting, money
-from notifier.account import InvoiceAccount
+from notifier.account import FULL, InvoiceAccount, PayOption
 from notifier.addresses import Secret, absolute, client_page, client_token, invoice_page
 from notifier.books import schema
 from notifier.books.load import Books
@@ -113,8 +121,84 @@ class InvoiceView:
     def page_url(self) -> Dual:
         return link(absolute(self._portal, invoice_page(self._token, self.number)))
 
+    @cached_property
+    def discount(self) -> str:
+        early = self._in_full.discount if self._in_full else None
+        return self._amount(early.amount) if early else ""
+
+    @cached_property
+    def discount_until(self) -> str:
+        early = self._in_full.discount if self._in_full else None
+        return formatting.day(early.until, self._locale) if early else ""
+
+    @cached_property
+    def interest_rate(self) -> str:
+        rate = self._account.interest_rate
+        return formatting.percent(rate, self._locale) if rate else ""
+
+    @cached_property
+    def reference(self) -> str:
+        return self._account.reference
+
+    @cached_property
+    def card_link(self) -> Dual:
+        ways = self._account.ways
+        found = ways[0].link if ways else None
+        return link(found.url) if found is not None else NO_LINK
+
+    @cached_property
+    def plans(self) -> list[PlanView]:
+        return [
+            PlanView(way.name, self._amount(way.amount))
+            for way in self._account.ways[1:]
+            if not way.chosen
+        ]
+
+    @cached_property
+    def bank_accounts(self) -> list[BankView]:
+        return [
+            BankView(
+                a.account_name,
+                a.bank_name or "",
+                a.iban or "",
+                a.bic or "",
+                a.sort_code or "",
+                a.account_number or "",
+                a.routing_number or "",
+                a.note or "",
+            )
+            for a in self._account.bank_accounts
+        ]
+
+    @property
+    def _in_full(self) -> PayOption | None:
+        """Paying in full, while the client may (not on a plan chosen)."""
+        ways = self._account.ways
+        return ways[0] if ways and ways[0].id == FULL else None
+
     def _amount(self, minor: int) -> str:
         return formatting.amount(minor, self._account.currency, self._locale)
+
+
+NO_LINK = Dual("", Markup(""))
+
+
+@dataclass(frozen=True)
+class PlanView:
+    name: str
+    first: str  # the first instalment
+
+
+@dataclass(frozen=True)
+class BankView:
+    account_name: str
+    bank_name: str
+    iban: str
+    bic: str
+    sort_code: str
+    account_number: str
+    routing_number: str
+    note: str
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ run's moment.
 Rules (the account already applies the per-invoice ones: stage order, no burst after a gap, no
 final notice skipped, each stage once, pauses and promises, one email in three days a client):
 - One email per client and run, in the tone of the most advanced stage among its invoices; a
-  payment recorded since it was last thanked rides along, or goes alone as a thank-you.
+  payment recorded since it was last thanked rides along, or goes alone as a thank-you. The
+  invoices being issued (the `issued` stage) go in an email of their own, with their PDFs: an
+  invoice is not a reminder (a thank-you rides along with it when no reminder goes).
 - A final notice demands every item then late: the client's other overdue invoices ride along.
 - Task stages (phone, collections, legal) become one task per client and channel, any day.
 - Emails go only on the business's sending days, in the client's own time zone.
@@ -160,24 +162,15 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
             tone = _most_advanced(group)
             ids = _ids(as_of, client_id, group, used)
             tasks.append(Task(client, channel, tone, group, ids, found.messages))
-        mail_items = tuple(by_channel.get(EMAIL, []))
-        if not mail_items and not thanks:
-            continue
-        tone_stage = _most_advanced(mail_items) if mail_items else None
-        if tone_stage is not None and tone_stage.deadline_days:
-            mail_items += _also_late(found, mail_items, tone_stage)
-        ids = _ids(as_of, client_id, mail_items, used)
-        if tone_stage is None:
-            ids[THANKS] = _fresh(f"{as_of:%Y%m%d}-{client_id}-{THANKS}", used)
-        email = Email(client, tone_stage, mail_items, thanks, _addresses(client), ids)
-        day = sending_day(settings, client, now)
-        if day is not None:
-            waiting.append(Waiting(client, email.stage_name, day))
-        else:
-            emails.append(email)
+        for email in client_emails(found, by_channel.get(EMAIL, []), thanks, as_of, used):
+            day = sending_day(settings, client, now)
+            if day is not None:
+                waiting.append(Waiting(client, email.stage_name, day))
+            else:
+                emails.append(email)
 
     # The most advanced first, so a limit holds back courtesy notes rather than final notices.
-    emails.sort(key=lambda e: (-(e.stage.day if e.stage else -1000), e.client.id))
+    emails.sort(key=lambda e: (-(e.stage.order if e.stage else -1000), e.client.id))
     limit = settings.reminders.per_run
     for email in emails[limit:]:
         waiting.append(Waiting(email.client, email.stage_name, f"over the limit of {limit} a run"))
@@ -188,6 +181,37 @@ def plan_day(settings: schema.Settings, account: Account, now: datetime) -> Plan
         tuple(waiting),
         in_doubt,
     )
+
+
+def client_emails(
+    found: ClientAccount,
+    items: list[Item],
+    thanks: tuple[Receipt, ...],
+    as_of: date,
+    used: set[str],
+) -> list[Email]:
+    """The client's emails today: the invoices issued, each reminder stage's email (with the
+    client's other late invoices when it is a final notice), a thank-you riding along with the
+    reminder, else with the invoices, else alone."""
+    client, client_id = found.client, found.client.id
+    issued = tuple(item for item in items if item.stage.issued)
+    reminders = tuple(item for item in items if not item.stage.issued)
+    emails: list[Email] = []
+    if reminders:
+        tone = _most_advanced(reminders)
+        if tone.deadline_days:
+            reminders += _also_late(found, reminders, tone)
+        ids = _ids(as_of, client_id, reminders, used)
+        emails.append(Email(client, tone, reminders, thanks, _addresses(client), ids))
+        thanks = ()
+    if issued:
+        ids = _ids(as_of, client_id, issued, used)
+        emails.insert(0, Email(client, issued[0].stage, issued, thanks, _addresses(client), ids))
+        thanks = ()
+    if thanks:
+        ids = {THANKS: _fresh(f"{as_of:%Y%m%d}-{client_id}-{THANKS}", used)}
+        emails.append(Email(client, None, (), thanks, _addresses(client), ids))
+    return emails
 
 
 def _held(doubt: schema.Message) -> str:
@@ -210,7 +234,8 @@ def _also_late(
         if invoice.number not in named
         and invoice.status is Status.OVERDUE
         and invoice.reminder is not None
-        and invoice.reminder.stage.day <= notice.day
+        and not invoice.reminder.stage.issued  # not yet sent: no notice demands it
+        and invoice.reminder.stage.order <= notice.order
     )
 
 
@@ -233,7 +258,7 @@ def unresolved(messages: Iterable[schema.Message]) -> tuple[schema.Message, ...]
 
 
 def _most_advanced(items: tuple[Item, ...] | list[Item]) -> schema.Stage:
-    return max((item.stage for item in items), key=lambda stage: stage.day)
+    return max((item.stage for item in items), key=lambda stage: stage.order)
 
 
 def _ids(as_of: date, client_id: str, items: tuple[Item, ...], used: set[str]) -> dict[str, str]:

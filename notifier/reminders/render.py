@@ -37,6 +37,10 @@ class Dual:
     def __str__(self) -> str:
         return self.text
 
+    def __bool__(self) -> bool:
+        """No text, no value: `{% if invoice.card_link %}` says whether there is one."""
+        return bool(self.text)
+
     def __html__(self) -> Markup:
         return self.html
 
