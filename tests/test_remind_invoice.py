@@ -120,7 +120,8 @@ def test_the_invoice_goes_on_its_issue_day_with_its_pdf_page_and_amount(mailbox,
     )
     assert page_of("brightwater") in body
     assert "sort code 12-34-56, account number 98765432" in body
-    assert "with the reference HP-2026-031." in body
+    # The structured creditor reference the bank carries back (ISO 11649), not the bare number.
+    assert "with the reference RF50HP2026031." in body
     ((name, text),) = pdf_text(brightwater)
     assert name == "HP-2026-031.pdf"
     assert "HP-2026-031" in text
@@ -149,7 +150,7 @@ def test_a_german_client_gets_the_invoice_in_german(mailbox, tmp_path):
         in body
     )
     assert (
-        "IBAN DE89370400440532013000, BIC COBADEFFXXX, mit dem Verwendungszweck HP-2026-040."
+        "IBAN DE89370400440532013000, BIC COBADEFFXXX, mit dem Verwendungszweck RF98HP2026040."
         in body
     )
     assert page_of("kessler") in body
