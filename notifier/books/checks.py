@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from notifier import money
+from notifier import brand, money
 from notifier.books import schema
 from notifier.books.cache import FileCache, code_digest
+from notifier.books.language_checks import language_problems
 from notifier.books.load import Books, Origin, load_books
 from notifier.forked import can_fork, forked
 from notifier.ledger.figures import figures_of, terms_of
@@ -34,6 +35,7 @@ def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Prob
     books, problems = load_books(root, files)
     problems.extend(_cross_checked(books, files))
     problems.extend(_texts_checked(books, files))
+    problems.extend(language_problems(books))  # reads site/, which no kept verdict covers
     files.prune()
     return books, sorted(problems, key=lambda p: (p.path, p.line))
 
@@ -228,6 +230,10 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if plan_ids.index(plan.id) != index:
             yield origin.problem(f"plan `{plan.id}` is defined twice", "plans", index, "id")
     yield from _known_plans(origin, settings.terms.plans, plan_ids, "terms", "plans")
+    if settings.business.logo is not None:
+        unfit = brand.logo_problem(books.root / "site", settings.business.logo)
+        if unfit is not None:
+            yield origin.problem(unfit, "business", "logo")
     yield from _fees(origin, settings.terms.late_payment, ("terms", "late_payment"))
     if settings.reminders.policy not in settings.policies:
         yield origin.problem(
@@ -235,6 +241,11 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         )
     languages = {language(settings.business.locale)}
     client_languages = {language(c.locale) for c in books.clients.values() if c.locale} - languages
+    # The policies each language's clients follow: a text no client would get is not missed.
+    followed: dict[str, set[str]] = defaultdict(set)
+    for client in books.clients.values():
+        if client.locale:
+            followed[language(client.locale)].add(client.policy or settings.reminders.policy)
     for name, stages in settings.policies.items():
         where = ("policies", name)
         if not stages:
@@ -259,7 +270,7 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 continue  # a task's words are read by the business, in its own language
             for lang in sorted(client_languages):
                 path = stage_text_path(stage.text, lang)
-                if path not in books.content_files:
+                if name in followed[lang] and path not in books.content_files:
                     yield origin.problem(
                         f"content/{path} is missing; clients in that language get the "
                         f"{settings.business.locale} text",
