@@ -240,12 +240,6 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
             _unknown("policy", settings.reminders.policy, settings.policies), "reminders", "policy"
         )
     languages = {language(settings.business.locale)}
-    client_languages = {language(c.locale) for c in books.clients.values() if c.locale} - languages
-    # The policies each language's clients follow: a text no client would get is not missed.
-    followed: dict[str, set[str]] = defaultdict(set)
-    for client in books.clients.values():
-        if client.locale:
-            followed[language(client.locale)].add(client.policy or settings.reminders.policy)
     for name, stages in settings.policies.items():
         where = ("policies", name)
         if not stages:
@@ -266,19 +260,8 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 path = stage_text_path(stage.text, lang)
                 if path not in books.content_files:
                     yield origin.problem(f"content/{path} is missing", *at, "text")
-            if stage.channel != "email":
-                continue  # a task's words are read by the business, in its own language
-            for lang in sorted(client_languages):
-                path = stage_text_path(stage.text, lang)
-                if name in followed[lang] and path not in books.content_files:
-                    yield origin.problem(
-                        f"content/{path} is missing; clients in that language get the "
-                        f"{settings.business.locale} text",
-                        *at,
-                        "text",
-                        warning=True,
-                    )
-    yield from _builtin_texts(books, settings, languages, client_languages)
+    # Texts missing in a client's language: one warning per language (see language_checks).
+    yield from _builtin_texts(books, settings, languages)
     billed: dict[str, list[str]] = defaultdict(list)  # clients by the currencies they are billed in
     for invoice in books.invoices.values():
         if invoice.client in books.clients:
@@ -310,9 +293,10 @@ def _clients_named(ids: list[str], most: int = 3) -> str:
 
 
 def _builtin_texts(
-    books: Books, settings: schema.Settings, languages: set[str], client_languages: set[str]
+    books: Books, settings: schema.Settings, languages: set[str]
 ) -> Iterator[Problem]:
-    """The words `remind` needs besides the stages': a thank-you, and the final notice's letter."""
+    """The words `remind` needs besides the stages', in the business's language: a thank-you, and
+    the final notice's letter."""
     origin = books.settings_origin
     assert origin is not None
     needed: list[tuple[str, tuple[str | int, ...]]] = []
@@ -327,16 +311,10 @@ def _builtin_texts(
     if finals:
         needed.append(("notice", finals[0]))
     for text, at in needed:
-        for lang in sorted(languages | client_languages):
+        for lang in sorted(languages):
             path = stage_text_path(text, lang)
             if path not in books.content_files:
-                fallback = lang not in languages
-                reason = f"content/{path} is missing" + (
-                    f"; clients in that language get the {settings.business.locale} text"
-                    if fallback
-                    else ""
-                )
-                yield origin.problem(reason, *at, warning=fallback)
+                yield origin.problem(f"content/{path} is missing", *at)
 
 
 def _known_plans(

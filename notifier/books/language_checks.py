@@ -12,9 +12,14 @@ from notifier.books import schema
 from notifier.books.load import Books
 from notifier.problems import Problem
 
+# The texts `remind` reads besides the stages' (notifier.reminders: notice.NOTICE_TEXT, plan.THANKS).
+NOTICE_TEXT = "notice"
+THANKS_TEXT = "thanks"
+
 
 def language_problems(books: Books) -> Iterator[Problem]:
-    """A warning per language some client reads that the theme or the terms lack."""
+    """A warning per language some client reads that the theme, the terms or the texts of the
+    emails those clients would get lack."""
     settings = books.settings
     if settings is None:
         return
@@ -30,24 +35,46 @@ def language_problems(books: Books) -> Iterator[Problem]:
         if client.locale and formatting.language(client.locale) != formatting.language(business):
             readers[formatting.language(client.locale)].append(client)
     for language, clients in sorted(readers.items()):
-        missing = []
+        missing, instead = [], []
         if language not in speaks:
             missing.append(f"the theme has no {language} translation (site/locale/{language}/)")
+            instead.append("their pages")
         if terms and language not in terms:
             missing.append(f"content/pages/terms.{language}.md is missing")
-        if not missing:
-            continue
-        gets = (
-            f"their pages are in {business}"
-            if language not in speaks
-            else f"their payment terms are in {business}"
-        )
-        first = clients[0]
-        yield books.origin(first).problem(
-            f"{_named(clients)} {language}: {' and '.join(missing)}; {gets}",
-            "locale",
-            warning=True,
-        )
+            if language in speaks:
+                instead.append("their payment terms")
+        texts = _texts_for(settings, clients)
+        absent = [t for t in texts if f"reminders/{t}.{language}.md" not in books.content_files]
+        if absent:
+            missing.append(f"content/reminders/ has no {language} text for {_listed(absent)}")
+            instead.append("their emails" if len(absent) == len(texts) else "those emails")
+        if missing:
+            yield books.origin(clients[0]).problem(
+                f"{_named(clients)} {language}: {_listed(missing, 'and')}; "
+                f"{_listed(instead, 'and')} are in {business}",
+                "locale",
+                warning=True,
+            )
+
+
+def _texts_for(settings: schema.Settings, clients: list[schema.Client]) -> list[str]:
+    """The texts of the emails `clients` can get: their policies' email stages, the thank-you and
+    the notice letter (when one of their policies has a final notice)."""
+    names: list[str] = []
+    for policy in dict.fromkeys(c.policy or settings.reminders.policy for c in clients):
+        for stage in settings.policies.get(policy, []):
+            if stage.channel == "email":
+                names.append(stage.text)
+                if stage.deadline_days:
+                    names.append(NOTICE_TEXT)
+    if settings.reminders.thanks_within_days:
+        names.append(THANKS_TEXT)
+    return list(dict.fromkeys(names))
+
+
+def _listed(items: list[str], last: str = "or") -> str:
+    """`a`, `a and b`, `a, b and c` (or `or`)."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def _named(clients: list[schema.Client], most: int = 3) -> str:
