@@ -25,6 +25,7 @@ def language_problems(books: Books) -> Iterator[Problem]:
         return
     business = settings.business.locale
     speaks = languages.theme_languages(books.root / "site")
+    has_pages = (books.root / "site" / "templates").is_dir()  # books without a theme build none
     terms = {
         name.removeprefix("pages/terms.").removesuffix(".md")
         for name in books.content_files
@@ -36,7 +37,7 @@ def language_problems(books: Books) -> Iterator[Problem]:
             readers[formatting.language(client.locale)].append(client)
     for language, clients in sorted(readers.items()):
         missing, instead = [], []
-        if language not in speaks:
+        if has_pages and language not in speaks:
             missing.append(f"the theme has no {language} translation (site/locale/{language}/)")
             instead.append("their pages")
         if terms and language not in terms:
