@@ -230,7 +230,8 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if plan_ids.index(plan.id) != index:
             yield origin.problem(f"plan `{plan.id}` is defined twice", "plans", index, "id")
     yield from _known_plans(origin, settings.terms.plans, plan_ids, "terms", "plans")
-    if settings.business.logo is not None:
+    # Books checked without their theme (a copy of data/ and content/ only) have no logo to show.
+    if settings.business.logo is not None and (books.root / "site").is_dir():
         unfit = brand.logo_problem(books.root / "site", settings.business.logo)
         if unfit is not None:
             yield origin.problem(unfit, "business", "logo")
