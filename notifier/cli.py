@@ -787,11 +787,10 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
 @click.pass_obj
 def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
     """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
-    from rich.console import Console
 
     from notifier.account import account_of
     from notifier.report.receivables import build_report
-    from notifier.report.render import print_report
+    from notifier.report.render import print_report, report_console
     from notifier.report.render import to_csv as report_csv
     from notifier.report.render import to_json as report_json
 
@@ -805,7 +804,7 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
     elif as_json:
         click.echo(report_json(build_report(account)), nl=False)
     else:
-        print_report(build_report(account), Console())
+        print_report(build_report(account), report_console())
 
 
 @cli.command()

@@ -56,7 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> Path:
     result = cli_build(ROOT, out, cache=cache)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "Built 26 pages for 7 clients as of 2026-11-23: 57 files written, 0 removed, 0 unchanged.\n"
+        "Built 26 pages for 7 clients as of 2026-11-23: 59 files written, 0 removed, 0 unchanged.\n"
     )
     return out
 

@@ -258,3 +258,57 @@ def test_serve_rebuilds_when_the_words_change(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# Every amount a client must see on an invoice's page: what is owed, the totals of the invoice, what
+# each way to pay asks, and what to send by bank transfer.
+AMOUNTS = ".summary .amount-owed, table.lines td.num, table.lines tfoot td, .pay .option p, .amount-to-send"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize(
+    ("client_id", "file"),
+    [("brightwater", "HP-2026-026.html"), ("brightwater", "HP-2026-033.html"),
+     ("kessler", "HP-2026-029.html"), ("atelier-morel", "HP-2026-030.html")],
+)  # fmt: skip
+def test_every_amount_is_on_screen_without_scrolling_sideways(
+    browser, base, width, client_id, file
+):
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    shown = context.new_page()
+    shown.goto(url(base, client_id, file))
+    sideways = shown.evaluate("document.scrollingElement.scrollWidth - innerWidth")
+    boxes = shown.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].map(e => {
+             const box = e.getBoundingClientRect();
+             return [e.innerText.trim().slice(0, 40), box.left, box.right];
+           })""",
+        AMOUNTS,
+    )
+    owed = shown.locator(".summary .amount-owed").bounding_box()
+    button = shown.locator(".summary .pay-now .button").bounding_box()
+    context.close()
+    assert sideways <= 0, f"{file} scrolls sideways at {width}px"
+    assert len(boxes) > 5
+    outside = [(text, left, right) for text, left, right in boxes if left < 0 or right > width]
+    assert outside == []
+    assert owed is not None
+    assert button is not None
+    assert button["y"] + button["height"] <= 844, "the pay button is below the fold"
+    assert button["y"] > owed["y"]  # under the amount it pays
+
+
+def test_an_iban_wraps_between_its_groups_of_four(browser, base):
+    context = browser.new_context(viewport={"width": 320, "height": 844})
+    shown = context.new_page()
+    shown.goto(url(base, "kessler", "HP-2026-029.html"))
+    iban = shown.locator(".bank .iban").first
+    assert iban.inner_text() == "DE89 3704 0044 0532 0130 00"
+    lines = shown.evaluate(
+        """() => [...document.querySelectorAll('.bank .iban .group')].map(g => {
+             const rects = g.getClientRects();
+             return rects.length;
+           })"""
+    )
+    context.close()
+    assert lines == [1] * 6  # no group is broken across two lines

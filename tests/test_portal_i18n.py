@@ -13,7 +13,7 @@ from notifier.portal.i18n import catalogue_path
 
 ROOT = Path(__file__).resolve().parents[1]
 THEME = ROOT / "site"
-COMPLETE = ["de", "fr"]
+COMPLETE = ["de", "fr", "es", "it"]
 
 
 def extracted() -> set[str]:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from notifier import money
+from notifier import brand, money
 from notifier.books import schema
 from notifier.books.cache import FileCache, code_digest
+from notifier.books.language_checks import language_problems
 from notifier.books.load import Books, Origin, load_books
 from notifier.forked import can_fork, forked
 from notifier.ledger.figures import figures_of, terms_of
@@ -34,6 +35,7 @@ def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Prob
     books, problems = load_books(root, files)
     problems.extend(_cross_checked(books, files))
     problems.extend(_texts_checked(books, files))
+    problems.extend(language_problems(books))  # reads site/, which no kept verdict covers
     files.prune()
     return books, sorted(problems, key=lambda p: (p.path, p.line))
 
@@ -254,13 +256,17 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if plan_ids.index(plan.id) != index:
             yield origin.problem(f"plan `{plan.id}` is defined twice", "plans", index, "id")
     yield from _known_plans(origin, settings.terms.plans, plan_ids, "terms", "plans")
+    # Books checked without their theme (a copy of data/ and content/ only) have no logo to show.
+    if settings.business.logo is not None and (books.root / "site").is_dir():
+        unfit = brand.logo_problem(books.root / "site", settings.business.logo)
+        if unfit is not None:
+            yield origin.problem(unfit, "business", "logo")
     yield from _fees(origin, settings.terms.late_payment, ("terms", "late_payment"))
     if settings.reminders.policy not in settings.policies:
         yield origin.problem(
             _unknown("policy", settings.reminders.policy, settings.policies), "reminders", "policy"
         )
     languages = {language(settings.business.locale)}
-    client_languages = {language(c.locale) for c in books.clients.values() if c.locale} - languages
     for name, stages in settings.policies.items():
         where = ("policies", name)
         if not stages:
@@ -283,19 +289,8 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
                 path = stage_text_path(stage.text, lang)
                 if path not in books.content_files:
                     yield origin.problem(f"content/{path} is missing", *at, "text")
-            if stage.channel != "email":
-                continue  # a task's words are read by the business, in its own language
-            for lang in sorted(client_languages):
-                path = stage_text_path(stage.text, lang)
-                if path not in books.content_files:
-                    yield origin.problem(
-                        f"content/{path} is missing; clients in that language get the "
-                        f"{settings.business.locale} text",
-                        *at,
-                        "text",
-                        warning=True,
-                    )
-    yield from _builtin_texts(books, settings, languages, client_languages)
+    # Texts missing in a client's language: one warning per language (see language_checks).
+    yield from _builtin_texts(books, settings, languages)
     billed: dict[str, list[str]] = defaultdict(list)  # clients by the currencies they are billed in
     for invoice in books.invoices.values():
         if invoice.client in books.clients:
@@ -327,9 +322,10 @@ def _clients_named(ids: list[str], most: int = 3) -> str:
 
 
 def _builtin_texts(
-    books: Books, settings: schema.Settings, languages: set[str], client_languages: set[str]
+    books: Books, settings: schema.Settings, languages: set[str]
 ) -> Iterator[Problem]:
-    """The words `remind` needs besides the stages': a thank-you, and the final notice's letter."""
+    """The words `remind` needs besides the stages', in the business's language: a thank-you, and
+    the final notice's letter."""
     origin = books.settings_origin
     assert origin is not None
     needed: list[tuple[str, tuple[str | int, ...]]] = []
@@ -344,16 +340,10 @@ def _builtin_texts(
     if finals:
         needed.append(("notice", finals[0]))
     for text, at in needed:
-        for lang in sorted(languages | client_languages):
+        for lang in sorted(languages):
             path = stage_text_path(text, lang)
             if path not in books.content_files:
-                fallback = lang not in languages
-                reason = f"content/{path} is missing" + (
-                    f"; clients in that language get the {settings.business.locale} text"
-                    if fallback
-                    else ""
-                )
-                yield origin.problem(reason, *at, warning=fallback)
+                yield origin.problem(f"content/{path} is missing", *at)
 
 
 def _known_plans(

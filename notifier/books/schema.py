@@ -27,7 +27,7 @@ from pydantic.networks import validate_email
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
-from notifier import money
+from notifier import brand, money
 from notifier.books import bounds
 
 
@@ -126,6 +126,8 @@ InvoiceNumber = Annotated[str, Field(pattern=f"^{NUMBER_PATTERN}$", max_length=6
 Iban = Annotated[str, AfterValidator(_iban)]
 Bic = Annotated[str, AfterValidator(_bic)]
 Text = Annotated[str, Field(min_length=1)]
+Colour = Annotated[str, AfterValidator(brand.colour)]  # `#rrggbb`, legible against white
+LogoPath = Annotated[str, AfterValidator(brand.logo_path)]  # an .svg or .png within site/
 
 
 def _in_range(value: date) -> date:
@@ -175,6 +177,8 @@ class Business(Model):
     locale: LocaleName
     portal_url: HttpUrl
     bank_accounts: list[BankAccount] = []
+    logo: LogoPath | None = None
+    accent: Colour | None = None
 
 
 class EarlyPaymentDiscount(Model):

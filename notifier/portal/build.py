@@ -25,10 +25,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from markupsafe import Markup, escape
 
-from notifier import formatting, money
+from notifier import formatting, languages, money
 from notifier.account import account_of
 from notifier.addresses import Secret
 from notifier.books.load import Books
+from notifier.brand import Brand, brand_of
 from notifier.files import write_atomically
 from notifier.portal import i18n
 from notifier.portal.content import localised, render_markdown
@@ -219,7 +220,7 @@ class _CompiledTemplates(FileSystemBytecodeCache):
 
 # Variables of the invoice's template that are the same in every document of a build: the keys
 # take them in once (the business) or through the theme's files (its style sheet).
-_IN_EVERY_DOCUMENT = frozenset({"business", "css"})
+_IN_EVERY_DOCUMENT = frozenset({"business", "css", "brand"})
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,19 @@ class Portal:
     # show the same invoice, a client's invoices the same client (a repr of the books' models
     # costs more than hashing it).
     _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def brand(self) -> Brand:
+        """The business's logo and accent (for the pages' header and the documents)."""
+        assert self.books.settings is not None
+        business = self.books.settings.business
+        return brand_of(self.theme.folder, business.logo, business.accent)
+
+    def reading_locale(self, locale: str) -> str:
+        """The locale a client of `locale` reads its pages in (see `languages.reading_locale`)."""
+        assert self.books.settings is not None
+        speaks = frozenset(self.theme.translations)
+        return languages.reading_locale(locale, speaks, self.books.settings.business.locale)
 
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
@@ -449,6 +463,7 @@ class Portal:
         return language, {
             "lang": language,
             "business": self.books.settings.business,
+            "brand": self.brand,
             "f": Formatter(reader.locale),
             "as_of": self.as_of,
             "demo": self.demo,
@@ -497,7 +512,8 @@ def invoice_pdf(
     """The PDF of one invoice as its client's page offers it (for bundles and attachments)."""
     portal = Portal(root, books, Theme(root, cache), as_of, secret.demo, cache)
     found = books.invoices.get(number)  # the account of its client alone: an email may attach it
-    for view in client_views(account_of(books, as_of, [found.client] if found else []), secret):
+    account = account_of(books, as_of, [found.client] if found else [])
+    for view in client_views(account, secret, portal.reading_locale):
         for invoice in view.invoices:
             if invoice.number == number:
                 pdf = portal.invoice_pdf(view, invoice)[1]

@@ -30,6 +30,7 @@ from notifier.account import account_of, history
 from notifier.addresses import Secret, dashboard_page, dashboard_token
 from notifier.books import schema
 from notifier.books.load import Books
+from notifier.brand import brand_of
 from notifier.portal.build import HEADERS, ROBOTS, Portal, Theme
 from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import (
@@ -94,6 +95,9 @@ def build_site(
     portal = Portal(root, books, theme, as_of, secret.demo, cache, printer)
     writer = SiteWriter(out)
     for relative, data in theme.static_files():
+        writer.write(relative, data)
+    business = books.settings.business
+    for relative, data in brand_of(root / "site", business.logo, business.accent).files():
         writer.write(relative, data)
     writer.write("robots.txt", ROBOTS)
     writer.write("_headers", HEADERS)
@@ -243,7 +247,7 @@ def _render_task(clients: list[str]) -> _Rendered:
     part.shares = client_shares(account)
     for client in clients:
         part.files[client], part.documents[client] = [], []
-    for view in client_views(account, secret):
+    for view in client_views(account, secret, portal.reading_locale):
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
             # The PDF first: when it must be printed, the printer starts on it at once.

@@ -4,6 +4,7 @@ out here: amounts, ways to pay and next steps are the account's."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -174,12 +175,21 @@ class ClientView:
         return self.open + self.settled
 
 
-def client_views(account: Account, secret: Secret) -> list[ClientView]:
-    """A view per client of `account` with at least one issued invoice, in the books' order."""
-    return [_client_view(c, secret, account.as_of) for c in account.clients.values() if c.issued]
+def client_views(
+    account: Account, secret: Secret, reading: Callable[[str], str] | None = None
+) -> list[ClientView]:
+    """A view per client of `account` with at least one issued invoice, in the books' order;
+    `reading` gives the locale a client's pages are in from theirs (see `languages`)."""
+    return [
+        _client_view(c, secret, account.as_of, reading)
+        for c in account.clients.values()
+        if c.issued
+    ]
 
 
-def _client_view(client: ClientAccount, secret: Secret, as_of: date) -> ClientView:
+def _client_view(
+    client: ClientAccount, secret: Secret, as_of: date, reading: Callable[[str], str] | None
+) -> ClientView:
     invoices = [
         InvoiceView(i, f"{i.number}.html", f"{i.number}.pdf", f"{i.number}.ics")
         for i in client.issued
@@ -187,7 +197,7 @@ def _client_view(client: ClientAccount, secret: Secret, as_of: date) -> ClientVi
     return ClientView(
         client=client.client,
         token=addresses.client_token(secret, client.client.id, client.client.page_rotation),
-        locale=client.locale,
+        locale=client.locale if reading is None else reading(client.locale),
         open=tuple(
             v for v in invoices if v.account.owed.total > 0 and v.state.status is not Status.VOID
         ),

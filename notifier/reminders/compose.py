@@ -18,15 +18,26 @@ from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
-from notifier import formatting
+from notifier import formatting, languages
 from notifier.addresses import Secret
+from notifier.books import schema
 from notifier.books.load import Books
+from notifier.brand import brand_of
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import THANKS, Email
-from notifier.reminders.render import Rendered, Source, email_html, markdown_html, render_source
+from notifier.reminders.render import (
+    EmailBrand,
+    Rendered,
+    Source,
+    email_html,
+    markdown_html,
+    render_source,
+)
 from notifier.reminders.texts import load_text
 
 DEMO_NOTE = {
@@ -54,6 +65,7 @@ class Draft:
     date: str
     message_id: str
     attachments: tuple[tuple[str, bytes], ...]  # each PDF's file name and bytes
+    brand: EmailBrand | None = None  # the business's logo and accent
 
 
 @dataclass(frozen=True)
@@ -114,16 +126,18 @@ def compose_email(
     carries (the final notice's letter, the invoices of the invoice's own email)."""
     assert books.settings is not None
     business = books.settings.business
-    locale = locale_of(books, email.client)
-    language = formatting.language(locale)
+    text_name = email.stage.text if email.stage else THANKS
+    wanted = locale_of(books, email.client)
+    fallback = formatting.language(business.locale)
+    words = load_text(books.root, text_name, formatting.language(wanted), fallback)
+    # Amounts and dates in the words' language: the business's formats when they fell back.
+    locale = languages.written_in(words.language, wanted, business.locale)
     context: dict[str, Any] = common(
         books, email.client, email.items, email.receipts, as_of, secret, locale
     )
     new_deadline = deadline(email.stage, as_of)
     if new_deadline is not None:
         context["deadline"] = formatting.day(new_deadline, locale)
-    text_name = email.stage.text if email.stage else THANKS
-    words = load_text(books.root, text_name, language, formatting.language(business.locale))
     source = render_source(words, context)
     footer = " · ".join(
         part
@@ -167,6 +181,7 @@ def compose_email(
         format_datetime(now),
         message_id(email.id, sender),
         tuple(attachments),
+        email_brand(books.root, business),
     )
     return Composed(email, subject, tuple(map(ascii_address, email.to)), sender, draft)
 
@@ -238,7 +253,14 @@ def build_message(draft: Draft, seed: str) -> EmailMessage:
 def _html(draft: Draft) -> str:
     source = draft.source
     rendered = Rendered(source.subject, draft.text, markdown_html(source.markdown))
-    return email_html(rendered, draft.language, draft.footer)
+    return email_html(rendered, draft.language, draft.footer, draft.brand)
+
+
+def email_brand(root: Path, business: schema.Business) -> EmailBrand:
+    """The business's logo (as its site publishes it) and accent, for an email's HTML."""
+    found = brand_of(root / "site", business.logo, business.accent)
+    logo = urljoin(str(business.portal_url), found.logo) if found.logo else None
+    return EmailBrand(business.name, logo, found.accent)
 
 
 @lru_cache(maxsize=256)

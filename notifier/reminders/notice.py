@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from notifier import formatting
+from notifier import formatting, languages
 from notifier.addresses import Secret
 from notifier.books.load import Books
 from notifier.printer import print_pdf
@@ -71,19 +71,20 @@ def notice_html(books: Books, email: Email, as_of: date, secret: Secret) -> str:
     """The letter as HTML, for WeasyPrint (and for reading in tests)."""
     assert books.settings is not None
     business = books.settings.business
-    locale = locale_of(books, email.client)
+    wanted = locale_of(books, email.client)
+    words = load_text(
+        books.root,
+        NOTICE_TEXT,
+        formatting.language(wanted),
+        formatting.language(business.locale),
+    )
+    locale = languages.written_in(words.language, wanted, business.locale)
     context: dict[str, Any] = common(
         books, email.client, email.items, email.receipts, as_of, secret, locale
     )
     new_deadline = deadline(email.stage, as_of)
     assert new_deadline is not None, "a notice is for a stage with deadline_days"
     context["deadline"] = formatting.day(new_deadline, locale)
-    words = load_text(
-        books.root,
-        NOTICE_TEXT,
-        formatting.language(locale),
-        formatting.language(business.locale),
-    )
     rendered = render(words, context)
     client = email.client
     addressee = "\n".join(line for line in (client.name, (client.address or "").strip()) if line)

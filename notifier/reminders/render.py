@@ -81,6 +81,16 @@ _MARKDOWN = markdown.Markdown(extensions=["tables", "nl2br"], output_format="htm
 
 
 @dataclass(frozen=True)
+class EmailBrand:
+    """The business's look in an email: its name, its logo's address on its published site (or
+    None), and its accent (`#rrggbb`, or None)."""
+
+    name: str
+    logo_url: str | None
+    accent: str | None
+
+
+@dataclass(frozen=True)
 class Source:
     """A stage's words with the context filled in, before Markdown."""
 
@@ -225,6 +235,8 @@ _LAYOUT = _HTML_ENV.from_string(
 </head>
 <body>
 <div class="wrap">
+{% if logo %}<p class="logo"><img src="{{ logo }}" alt="{{ name }}" height="40"></p>
+{% endif %}
 {{ body }}
 <p class="footer">{{ footer }}</p>
 </div>
@@ -234,12 +246,20 @@ _LAYOUT = _HTML_ENV.from_string(
 )
 
 
-def email_html(rendered: Rendered, language: str, footer: str) -> str:
-    """The whole HTML part: the body in a simple layout, every style inlined for mail clients."""
+def email_html(
+    rendered: Rendered, language: str, footer: str, brand: EmailBrand | None = None
+) -> str:
+    """The whole HTML part: the body in a simple layout, every style inlined for mail clients;
+    with the business's logo (from its published site: nothing from another host) and accent."""
+    style = EMAIL_STYLE
+    if brand is not None and brand.accent:
+        style += f"a, h1, h2, h3 {{ color: {brand.accent}; }}\n"
     page = _LAYOUT.render(
         language=Markup(escape(language)),
         subject=Markup(escape(rendered.subject)),
-        style=Markup(EMAIL_STYLE),
+        style=Markup(style),
+        logo=brand.logo_url if brand is not None else None,
+        name=brand.name if brand is not None else "",
         body=Markup(rendered.html),
         footer=Markup(escape(footer)),
     )

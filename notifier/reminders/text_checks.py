@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
@@ -51,7 +51,9 @@ def check_texts(books: Books) -> list[Problem]:
         return []
     problems: list[Problem] = []
     samples = _Samples(books)
-    for (name, language), uses in reached(books.settings, books.clients).items():
+    # Texts in a language no client reads yet are checked too: the next client may read it.
+    written = {n.split(".")[-2] for n in books.content_files if n.startswith("reminders/")}
+    for (name, language), uses in reached(books.settings, books.clients, written).items():
         path = text_path(name, language)
         if path.removeprefix("content/") in books.content_files:
             problems.extend(_text_problems(books, path, language, uses, samples))
@@ -62,17 +64,22 @@ def check_texts(books: Books) -> list[Problem]:
 
 
 def reached(
-    settings: schema.Settings, clients: Mapping[str, schema.Client]
+    settings: schema.Settings,
+    clients: Mapping[str, schema.Client],
+    written: Iterable[str] = (),
 ) -> dict[tuple[str, str], list[Use]]:
     """By text and language, each way a run fills it in: an email stage's text in every language
-    (in the locale of its first client in it), a task's in the business's, the thank-you and the
-    notice letter (when a stage has a deadline) in every language."""
+    (in the locale of its first client in it; a language `written` that no client reads, in the
+    language's own), a task's in the business's, the thank-you and the notice letter (when a stage
+    has a deadline) in every language."""
     business = settings.business.locale
     locales = {formatting.language(business): business}
     for client_id in sorted(clients):
         locale = clients[client_id].locale
         if locale:
             locales.setdefault(formatting.language(locale), locale)
+    for language in sorted(written):
+        locales.setdefault(language, language)
     found: dict[tuple[str, str], dict[tuple[str, bool], Use]] = defaultdict(dict)
 
     def reach(name: str, language: str, use: Use) -> None:

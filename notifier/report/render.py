@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import asdict
 from typing import Any
 
@@ -95,13 +96,27 @@ def to_csv(account: Account) -> str:
     return out.getvalue()
 
 
+# In a log, a line is as long as its values need: nothing is cut or folded at 80 columns.
+LOG_WIDTH = 10_000
+
+
+def report_console(terminal: bool | None = None) -> Console:
+    """Where `report` prints: on a terminal, tables that fit its width (a value too wide is folded
+    onto the next line, never cut); in a log (no TTY, as in CI), plain complete lines."""
+    if terminal if terminal is not None else sys.stdout.isatty():
+        return Console()
+    return Console(width=LOG_WIDTH, no_color=True, highlight=False, emoji=False, soft_wrap=True)
+
+
 def print_report(report: Report, console: Console) -> None:
     """Tables a business owner reads: aging per currency, cash, clients, open tasks."""
     aging = Table(title=f"Receivables as of {report.as_of}", title_justify="left")
-    aging.add_column("Currency")
+    aging.add_column("Currency", overflow="fold")
     for name in BUCKETS:
-        aging.add_column("current" if name == "current" else f"{name} days", justify="right")
-    aging.add_column("Total", justify="right", style="bold")
+        aging.add_column(
+            "current" if name == "current" else f"{name} days", justify="right", overflow="fold"
+        )
+    aging.add_column("Total", justify="right", style="bold", overflow="fold")
     for item in report.currencies:
         c = item.currency
         aging.add_row(c, *(_major(item.aging[name], c) for name in BUCKETS), _major(item.owed, c))
@@ -111,7 +126,7 @@ def print_report(report: Report, console: Console) -> None:
         title=f"Cash (the last {PERIOD_DAYS} days, the next {HORIZON_DAYS})", title_justify="left"
     )
     for name in ("Currency", "Collected", "Expected", "Fees and interest", "DSO"):
-        cash.add_column(name, justify="left" if name == "Currency" else "right")
+        cash.add_column(name, justify="left" if name == "Currency" else "right", overflow="fold")
     for item in report.currencies:
         c = item.currency
         dso = f"{item.dso} days" if item.dso is not None else "-"
@@ -135,7 +150,7 @@ def print_report(report: Report, console: Console) -> None:
         "Notes",
         "Last message",
     ):
-        clients.add_column(name)
+        clients.add_column(name, overflow="fold")
     for record in report.clients:
         notes = [f"promised {p}" for p in record.promises_due]
         notes += [f"disputed {d}" for d in record.disputes]
@@ -156,7 +171,7 @@ def print_report(report: Report, console: Console) -> None:
     if report.tasks:
         tasks = Table(title="Waiting for a person", title_justify="left")
         for name in ("Since", "Client", "What", "Stage", "About", "Phone"):
-            tasks.add_column(name)
+            tasks.add_column(name, overflow="fold")
         for task in report.tasks:
             what = "task" if task.kind == "task" else "check: sent or not?"
             tasks.add_row(

@@ -1,0 +1,183 @@
+"""A client reads its pages and emails wholly in its language (words, dates, numbers, `lang` and
+Content-Language) when the theme and the texts speak it; else wholly in the business's, and
+`check` says so once, naming the client and what is missing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import shutil
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notifier import addresses
+from notifier.addresses import Secret
+from notifier.books.checks import check_books
+from notifier.cli import cli
+from notifier.portal.site import build_site
+from tests.scratch import example_books
+
+SECRET = "languages test secret: not a real one"
+DAY = "2026-11-23"
+
+NEW_CLIENTS = """
+- id: {id}
+  name: {name}
+  contacts:
+    - name: {contact}
+      email: cuentas@{id}.example.com
+  address: {address}
+  country: {country}
+  locale: {locale}
+  currency: EUR
+"""
+NEW_INVOICE = """
+- number: {number}
+  client: {id}
+  issue_date: 2026-10-01
+  due_date: 2026-11-19
+  lines:
+    - {{description: Brand workshop, quantity: 2, unit: day, unit_price: 1250.00}}
+"""
+ADDED = [
+    ("oisin", "Oisín Design Ltd", "Oisín Byrne", "1 Grafton Street, Dublin", "IE", "en_IE", "HP-2026-104"),
+    ("kurt", "Kurt Grafik GmbH", "Kurt Huber", "Ringstraße 4, Wien", "AT", "de_AT", "HP-2026-105"),
+    ("chloe", "Chloé Studio SRL", "Chloé Dubois", "Rue Neuve 5, Bruxelles", "BE", "fr_BE", "HP-2026-106"),
+    ("lucia", "Estudio Lucía SL", "Lucía Pérez", "Calle Mayor 1, Madrid", "ES", "es_ES", "HP-2026-101"),
+    ("giulia", "Studio Giulia Srl", "Giulia Rossi", "Via Roma 2, Milano", "IT", "it_IT", "HP-2026-102"),
+    ("joao", "Estúdio João Ltda", "João Silva", "Rua Augusta 3, São Paulo", "BR", "pt_BR", "HP-2026-103"),
+]  # fmt: skip
+
+# What each client's invoice page and email say, in the language they read.
+EXPECTED = {
+    # client: (lang, the heading of the ways to pay, the lines' amount label, the line's amount as
+    # written, the due date as written)
+    "oisin": ("en", "Ways to pay", "Amount", "€2,500.00", "19 November 2026"),
+    "kurt": ("de", "Zahlungswege", "Betrag", "€\xa02.500,00", "19. November 2026"),
+    "chloe": ("fr", "Moyens de paiement", "Montant", "2\u202f500,00\xa0€", "19 novembre 2026"),
+    "lucia": ("es", "Formas de pago", "Importe", "2.500,00\xa0€", "19 de noviembre de 2026"),
+    "giulia": ("it", "Modalità di pagamento", "Importo", "2.500,00\xa0€", "19 novembre 2026"),
+    "joao": ("en", "Ways to pay", "Amount", "€2,500.00", "19 November 2026"),
+}
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = example_books(tmp_path_factory.mktemp("languages"))
+    clients = root / "data" / "clients.yaml"
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    for ident, name, contact, address, country, locale, number in ADDED:
+        fields = {
+            "id": ident,
+            "name": name,
+            "contact": contact,
+            "address": address,
+            "country": country,
+        }
+        with clients.open("a", encoding="utf-8") as out:
+            out.write(NEW_CLIENTS.format(locale=locale, **fields))
+        with invoices.open("a", encoding="utf-8") as out:
+            out.write(NEW_INVOICE.format(number=number, id=ident))
+    return root
+
+
+def joao_warning(root: Path) -> str:
+    line = _client_line(root, "joao") + 7  # the client's `locale:`
+    return (
+        f"data/clients.yaml:{line}: warning: locale: client `joao` reads pt: the theme has no pt "
+        "translation (site/locale/pt/), content/pages/terms.pt.md is missing and "
+        "content/reminders/ has no pt text for courtesy, friendly, follow-up, final-notice, "
+        "notice or thanks; their pages and their emails are in en_GB"
+    )
+
+
+def test_check_warns_once_of_a_language_the_theme_lacks(books):
+    result = CliRunner().invoke(cli, ["--root", str(books), "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == joao_warning(books) + "\n"
+    assert result.stdout.endswith(", 1 warning\n")
+
+
+def test_texts_of_a_policy_no_client_follows_are_not_missed(books, tmp_path):
+    root = tmp_path / "books"
+    shutil.copytree(books, root)
+    settings = root / "data" / "business.yaml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")
+        + "  formal:\n    - {name: formal, day: 5, text: formal}\n",
+        encoding="utf-8",
+    )
+    shutil.copyfile(
+        root / "content/reminders/friendly.en.md", root / "content/reminders/formal.en.md"
+    )
+    _, problems = check_books(root)
+    assert [str(p) for p in problems] == [joao_warning(root)]  # no es, it or pt `formal` is missed
+
+
+@pytest.fixture(scope="module")
+def site(books: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    loaded, problems = check_books(books)
+    assert [p for p in problems if p.severity == "error"] == []
+    out = tmp_path_factory.mktemp("site")
+    build_site(books, loaded, date.fromisoformat(DAY), Secret(SECRET.encode(), False), out, None)
+    return out
+
+
+@pytest.mark.parametrize("client", EXPECTED)
+def test_the_page_is_wholly_in_the_language_read(site, client):
+    lang, heading, label, amount, due = EXPECTED[client]
+    number = {a[0]: a[6] for a in ADDED}[client]
+    folder = addresses.client_page(addresses.client_token(Secret(SECRET.encode(), False), client))
+    page = (site / folder / f"{number}.html").read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in page
+    assert f'<h2 id="pay">{heading}</h2>' in page
+    assert f'<td class="num" data-label="{label}">{amount}</td>' in page  # the line
+    assert due in page
+
+
+@pytest.mark.parametrize(
+    ("client", "language", "greeting"),
+    [
+        ("oisin", "en", "Dear Oisín Byrne,"),
+        ("kurt", "de", "Guten Tag Kurt Huber,"),
+        ("chloe", "fr", "Bonjour Chloé Dubois,"),
+        ("lucia", "es", "Estimado/a Lucía Pérez:"),
+        ("giulia", "it", "Gentile Giulia Rossi,"),
+        ("joao", "en", "Dear João Silva,"),
+    ],
+)
+def test_the_email_is_wholly_in_the_language_read(
+    books, tmp_path, monkeypatch, client, language, greeting
+):
+    monkeypatch.setenv("NOTIFIER_SECRET", SECRET)
+    out = tmp_path / "outbox"
+    result = CliRunner().invoke(
+        cli,
+        ["--root", str(books), "remind", "--as-of", DAY, "--outbox", str(out),
+         "--allow-stale-payments"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sent = sorted(out.glob(f"*-{client}-*.eml"))
+    assert len(sent) == 1
+    message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["Content-Language"] == language
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert text.startswith(greeting + "\n")
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    assert f'<html lang="{language}">' in str(html.get_content())
+    if client in EXPECTED:
+        assert EXPECTED[client][4] in text  # the due date, as the page writes it
+
+
+def _client_line(root: Path, ident: str) -> int:
+    lines = (root / "data" / "clients.yaml").read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if re.fullmatch(f"- id: {ident}", line))
