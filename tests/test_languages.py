@@ -91,7 +91,7 @@ def joao_warning(root: Path) -> str:
     return (
         f"data/clients.yaml:{line}: warning: locale: client `joao` reads pt: the theme has no pt "
         "translation (site/locale/pt/), content/pages/terms.pt.md is missing and "
-        "content/reminders/ has no pt text for courtesy, friendly, follow-up, final-notice, "
+        "content/reminders/ has no pt text for invoice, courtesy, friendly, follow-up, final-notice, "
         "notice or thanks; their pages and their emails are in en_GB"
     )
 
