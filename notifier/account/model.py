@@ -124,6 +124,9 @@ class ClientAccount:
     invoices: tuple[InvoiceAccount, ...]  # in the books' order, drafts included
     last_written: date | None  # the last day an email (not a thank-you) went to the client
     messages: tuple[schema.Message, ...]  # every record of a message or task, in the books' order
+    # Credit no open invoice needed, per currency: what was paid beyond the invoices, kept for
+    # the next one or refunded (see notifier.ledger.credit).
+    credit: tuple[tuple[str, int], ...] = ()
 
     @property
     def issued(self) -> tuple[InvoiceAccount, ...]:
