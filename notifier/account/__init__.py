@@ -17,6 +17,7 @@ from notifier.account.model import (
     Step,
 )
 from notifier.ledger.plans import FULL, Instalment, PlanOption
+from notifier.ledger.reductions import CreditUse, Reduction
 from notifier.ledger.state import (
     NOT_SENT,
     EarlyDiscount,
@@ -35,6 +36,7 @@ __all__ = [
     "NOT_SENT",
     "Account",
     "ClientAccount",
+    "CreditUse",
     "EarlyDiscount",
     "History",
     "Instalment",
@@ -45,6 +47,7 @@ __all__ = [
     "PayLink",
     "PayOption",
     "PlanOption",
+    "Reduction",
     "Status",
     "Step",
     "Totals",
