@@ -10,16 +10,16 @@ could claim more credit than there is.
 The rule: the credits of a client in one currency, oldest first (by the day of the last money in,
 or credit note, of the invoice overpaid), pay the client's open invoices, oldest issued first,
 each up to what remains of its amount (never its fees or interest, which stop once the amount is
-paid), from the later of the credit's day and the invoice's issue date. A credit never counts
-towards an early-payment discount, so a credit never makes an invoice overpaid in turn. What no
-open invoice needs is the client's credit left, shown on their page until a refund or a new
-invoice uses it."""
+paid), from the later of the credit's day and the invoice's issue date. A credit counts towards
+an early-payment discount as money paid on its day would, and gives then only what settles the
+invoice with the discount: a credit never makes an invoice overpaid in turn. What no open invoice
+needs is the client's credit left, shown on their page until a refund or a new invoice uses it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from notifier.books import schema
@@ -72,7 +72,8 @@ def client_credits(
     open_ones = may_be_open(books, as_of, [i for i in theirs if i.client in owing], known=known)
     receivers = _states(books, as_of, open_ones, known, added)
     receivers = [s for s in receivers if s.status.is_open and s.balance > 0]
-    return _allocated(sources, receivers, known, added or {}, as_of)
+    assert books.settings is not None
+    return _allocated(sources, receivers, known, added or {}, as_of, books.settings)
 
 
 def _may_be_overpaid(
@@ -131,6 +132,7 @@ def _allocated(
     known: History,
     added: Mapping[str, Iterable[Moved]],
     as_of: date,
+    settings: schema.Settings,
 ) -> Credits:
     """Each source's credit given to the receivers of its client and currency (the module's rule)."""
     pools: dict[tuple[str, str], list[tuple[date, str, int]]] = defaultdict(list)
@@ -149,20 +151,49 @@ def _allocated(
             wanting.get(key, []), key=lambda s: (s.invoice.issue_date, s.invoice.number)
         )
         needs = [s.balance - s.fees - s.interest for s in takers]
+        taken: list[list[CreditUse]] = [[] for _ in takers]
         at = 0
         for day, origin, amount in pool:
             while amount > 0 and at < len(takers):
-                given = min(amount, needs[at])
-                taker = takers[at].invoice
-                uses.append(CreditUse(max(day, taker.issue_date), origin, taker.number, given))
-                amount -= given
-                needs[at] -= given
-                if needs[at] == 0:
+                taker = takers[at]
+                use = CreditUse(
+                    max(day, taker.invoice.issue_date),
+                    origin,
+                    taker.invoice.number,
+                    min(amount, needs[at]),
+                )
+                # Within an early-payment window the credit may take the discount too: then
+                # less settles the invoice, and the credit gives only that.
+                beyond = -principal_with(settings, taker, [*taken[at], use], known, added, as_of)
+                use = replace(use, amount=use.amount - max(0, beyond))
+                if use.amount > 0:
+                    taken[at].append(use)
+                    uses.append(use)
+                    amount -= use.amount
+                    needs[at] -= use.amount
+                if needs[at] <= 0 or beyond >= 0:
                     at += 1
             if amount > 0:
                 client, currency = key
                 left[client][currency] = left[client].get(currency, 0) + amount
     return Credits(tuple(uses), dict(left))
+
+
+def principal_with(
+    settings: schema.Settings,
+    state: InvoiceState,
+    credit: list[CreditUse],
+    known: History,
+    added: Mapping[str, Iterable[Moved]],
+    as_of: date,
+) -> int:
+    """What would remain of the invoice amount of `state` with `credit` used on it (below zero:
+    paid beyond it)."""
+    invoice = state.invoice
+    figures = figures_of(settings, state.client, invoice)
+    more = [m for m in added.get(invoice.number, ()) if m[0] <= as_of]
+    payments = known.payments.get(invoice.number, ())
+    return _paid_in(figures, invoice, payments, more, as_of, credit).principal
 
 
 def _last_day(

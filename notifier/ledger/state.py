@@ -398,9 +398,14 @@ def _paid_in(
     discount_taken = 0
     # Credit notes lower what settles the invoice within the window; the discount is on the rest.
     to_settle = totals.to_pay - credited
-    if early is not None and _covered_by(dated, early.until) >= to_settle - early.amount:
-        discount_taken = early.amount
-    reductions = sorted([*notes, *credits_in(credit)], key=lambda r: r.on)
+    credit_used = credits_in(credit)
+    if early is not None:
+        # The client's credit is their money, paid on its day.
+        covered = _covered_by(dated, early.until)
+        covered += sum(c.amount for c in credit_used if c.on <= early.until)
+        if covered >= to_settle - early.amount:
+            discount_taken = early.amount
+    reductions = sorted([*notes, *credit_used], key=lambda r: r.on)
     principal = (
         to_settle - discount_taken - net_paid - (sum(r.amount for r in reductions) - credited)
     )

@@ -223,7 +223,10 @@ def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Stat
             what = "payment" if payment.kind == "payment" else "refund"
             lines.append(StatementLine(payment.date, what, invoice.number, amount))
         if state.discount_taken:
-            last = max(p.date for p in account.payments)
+            # Taken on the day of the last money in: a payment, or credit the client held.
+            days = [p.date for p in account.payments]
+            days += [r.on for r in state.reductions if r.kind == "credit"]
+            last = max(days, default=invoice.issue_date)
             lines.append(StatementLine(last, "discount", invoice.number, -state.discount_taken))
         # Credit moved from one invoice to another is the client's own money, already a line.
         lines.extend(
