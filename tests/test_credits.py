@@ -125,6 +125,9 @@ def test_credit_no_invoice_needs_is_on_the_clients_page(root, tmp_path):
         "  credit_notes:\n"
         "    - {number: CN-2026-002, date: 2026-11-01, amount: 250000, reason: Late delivery}\n",
     )
+    assert status_of(root, "HP-2026-014") == (
+        "HP-2026-014 brightwater paid 2026-07-01 287.77 GBP credit to use"
+    )
     out = tmp_path / "public"
     notifier(root, "build", "--demo", "--out", str(out))
     pages = {p.parent.name + "/" + p.name: p.read_text() for p in out.rglob("*.html")}
@@ -152,6 +155,7 @@ def test_a_remainder_under_the_threshold_is_shown_but_not_chased(root):
         encoding="utf-8",
     )
     assert "atelier-morel  courtesy" not in notifier(root, "remind", "--dry-run")
-    assert status_of(root, "HP-2026-030").startswith(
-        "HP-2026-030 atelier-morel partially paid 2026-11-26 0.50 EUR"
+    assert status_of(root, "HP-2026-030") == (
+        "HP-2026-030 atelier-morel partially paid 2026-11-26 0.50 EUR "
+        "not chased: below terms.not_chased_below"
     )
