@@ -264,6 +264,10 @@ def _row(invoice: InvoiceAccount) -> tuple[str, ...]:
         step += f"{reminder.stage.name} ({reminder.stage.channel}) {when}"
         if reminder.held_by:
             step += f", {reminder.held_by}"
+    elif state.not_chased:
+        step += "not chased: below terms.not_chased_below"
+    if state.credit_left:
+        step += f"; {money.format_plain(state.credit_left, state.currency)} credit to use"
     if state.active_plan is not None and state.next_instalment is not None:
         step += f"; plan {state.active_plan.id}, instalment {state.next_instalment.number}"
     return (

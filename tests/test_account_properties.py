@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from notifier import money
@@ -106,3 +106,59 @@ def test_what_is_owed_holds_between_two_claim_days(drawn, data):
     assert money.to_minor(money.to_major(before.owed.total, currency), currency) == (
         account.owed.total
     )
+
+
+@given(invoices(), invoices(), st.data())
+@settings(max_examples=150, deadline=None)
+def test_credit_notes_write_offs_and_credit_never_make_anything_owed_negative(first, second, data):
+    """Two invoices of one client in one currency, the first perhaps overpaid, the second with a
+    credit note and perhaps a write-off: nothing owed is below zero, every invoice's parts add up
+    to its whole, the credit used and left add up to what was overpaid, and sending what the
+    second's page asks settles it without overpaying."""
+    fields, currency = first
+    other, _ = second
+    inv = scratch.invoice(**fields)
+    day, payments = data.draw(days_and_payments(currency))
+    later = scratch.invoice(**{**other, "currency": currency, "number": "INV-2", "plans": []})
+    total = scratch.state(later, ISSUED).totals.total
+    assume(total > 0)
+    note = data.draw(st.integers(min_value=1, max_value=total))
+    later = later.model_copy(
+        update={
+            "credit_notes": [
+                schema.CreditNote(
+                    number="CN-1",
+                    date=ISSUED + timedelta(days=data.draw(st.integers(0, 60))),
+                    amount=money.to_major(note, currency),
+                    reason="Agreed",
+                )
+            ],
+            "write_off": data.draw(
+                st.sampled_from(
+                    [None, schema.WriteOff(date=day, amount="rest", reason="Small remainder")]
+                )
+            ),
+        }
+    )
+    books = books_of(inv, payments)
+    books.invoices[later.number] = later
+    client = account_of(books, day).clients[inv.client]
+    states = [i.state for i in client.invoices]
+    for account, state in zip(client.invoices, states, strict=True):
+        assert min(account.owed.principal, account.owed.fees, account.owed.interest) >= 0
+        assert state.overpaid >= 0
+        assert state.credit_left >= 0
+        assert state.reduced <= state.totals.total
+        whole = state.totals.total - state.discount_taken + state.fees + state.interest
+        assert whole + state.overpaid == state.paid + state.reduced + state.balance
+    used = sum(r.amount for s in states for r in s.reductions if r.kind == "credit")
+    left = dict(client.credit).get(currency, 0)
+    assert used + left == sum(s.overpaid for s in states)
+    second_state = client.invoices[1]
+    if not second_state.status.is_open or second_state.pay_now == 0:
+        return
+    sent = scratch.payment(
+        day, major(second_state.pay_now, currency), currency=currency, id="now", invoice="INV-2"
+    )
+    after = ledger(dataclasses.replace(books, payments=[*payments, sent]), day)["INV-2"]
+    assert (after.balance, after.overpaid) == (0, 0)

@@ -320,8 +320,9 @@ def test_the_dashboard_works_out_only_the_changed_clients_ledger(
         only: Iterable[Invoice] | None = None,
         *,
         known: History | None = None,
+        credits: object = None,
     ) -> object:
-        states = ledger(books, as_of, only, known=known)
+        states = ledger(books, as_of, only, known=known, credits=credits)  # type: ignore[arg-type]
         worked_out.extend(states)
         return states
 

@@ -65,13 +65,13 @@ def test_warnings_are_shown_but_do_not_fail_the_check(tmp_path):
     payments = tmp_path / "data" / "records" / "payments.yaml"
     with payments.open("a", encoding="utf-8") as out:
         out.write(
-            "- {id: bank-extra, invoice: HP-2026-014, date: 2026-07-01, amount: 50.00, currency: GBP}\n"
+            "- {id: bank-extra, invoice: HP-2026-031, date: 2026-11-01, amount: 50.00, currency: GBP}\n"
         )
     result = run("--root", str(tmp_path), "check")
     assert result.returncode == 0
     assert result.stderr == (
-        "data/records/payments.yaml:9: warning: amount: invoice HP-2026-014 is overpaid by "
-        "50.00 GBP; record a refund of the excess\n"
+        "data/records/payments.yaml:9: warning: invoice: invoice HP-2026-031 is a draft; issue it, "
+        "or refund this payment\n"
     )
     assert result.stdout.endswith(", 1 warning\n")
 

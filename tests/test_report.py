@@ -61,11 +61,12 @@ def test_csv_has_a_row_per_issued_invoice():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "invoice,client,currency,status,issue_date,due_date,days_overdue,aging,total,paid,fees,interest,balance"
+        "invoice,client,currency,status,issue_date,due_date,days_overdue,aging,total,paid,fees,"
+        "interest,balance,credited,written_off,credit"
     )
     assert (
-        "HP-2026-022,tanaka,JPY,overdue,2026-08-15,2026-09-14,70,61-90,1250000,0,4000,16712,1270712"
-        in lines
+        "HP-2026-022,tanaka,JPY,overdue,2026-08-15,2026-09-14,70,61-90,1250000,0,4000,16712,1270712,"
+        "0,0,0" in lines
     )
     assert len(lines) == 1 + 16  # 18 invoices, less the draft and the void one
 

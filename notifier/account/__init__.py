@@ -17,6 +17,7 @@ from notifier.account.model import (
     Step,
 )
 from notifier.ledger.plans import FULL, Instalment, PlanOption
+from notifier.ledger.reductions import CreditUse, Reduction
 from notifier.ledger.state import (
     NOT_SENT,
     SENT,
@@ -37,6 +38,7 @@ __all__ = [
     "SENT",
     "Account",
     "ClientAccount",
+    "CreditUse",
     "EarlyDiscount",
     "History",
     "Instalment",
@@ -47,6 +49,7 @@ __all__ = [
     "PayLink",
     "PayOption",
     "PlanOption",
+    "Reduction",
     "Status",
     "Step",
     "Totals",

@@ -10,6 +10,8 @@ Rules it applies beyond the ledger's (docs/books.md, "What a page asks"):
   yet late), nothing was paid outside it, and no plan was chosen; once one is, what is due on it
   is the way to pay.
 - A card link is shown only when it charges exactly what its way to pay asks today.
+- Credit notes, a write-off and the client's credit count as paid towards a plan's instalments;
+  a plan is not offered on an invoice they lowered (its instalments split the whole amount).
 - A client is written to at most once in any `SPACING_DAYS` days (thank-yous aside): a reminder
   due sooner waits.
 """
@@ -37,6 +39,7 @@ from notifier.account.next_steps import last_written, spaced, steps_of
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.books.payment_links import Link, current_links
+from notifier.ledger.credit import client_credits
 from notifier.ledger.fees import annual_rate, next_interest_day
 from notifier.ledger.plans import FULL, Instalment, PlanOption
 from notifier.ledger.state import (
@@ -73,7 +76,8 @@ def account_of(
     known = known if known is not None else history(books, as_of)
     if reminders_only:
         mine = _read_by_reminders(books, as_of, mine, known)
-    states = ledger(books, as_of, mine, known=known)
+    credits = client_credits(books, as_of, wanted, known)
+    states = ledger(books, as_of, mine, known=known, credits=credits)
     links = current_links(books)
     messages: dict[str, list[schema.Message]] = defaultdict(list)
     for message in books.messages:
@@ -106,6 +110,7 @@ def account_of(
                 written.get(c),
                 tuple(messages.get(c, ())),
                 references.statement_reference(c) if rf else None,
+                tuple(sorted(credits.left.get(c, {}).items())),
             )
             for c in wanted
         },
@@ -195,7 +200,7 @@ def _due_now(state: InvoiceState, owed: Owed, as_of: date) -> tuple[Owed, tuple[
     through = max([upcoming.number, *late])
     covered = tuple(i for i in plan.instalments if upcoming.number <= i.number <= through)
     due_so_far = sum(i.amount for i in plan.instalments if i.number <= through)
-    paid = state.paid - state.totals.deposit
+    paid = state.paid - state.totals.deposit + state.reduced
     principal = max(0, min(owed.principal, due_so_far - paid))
     return Owed(principal, owed.fees, owed.interest), covered
 
@@ -237,7 +242,7 @@ def _ways(
     ways = [option(full, FULL, owed.total - (early.amount if early else 0), early)]
     # A plan splits the whole amount to pay: offered while its schedule lies ahead, and nothing
     # was paid outside it (its first instalment could then pay more than is left).
-    if state.paid == state.totals.deposit:
+    if state.paid == state.totals.deposit and not state.reductions:
         for plan in plans:
             if plan.instalments[0].due_date >= as_of:
                 ways.append(option(plan, f"{plan.id}#1", plan.instalments[0].amount))

@@ -141,6 +141,9 @@ class ClientAccount:
     last_written: date | None  # the last day an email (not a thank-you) went to the client
     messages: tuple[schema.Message, ...]  # every record of a message or task, in the books' order
     reference: str | None  # one bank transfer of everything owed: its RF reference (None: RF off)
+    # Credit no open invoice needed, per currency: what was paid beyond the invoices, kept for
+    # the next one or refunded (see notifier.ledger.credit).
+    credit: tuple[tuple[str, int], ...] = ()
 
     @property
     def reference_grouped(self) -> str | None:

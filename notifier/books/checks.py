@@ -10,6 +10,7 @@ import hashlib
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from notifier.books.load import Books, Origin, load_books
 from notifier.forked import can_fork, forked
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
+from notifier.ledger.reductions import credit_note_amount
 from notifier.ledger.state import settlement
 from notifier.problems import Problem
 
@@ -166,6 +168,7 @@ def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
         *_settings(books, settings),
         *_clients(books, settings),
         *problems,
+        *_credit_note_numbers(books),
         *records,
         *(p for number in paid for p in settled[number]),
         *_messages(books, settings),
@@ -262,6 +265,8 @@ def _settings(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         if unfit is not None:
             yield origin.problem(unfit, "business", "logo")
     yield from _fees(origin, settings.terms.late_payment, ("terms", "late_payment"))
+    for currency, amount in settings.terms.not_chased_below.items():
+        yield from _amount(origin, amount, currency, "terms", "not_chased_below", currency)
     if settings.reminders.policy not in settings.policies:
         yield origin.problem(
             _unknown("policy", settings.reminders.policy, settings.policies), "reminders", "policy"
@@ -440,6 +445,7 @@ def _invoices(
                 (part.amount, ("custom_plan", "instalments", i, "amount"))
                 for i, part in enumerate(invoice.custom_plan.instalments)
             ]
+        amounts += list(_reduction_amounts(invoice))
         fine = [p for amount, at in amounts for p in _amount(origin, amount, currency, *at)]
         yield from fine
         if invoice.plans is not None:
@@ -460,6 +466,7 @@ def _invoices(
         totals = figures.totals
         if invoice.payment_links:
             yield from _payment_links(origin, invoice, figures.options)
+        yield from _reductions(origin, invoice, totals.total, currency)
         if invoice.discount is not None and totals.discount > totals.subtotal:
             yield origin.problem(
                 "the discount is more than the invoice's lines add up to", "discount"
@@ -492,6 +499,79 @@ def _invoices(
             yield origin.problem(
                 f"{invoice.promise.by} is before the promise was made", "promise", "by"
             )
+
+
+def _reduction_amounts(
+    invoice: schema.Invoice,
+) -> Iterator[tuple[Decimal, tuple[str | int, ...]]]:
+    """The amounts written in the invoice's credit notes and write-off, with where they are."""
+    for i, note in enumerate(invoice.credit_notes):
+        if note.amount is not None:
+            yield note.amount, ("credit_notes", i, "amount")
+        for j, line in enumerate(note.lines or ()):
+            yield line.unit_price, ("credit_notes", i, "lines", j, "unit_price")
+    if invoice.write_off is not None and invoice.write_off.amount != "rest":
+        yield invoice.write_off.amount, ("write_off", "amount")
+
+
+def _reductions(
+    origin: Origin, invoice: schema.Invoice, total: int, currency: str
+) -> Iterator[Problem]:
+    """Credit notes and a write-off: on an issued invoice, dated from its issue, the credit notes
+    no more than its total."""
+    given: list[tuple[tuple[str | int, ...], date, str]] = [
+        (("credit_notes", i), note.date, "a credit note")
+        for i, note in enumerate(invoice.credit_notes)
+    ]
+    if invoice.write_off is not None:
+        given.append((("write_off",), invoice.write_off.date, "a write-off"))
+    for at, day, what in given:
+        if invoice.draft:
+            yield origin.problem(f"invoice {invoice.number} is a draft: change it, not {what}", *at)
+        elif invoice.void is not None:
+            yield origin.problem(
+                f"invoice {invoice.number} is void: nothing is owed to reduce", *at
+            )
+        elif day < invoice.issue_date:
+            yield origin.problem(
+                f"{day} is before the issue date {invoice.issue_date}", *at, "date"
+            )
+    credited = 0
+    for i, note in enumerate(invoice.credit_notes):
+        credited += credit_note_amount(note, currency)
+        if credited > total:
+            yield origin.problem(
+                f"the credit notes come to {money.format_plain(credited, currency)}, more than "
+                f"the invoice total of {money.format_plain(total, currency)}",
+                "credit_notes",
+                i,
+            )
+            break
+
+
+def _credit_note_numbers(books: Books) -> Iterator[Problem]:
+    """A credit note's number is its own: used by no other credit note, nor by an invoice."""
+    first: dict[str, tuple[Origin, tuple[str | int, ...]]] = {}
+    for invoice in books.invoices.values():
+        origin = books.origin(invoice)
+        for i, note in enumerate(invoice.credit_notes):
+            at: tuple[str | int, ...] = ("credit_notes", i, "number")
+            other = books.invoices.get(note.number)
+            if other is not None:
+                where = books.origin(other)
+                yield origin.problem(
+                    f"`{note.number}` is already the number of the invoice at "
+                    f"{where.path}:{where.line()}",
+                    *at,
+                )
+                continue
+            seen = first.setdefault(note.number, (origin, at))
+            if seen[0] is not origin or seen[1] != at:
+                yield origin.problem(
+                    f"credit note `{note.number}` is already used at "
+                    f"{seen[0].path}:{seen[0].line(*seen[1][:-1])}",
+                    *at,
+                )
 
 
 def _payment_links(
@@ -626,17 +706,10 @@ def _settled(
     # The ledger on the day of the latest payment says whether the payments overshoot what was
     # owed then, discount taken and fees settled included.
     client = books.clients[invoice.client]
+    # (What an invoice is overpaid by is the client's credit, on their page: not a problem.)
     settled = settlement(settings, client, invoice, payments, max(p.date for p in payments))
     payment = payments[-1]
-    if settled.overpaid > 0:
-        currency = terms_of(settings, client, invoice).currency
-        excess = money.format_plain(settled.overpaid, currency)
-        yield books.origin(payment).problem(
-            f"invoice {number} is overpaid by {excess}; record a refund of the excess",
-            "amount",
-            warning=True,
-        )
-    elif settled.net_paid < 0:
+    if settled.net_paid < 0:
         yield books.origin(payment).problem(
             f"invoice {number} has more refunded than paid", "amount"
         )

@@ -21,6 +21,9 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
     model_validator,
 )
 from pydantic.networks import validate_email
@@ -227,6 +230,8 @@ class Terms(Model):
     early_payment_discount: EarlyPaymentDiscount | None = None
     plans: list[Name] = []
     due_soon_days: Annotated[int, Field(ge=0, le=60)] = 7
+    # Per currency: an invoice owing less than this gets no reminders (its page still says it).
+    not_chased_below: dict[Currency, PositiveAmount] = {}
 
 
 class TermsOverride(Model):
@@ -489,6 +494,46 @@ class PaymentLink(Model):
     amount: Amount | None = None
 
 
+class CreditNote(Model):
+    """A document with its own `number` that reduces the invoice it is written in, from `date`:
+    by `amount` (tax included) or by the total of its `lines`, not both, for `reason`."""
+
+    number: InvoiceNumber
+    date: Day
+    amount: PositiveAmount | None = None
+    lines: Annotated[list[Line], Field(min_length=1)] | None = None
+    reason: Text
+
+    @model_validator(mode="after")
+    def _amount_or_lines(self) -> CreditNote:
+        if (self.amount is None) == (self.lines is None):
+            raise ValueError("give either `amount` or `lines`")
+        return self
+
+
+_POSITIVE_AMOUNT: TypeAdapter[Decimal] = TypeAdapter(PositiveAmount)
+
+
+def _amount_or_rest(value: Any) -> Decimal | Literal["rest"]:
+    if value == "rest":
+        return "rest"
+    if isinstance(value, str) and not value.replace(".", "", 1).isdigit():
+        raise ValueError(f"give an amount like 25.00, or `rest`, not `{value}`")
+    try:
+        return _POSITIVE_AMOUNT.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].lower()) from None
+
+
+class WriteOff(Model):
+    """What the business gave up collecting on `date`, for `reason`: an `amount`, or `rest` (what
+    remains of the invoice amount that day; fees and interest are then no longer claimed)."""
+
+    date: Day
+    amount: Annotated[Decimal | Literal["rest"], PlainValidator(_amount_or_rest)]
+    reason: Text
+
+
 class Invoice(Model):
     number: InvoiceNumber
     client: Name
@@ -510,6 +555,8 @@ class Invoice(Model):
     promise: Promise | None = None
     waive_fees: YesNo = False
     purchase_order: str | None = None
+    credit_notes: list[CreditNote] = []
+    write_off: WriteOff | None = None
 
     @model_validator(mode="after")
     def _due_or_net(self) -> Invoice:

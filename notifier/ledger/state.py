@@ -4,7 +4,12 @@ Rules a reader of the books should know:
 - Payments dated after the as-of date do not count yet; nor do messages recorded after it.
 - Payments go to the invoice amount first. Late fees and interest are claimed while any of it is
   unpaid; once it is paid in full the invoice is paid, and any excess first covers the fees and
-  interest, then shows as overpaid.
+  interest, then shows as overpaid: credit the client holds, used by their next invoice (see
+  `notifier.ledger.credit`) unless a refund gives it back.
+- Credit notes, a write-off and credit from another invoice lower the invoice amount from their
+  date, as a payment would (see `notifier.ledger.reductions`). An invoice they settle with nothing
+  paid, or that a write-off closed, is settled rather than paid.
+- An invoice owing less than the business's `not_chased_below` for its currency gets no reminders.
 - An instalment plan becomes the client's choice when a payment names it (paying its first
   instalment); from then on due dates, lateness and reminders follow that plan.
 """
@@ -13,11 +18,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import Enum
 from operator import itemgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from notifier import money
@@ -26,8 +31,12 @@ from notifier.books.load import Books
 from notifier.ledger.fees import NO_CHARGES, LateCharges, late_charges
 from notifier.ledger.figures import Figures, figures_of
 from notifier.ledger.plans import Instalment, PlanOption
+from notifier.ledger.reductions import CreditUse, Reduction, credit_notes, credits_in, write_off
 from notifier.ledger.terms import InvoiceTerms
 from notifier.ledger.totals import Totals
+
+if TYPE_CHECKING:
+    from notifier.ledger.credit import Credits
 
 
 class Status(Enum):
@@ -42,6 +51,7 @@ class Status(Enum):
     OVERDUE = "overdue"
     DISPUTED = "disputed"
     PAID = "paid"
+    SETTLED = "settled"  # nothing owed, but not all of it paid: credited in whole, or written off
     VOID = "void"
 
     @property
@@ -108,10 +118,27 @@ class InvoiceState:
     active_plan: PlanOption | None
     next_instalment: Instalment | None
     next_reminder: NextReminder | None
+    # Credit notes, the write-off and credit from other invoices up to the day, by date.
+    reductions: tuple[Reduction, ...] = ()
+    credit_out: tuple[CreditUse, ...] = ()  # where what it was overpaid by went, by date
+    not_chased: bool = False  # owes less than the business chases: no reminders
 
     @property
     def currency(self) -> str:
         return self.totals.currency
+
+    @property
+    def reduced(self) -> int:
+        """What credit notes, the write-off and credit took off the invoice."""
+        return sum(r.amount for r in self.reductions)
+
+    def reduced_by(self, kind: str) -> int:
+        return sum(r.amount for r in self.reductions if r.kind == kind)
+
+    @property
+    def credit_left(self) -> int:
+        """What it was overpaid by that no other invoice has used yet."""
+        return self.overpaid - sum(use.amount for use in self.credit_out)
 
     @property
     def due_date(self) -> date:
@@ -172,10 +199,12 @@ def ledger(
     added: Mapping[str, Iterable[Moved]] | None = None,
     *,
     known: History | None = None,
+    credits: Credits | None = None,
 ) -> dict[str, InvoiceState]:
     """Every valid invoice's state on `as_of` (or only those of `only`), by number, in the books'
     order; with `added`, as if the books also held that money moved, by invoice number, after
-    their own payments. `known` is `history(books, as_of)`, if already worked out.
+    their own payments. `known` is `history(books, as_of)`, if already worked out; `credits`,
+    the credit of the invoices' clients (`client_credits`), if already worked out.
 
     Assumes `notifier.books.check` found no errors in `books`."""
     assert books.settings is not None
@@ -183,8 +212,17 @@ def ledger(
     if known is None:
         known = history(books, as_of)
     payments, sent = known.payments, known.sent
-    return {
-        number: invoice_state(
+    chosen = list(books.invoices.values()) if only is None else list(only)
+    if credits is None:
+        # Here, not at the top: the credit is worked out from this module's invoice states.
+        from notifier.ledger.credit import client_credits
+
+        clients = {invoice.client for invoice in chosen}
+        credits = client_credits(books, as_of, clients, known, added)
+    states = {}
+    for invoice in chosen:
+        number = invoice.number
+        state = invoice_state(
             books.settings,
             books.clients[invoice.client],
             invoice,
@@ -192,12 +230,13 @@ def ledger(
             sent,
             as_of,
             [moved for moved in more.get(number, ()) if moved[0] <= as_of],
+            credits.into(number) if credits.uses else (),
             invoices_from=known.invoices_from,
         )
-        for number, invoice in (
-            books.invoices.items() if only is None else ((i.number, i) for i in only)
-        )
-    }
+        if credits.uses and state.overpaid:
+            state = replace(state, credit_out=credits.out_of(number))
+        states[number] = state
+    return states
 
 
 def may_be_open(
@@ -239,19 +278,22 @@ def invoice_state(
     sent: dict[str, dict[str, date]],
     as_of: date,
     added: Iterable[Moved] = (),
+    credit: Iterable[CreditUse] = (),
     *,
     invoices_from: date | None = None,
 ) -> InvoiceState:
-    """The invoice's state on `as_of`; `invoices_from` as `History.invoices_from`."""
+    """The invoice's state on `as_of`; `credit`: what the client's credit from other invoices
+    pays of it (see `notifier.ledger.credit`); `invoices_from` as `History.invoices_from`."""
     figures = figures_of(settings, client, invoice)
     terms, totals, options = figures.terms, figures.totals, figures.options
-    paid_in = _paid_in(figures, invoice, payments, added)
+    paid_in = _paid_in(figures, invoice, payments, added, as_of, credit)
     net_paid, active, schedule = paid_in.net_paid, paid_in.active, paid_in.schedule(figures)
     discount_taken, principal = paid_in.discount_taken, paid_in.principal
+    reduced = sum(r.amount for r in paid_in.reductions)
     early = paid_in.early
     if early is not None and (discount_taken or as_of > early.until):
         early = None  # used, or lapsed: no longer on offer
-    next_instalment = _next_instalment(schedule, net_paid) if principal > 0 else None
+    next_instalment = _next_instalment(schedule, net_paid + reduced) if principal > 0 else None
 
     charges = _charges(figures, paid_in, as_of)
     claimed = charges.fee + charges.interest
@@ -266,18 +308,28 @@ def invoice_state(
     due = next_instalment.due_date if next_instalment else terms.due_date
     days_overdue = max(0, (as_of - due).days) if principal > 0 else 0
     paid = net_paid + totals.deposit
-    status = _status(invoice, terms, as_of, principal, paid, due)
-    reminder = _next_reminder(
-        settings,
-        client,
-        invoice,
-        status,
-        due,
-        next_instalment,
-        active,
-        sent,
-        as_of,
-        as_of if invoices_from is None else invoices_from,
+    status = _status(invoice, terms, as_of, principal, paid, due, paid_in.reductions)
+    threshold = settings.terms.not_chased_below.get(terms.currency)
+    not_chased = (
+        status.is_open
+        and threshold is not None
+        and balance < money.to_minor(threshold, terms.currency)
+    )
+    reminder = (
+        None
+        if not_chased
+        else _next_reminder(
+            settings,
+            client,
+            invoice,
+            status,
+            due,
+            next_instalment,
+            active,
+            sent,
+            as_of,
+            as_of if invoices_from is None else invoices_from,
+        )
     )
     return InvoiceState(
         invoice=invoice,
@@ -297,6 +349,8 @@ def invoice_state(
         active_plan=active,
         next_instalment=next_instalment,
         next_reminder=reminder,
+        reductions=paid_in.reductions,
+        not_chased=not_chased,
     )
 
 
@@ -320,7 +374,7 @@ def settlement(
     amount, the one case where they change what is overpaid: fees and interest are never below
     zero, so an invoice paid exactly, or less, is overpaid by nothing."""
     figures = figures_of(settings, client, invoice)
-    paid_in = _paid_in(figures, invoice, payments)
+    paid_in = _paid_in(figures, invoice, payments, (), as_of)
     overpaid = 0
     if paid_in.principal < 0:
         charges = _charges(figures, paid_in, as_of)
@@ -336,6 +390,7 @@ class _PaidIn:
     early: EarlyDiscount | None  # on offer at all, whether taken, lapsed or not
     discount_taken: int
     principal: int  # what remains of the invoice amount, below zero if paid beyond it
+    reductions: tuple[Reduction, ...]  # by date
 
     def schedule(self, figures: Figures) -> tuple[Instalment, ...]:
         """The instalments of the plan chosen, or the one of paying in full."""
@@ -347,6 +402,8 @@ def _paid_in(
     invoice: schema.Invoice,
     payments: Iterable[schema.Payment],
     added: Iterable[Moved] = (),
+    as_of: date = date.max,
+    credit: Iterable[CreditUse] = (),
 ) -> _PaidIn:
     terms, totals = figures.terms, figures.totals
     dated = [(p.date, signed_minor(p, terms.currency), p.plan) for p in payments]
@@ -358,12 +415,46 @@ def _paid_in(
     net_paid = sum(amount for _, amount, _ in dated)
     chosen = next((plan for _, _, plan in dated if plan), None)
     active = next((o for o in figures.options if o.id == chosen), None) if chosen else None
-    early = _early_discount(terms, totals, invoice, active)
+    notes = credit_notes(invoice, terms.currency, as_of) if invoice.credit_notes else []
+    credited = sum(note.amount for note in notes)
+    early = _early_discount(terms, totals.total - credited, invoice, active)
     discount_taken = 0
-    if early is not None and _covered_by(dated, early.until) >= totals.to_pay - early.amount:
-        discount_taken = early.amount
-    principal = totals.to_pay - discount_taken - net_paid
-    return _PaidIn(dated, net_paid, active, early, discount_taken, principal)
+    # Credit notes lower what settles the invoice within the window; the discount is on the rest.
+    to_settle = totals.to_pay - credited
+    credit_used = credits_in(credit)
+    if early is not None:
+        # The client's credit is their money, paid on its day.
+        covered = _covered_by(dated, early.until)
+        covered += sum(c.amount for c in credit_used if c.on <= early.until)
+        if covered >= to_settle - early.amount:
+            discount_taken = early.amount
+    reductions = sorted([*notes, *credit_used], key=lambda r: r.on)
+    principal = (
+        to_settle - discount_taken - net_paid - (sum(r.amount for r in reductions) - credited)
+    )
+    given_up = write_off(
+        invoice, terms.currency, as_of, _unsettled(principal, dated, reductions, invoice)
+    )
+    if given_up is not None:
+        reductions = sorted([*reductions, given_up], key=lambda r: r.on)
+        principal -= given_up.amount
+    return _PaidIn(dated, net_paid, active, early, discount_taken, principal, tuple(reductions))
+
+
+def _unsettled(
+    principal: int,
+    dated: list[tuple[date, int, str | None]],
+    reductions: list[Reduction],
+    invoice: schema.Invoice,
+) -> int:
+    """What remained of the invoice amount on the day of its write-off: `principal` (what remains
+    today) with what was paid or credited after that day added back."""
+    if invoice.write_off is None:
+        return 0
+    day = invoice.write_off.date
+    later = sum(amount for when, amount, _ in dated if when > day)
+    later += sum(r.amount for r in reductions if r.on > day)
+    return principal + later
 
 
 def _charges(figures: Figures, paid_in: _PaidIn, as_of: date) -> LateCharges:
@@ -378,6 +469,7 @@ def _charges(figures: Figures, paid_in: _PaidIn, as_of: date) -> LateCharges:
         [
             (invoice.issue_date, paid_in.discount_taken),
             *((day, amount) for day, amount, _ in paid_in.dated),
+            *((r.on, r.amount) for r in paid_in.reductions),
         ],
         as_of,
         terms.due_date,
@@ -406,16 +498,17 @@ def _covered_by(dated: list[tuple[date, int, str | None]], day: date) -> int:
 
 def _early_discount(
     terms: InvoiceTerms,
-    totals: Totals,
+    total: int,
     invoice: schema.Invoice,
     active: PlanOption | None,
 ) -> EarlyDiscount | None:
-    """The early-payment discount this invoice offers (on the total), if any; plans do not get it."""
+    """The early-payment discount this invoice offers (on `total`, its total less its credit
+    notes), if any; plans do not get it."""
     offer = terms.early_payment_discount
-    if offer is None or active is not None or invoice.draft:
+    if offer is None or active is not None or invoice.draft or total <= 0:
         return None
     return EarlyDiscount(
-        money.percent_of(totals.total, offer.percent),
+        money.percent_of(total, offer.percent),
         invoice.issue_date + timedelta(days=offer.days),
     )
 
@@ -437,13 +530,16 @@ def _status(
     principal: int,
     paid: int,
     due: date,
+    reductions: tuple[Reduction, ...] = (),
 ) -> Status:
     if invoice.void is not None and invoice.void.date <= as_of:
         return Status.VOID
     if invoice.draft or invoice.issue_date > as_of:
         return Status.DRAFT
     if principal <= 0:
-        return Status.PAID
+        written_off = any(r.kind == "write-off" for r in reductions)
+        credited_only = paid <= 0 and all(r.kind == "credit note" for r in reductions)
+        return Status.SETTLED if written_off or (reductions and credited_only) else Status.PAID
     if invoice.dispute is not None and invoice.dispute.since <= as_of:
         return Status.DISPUTED
     if as_of > due:

@@ -13,11 +13,13 @@ from notifier import addresses
 from notifier.account import (
     Account,
     ClientAccount,
+    CreditUse,
     EarlyDiscount,
     InvoiceAccount,
     InvoiceState,
     PayOption,
     PlanOption,
+    Reduction,
     Status,
     Step,
     Totals,
@@ -32,9 +34,10 @@ STATEMENT_DAYS = 365
 @dataclass(frozen=True)
 class StatementLine:
     on: date
-    what: str  # "invoice", "payment", "refund", "deposit", "discount"
-    reference: str
+    what: str  # "invoice", "payment", "refund", "deposit", "discount", "credit note", "write-off"
+    reference: str  # the invoice's number
     amount: int  # positive: owed more; negative: paid
+    document: str = ""  # a credit note's own number
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class InvoiceDocument:
     early_discount: EarlyDiscount | None
     plan: PlanOption | None  # the plan the client chose
     payments: tuple[schema.Payment, ...]
+    reductions: tuple[Reduction, ...] = ()  # credit notes, the write-off, credit used
+    overpaid: int = 0  # paid beyond it: the client's credit
+    credit_out: tuple[CreditUse, ...] = ()  # where that credit went
 
     @property
     def currency(self) -> str:
@@ -140,6 +146,9 @@ def invoice_document(view: InvoiceView) -> InvoiceDocument:
         early_discount=state.early_discount,
         plan=state.active_plan,
         payments=account.payments,
+        reductions=state.reductions,
+        overpaid=state.overpaid,
+        credit_out=state.credit_out,
     )
 
 
@@ -165,6 +174,7 @@ class ClientView:
     statements: tuple[Statement, ...]
     email: str | None
     pay_all: tuple[PayAll, ...] = ()  # per currency, with two or more open invoices
+    credit: tuple[tuple[str, int], ...] = ()  # (currency, minor units) of credit no invoice used
 
     @property
     def folder(self) -> str:
@@ -208,6 +218,7 @@ def _client_view(
         statements=_statements(client.issued, as_of),
         email=client.email,
         pay_all=_pay_all(client),
+        credit=client.credit,
     )
 
 
@@ -248,8 +259,17 @@ def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Stat
             what = "payment" if payment.kind == "payment" else "refund"
             lines.append(StatementLine(payment.date, what, invoice.number, amount))
         if state.discount_taken:
-            last = max(p.date for p in account.payments)
+            # Taken on the day of the last money in: a payment, or credit the client held.
+            days = [p.date for p in account.payments]
+            days += [r.on for r in state.reductions if r.kind == "credit"]
+            last = max(days, default=invoice.issue_date)
             lines.append(StatementLine(last, "discount", invoice.number, -state.discount_taken))
+        # Credit moved from one invoice to another is the client's own money, already a line.
+        lines.extend(
+            StatementLine(r.on, r.kind, invoice.number, -r.amount, r.reference)
+            for r in state.reductions
+            if r.kind != "credit"
+        )
     statements = []
     for currency, lines in sorted(entries.items()):
         lines.sort(key=lambda line: (line.on, line.what != "invoice", line.reference))

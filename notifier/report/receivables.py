@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
+from notifier import money
 from notifier.account import (
     Account,
     ClientAccount,
@@ -35,6 +36,9 @@ class CurrencyFigures:
     collected: int  # received in the period, net of refunds
     expected: int  # falling due in the next HORIZON_DAYS days
     dso: int | None  # days sales outstanding; None without sales in the period
+    credited: int = 0  # taken off invoices by credit notes dated in the period
+    written_off: int = 0  # given up by write-offs dated in the period
+    credit: int = 0  # clients' credit that no invoice has used yet
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class ClientRecord:
     disputes: tuple[str, ...]
     paused_until: date | None
     last_message: str | None  # "DATE STAGE (STATUS)"
+    credit: dict[str, int] = field(default_factory=dict)  # currency → credit no invoice used
+    written_off: tuple[str, ...] = ()  # "NUMBER AMOUNT" of each invoice written off, in part or all
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class ClientShare:
     expected: dict[str, int]
     by_month: dict[str, dict[str, int]]  # currency → YYYY-MM → minor, for the last twelve months
     tasks: tuple[OpenTask, ...]  # its tasks and messages waiting for a person
+    credited: dict[str, int] = field(default_factory=dict)
+    written_off: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The share as JSON values (tuples become lists when dumped). Field by field, not with
@@ -105,6 +113,7 @@ class ClientShare:
         record.update(
             promises_due=tuple(record["promises_due"]),
             disputes=tuple(record["disputes"]),
+            written_off=tuple(record["written_off"]),
             paused_until=date.fromisoformat(paused) if paused else None,
         )
         tasks = tuple(OpenTask(**{**task, "items": tuple(task["items"])}) for task in data["tasks"])
@@ -146,6 +155,9 @@ def assemble(as_of: date, clients: list[str], shares: dict[str, ClientShare]) ->
     sales: dict[str, int] = defaultdict(int)
     collected: dict[str, int] = defaultdict(int)
     expected: dict[str, int] = defaultdict(int)
+    credited: dict[str, int] = defaultdict(int)
+    written_off: dict[str, int] = defaultdict(int)
+    credit: dict[str, int] = defaultdict(int)
     months = _months(as_of)
     by_month: dict[str, dict[str, int]] = {}
     for client in clients:
@@ -160,6 +172,9 @@ def assemble(as_of: date, clients: list[str], shares: dict[str, ClientShare]) ->
             (sales, share.sales),
             (collected, share.collected),
             (expected, share.expected),
+            (credited, share.credited),
+            (written_off, share.written_off),
+            (credit, share.record.credit),
         ):
             for currency, value in part.items():
                 total[currency] += value
@@ -181,6 +196,9 @@ def assemble(as_of: date, clients: list[str], shares: dict[str, ClientShare]) ->
                 collected[currency],
                 expected[currency],
                 dso,
+                credited[currency],
+                written_off[currency],
+                credit[currency],
             )
         )
     return Report(
@@ -208,6 +226,8 @@ def _share(client: ClientAccount, as_of: date) -> ClientShare:
     sales: dict[str, int] = defaultdict(int)
     collected: dict[str, int] = defaultdict(int)
     expected: dict[str, int] = defaultdict(int)
+    credited: dict[str, int] = defaultdict(int)
+    written_off: dict[str, int] = defaultdict(int)
     invoiced: dict[str, None] = {}
     for invoice in client.invoices:
         state = invoice.state
@@ -224,6 +244,11 @@ def _share(client: ClientAccount, as_of: date) -> ClientShare:
             sales[currency] += state.totals.total
         if invoice.owed.total > 0 and state.status is not Status.DISPUTED:
             expected[currency] += _falling_due(state, as_of, horizon)
+        for reduction in state.reductions:
+            if reduction.on > start and reduction.kind == "credit note":
+                credited[currency] += reduction.amount
+            elif reduction.on > start and reduction.kind == "write-off":
+                written_off[currency] += reduction.amount
     months = set(_months(as_of))
     by_month: dict[str, dict[str, int]] = {}
     for invoice in client.invoices:
@@ -246,6 +271,8 @@ def _share(client: ClientAccount, as_of: date) -> ClientShare:
         dict(expected),
         by_month,
         _open_tasks(client),
+        dict(credited),
+        dict(written_off),
     )
 
 
@@ -263,7 +290,7 @@ def _months(as_of: date) -> list[str]:
 def _falling_due(state: InvoiceState, as_of: date, horizon: date) -> int:
     """What of this invoice falls due after today and within the horizon, still unpaid."""
     schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
-    paid = state.paid - state.totals.deposit
+    paid = state.paid - state.totals.deposit + state.reduced
     running, due = 0, 0
     for instalment in schedule:
         running += instalment.amount
@@ -306,6 +333,12 @@ def _client_record(client: ClientAccount, own: list[InvoiceAccount], as_of: date
         disputes=tuple(i.number for i in own if i.status is Status.DISPUTED),
         paused_until=record.pause.until if record.pause and record.pause.until >= as_of else None,
         last_message=f"{last.at.date()} {last.stage} ({last.status})" if last else None,
+        credit=dict(client.credit),
+        written_off=tuple(
+            f"{i.number} {money.format_plain(i.state.reduced_by('write-off'), i.currency)}"
+            for i in own
+            if i.state.reduced_by("write-off")
+        ),
     )
 
 
@@ -313,7 +346,7 @@ def _days_late(invoice: InvoiceAccount) -> int | None:
     """Days between the last date to pay by and the payment that settled the invoice."""
     state = invoice.state
     schedule = state.active_plan.instalments if state.active_plan else state.plans[0].instalments
-    target = state.totals.to_pay - state.discount_taken
+    target = state.totals.to_pay - state.discount_taken - state.reduced
     running = 0
     for payment in invoice.payments:
         running += signed_minor(payment, state.currency)

@@ -36,12 +36,16 @@ def to_json(report: Report) -> str:
                 "collected": _major(item.collected, c),
                 "expected": _major(item.expected, c),
                 "dso_days": item.dso,
+                "credited": _major(item.credited, c),
+                "written_off": _major(item.written_off, c),
+                "credit": _major(item.credit, c),
             }
         )
     clients = []
     for record in report.clients:
         fields: dict[str, Any] = asdict(record)
         fields["owed"] = {c: _major(v, c) for c, v in record.owed.items()}
+        fields["credit"] = {c: _major(v, c) for c, v in record.credit.items()}
         fields["paused_until"] = str(record.paused_until) if record.paused_until else None
         clients.append(fields)
     document = {
@@ -61,7 +65,7 @@ def to_json(report: Report) -> str:
 
 CSV_COLUMNS = (
     "invoice", "client", "currency", "status", "issue_date", "due_date", "days_overdue", "aging",
-    "total", "paid", "fees", "interest", "balance",
+    "total", "paid", "fees", "interest", "balance", "credited", "written_off", "credit",
 )  # fmt: skip
 
 
@@ -91,6 +95,9 @@ def to_csv(account: Account) -> str:
                 _major(state.fees, c),
                 _major(state.interest, c),
                 _major(owed.total, c),
+                _major(state.reduced_by("credit note"), c),
+                _major(state.reduced_by("write-off"), c),
+                _major(state.reduced_by("credit"), c),
             )
         )
     return out.getvalue()
@@ -156,6 +163,8 @@ def print_report(report: Report, console: Console) -> None:
         notes += [f"disputed {d}" for d in record.disputes]
         if record.paused_until:
             notes.append(f"paused until {record.paused_until}")
+        notes += [f"credit {money.format_plain(v, c)}" for c, v in record.credit.items()]
+        notes += [f"written off {w}" for w in record.written_off]
         clients.add_row(
             record.client,
             str(record.open_invoices),
