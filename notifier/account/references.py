@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
 
 from notifier.books import schema
 from notifier.books.load import Books
@@ -58,9 +59,9 @@ def uses_rf(settings: schema.Settings) -> bool:
 
 
 def creditor_reference(body: str) -> str:
-    """`body` (letters and digits, at most 21) as an RF reference, check digits computed."""
-    digits = "".join(str(_DIGITS36.index(c)) for c in body + "RF00")
-    return f"RF{98 - int(digits) % 97:02d}{body}"
+    """`body` (letters and digits, at most 21) as an RF reference, check digits computed (ISO 7064
+    MOD 97-10 over the body followed by `RF`, as ISO 11649 moves the first four characters)."""
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
 
 
 def _fitted(text: str, room: int) -> str:
