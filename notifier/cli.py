@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -33,12 +33,15 @@ if TYPE_CHECKING:
     from notifier.books.load import Books
     from notifier.payments.exports import PaidRows, RowProblem, StripeRow
     from notifier.problems import Problem
+    from notifier.reminders.deliver import Report
+    from notifier.reminders.smtp_settings import SmtpSettings
 
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
+INBOX_FILES = ("*.csv",)  # the files in it that `run` imports
 ARCHIVE = "data/archive"  # where it keeps them once imported
 RECORDS = "data/records"  # what the commands append to: a killed one may leave temporary files
 BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
@@ -401,9 +404,28 @@ def _import_payments(
 ) -> None:
     """Apply `rows` to the books and print what happened; exit 1 (nothing written) if any row
     cannot be read, 2 if Stripe cannot be asked."""
+    stopped = _apply_payments(root, books, rows, source, now, today)
+    if stopped is not None:
+        code, why = stopped
+        click.echo(why if code == EXIT_PROBLEMS else f"notifier reconcile: {why}", err=True)
+        sys.exit(code)
+
+
+def _apply_payments(
+    root: Path,
+    books: Books,
+    rows: Iterable[StripeRow | RowProblem | PaidRows],
+    source: str,
+    now: datetime,
+    today: date,
+) -> tuple[int, str] | None:
+    """Apply `rows` to the books and print what happened, recording the rows waiting for review;
+    or, nothing written, the exit code and why: 1 if any row cannot be read (each printed), 2 if
+    Stripe cannot be asked."""
     from notifier.books.records import PendingLines
     from notifier.payments import apply as payments_apply
     from notifier.payments import links as payment_links
+    from notifier.payments import review as payments_review
 
     # The payments are written as they come, to a file that replaces payments.yaml only once
     # all is read and well (leaving the block otherwise removes it).
@@ -411,18 +433,18 @@ def _import_payments(
         try:
             outcome = payments_apply.reconcile(books, rows, source, today, pending)
         except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
-            click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
-            sys.exit(EXIT_USAGE)
+            return EXIT_USAGE, f"{exc}; nothing was imported"
         if outcome.problems:
             for problem in outcome.problems:
                 click.echo(str(problem), err=True)
             count = len(outcome.problems)
-            click.echo(
+            return (
+                EXIT_PROBLEMS,
                 f"{count} problem{'s' if count != 1 else ''} in the exports; nothing was imported",
-                err=True,
             )
-            sys.exit(EXIT_PROBLEMS)
+        outcome.review = payments_review.with_candidates(books, outcome.review, today)
         payments_apply.write_outcome(root, outcome, now)
+    payments_review.record(root, books, outcome, now)
     for line in outcome.summary():
         click.echo(line)
     for line in outcome.warning_lines():
@@ -432,6 +454,7 @@ def _import_payments(
         click.echo(f"As of {today}:")
         for line in changes:
             click.echo(line)
+    return None
 
 
 @cli.command()
@@ -533,11 +556,8 @@ def remind(
     after it goes. Needs NOTIFIER_SECRET and NOTIFIER_SMTP_URL, except with --dry-run, --outbox or
     --preview (which use demo page addresses without a secret, and say so)."""
     from notifier.payments.freshness import stale_reason
-    from notifier.reminders import deliver as reminders_deliver
-    from notifier.reminders.plan import plan_run
     from notifier.reminders.preview import run_moment, simulate, steps
-    from notifier.reminders.send import Sender, SetupError, parse_smtp_url
-    from notifier.reminders.summary import summary_lines
+    from notifier.reminders.send import SetupError, parse_smtp_url
 
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
@@ -588,9 +608,31 @@ def remind(
             for step in steps(plan):
                 click.echo(step.line())
         return
+    _report, code = _remind_today(books, day, now, secret, smtp, outbox, dry_run=dry_run)
+    if code:
+        sys.exit(code)
+
+
+def _remind_today(
+    books: Books,
+    day: date,
+    now: datetime,
+    secret: Secret,
+    smtp: SmtpSettings | None,
+    outbox: Path | None,
+    *,
+    dry_run: bool = False,
+) -> tuple[Report, int]:
+    """Plan today's reminders and send them (`smtp`), write them to `outbox`, or only show them;
+    print the summary and what stopped the run. What happened, and the exit code it calls for (0:
+    all went)."""
+    from notifier.reminders import deliver as reminders_deliver
+    from notifier.reminders.plan import plan_run
+    from notifier.reminders.send import Sender, SetupError
+    from notifier.reminders.summary import summary_lines
+
     plan = plan_run(books, day, now)
     report = reminders_deliver.compose_all(books, plan, now, secret, with_notice=not dry_run)
-    setup_error = None
     if outbox is not None:
         reminders_deliver.write_outbox(books, report, outbox, secret)
     elif smtp is not None:
@@ -598,15 +640,15 @@ def remind(
             with Sender(smtp) as sender, _progress("Sending") as progress:
                 reminders_deliver.send_and_record(books, report, now, secret, sender, progress)
         except SetupError as error:
-            setup_error = error
-    mode = "outbox" if outbox is not None else "send" if sending else "dry-run"
+            report.stopped = str(error)
+    mode = "outbox" if outbox is not None else "send" if smtp is not None else "dry-run"
     for line in summary_lines(report, mode):
         click.echo(line)
-    if setup_error is not None:
+    if report.stopped is not None:
         untried = len(report.composed) - len(report.deliveries)
         rest = f"; {untried} email{'s' if untried != 1 else ''} not tried go next run"
-        click.echo(f"notifier: {setup_error}{rest if untried else ''}", err=True)
-        sys.exit(EXIT_USAGE)
+        click.echo(f"notifier: {report.stopped}{rest if untried else ''}", err=True)
+        return report, EXIT_USAGE
     # One email's records (a stage each) share their client and moment: one doubt.
     doubts = len({(m.client, m.at) for m in plan.unresolved}) + report.count("uncertain")
     if doubts:
@@ -615,8 +657,7 @@ def remind(
             "above): record each with notifier remind --resolve ID sent|unsent",
             err=True,
         )
-    if report.problems or doubts:
-        sys.exit(EXIT_PROBLEMS)
+    return report, EXIT_PROBLEMS if report.problems or doubts else 0
 
 
 def _resolve(root: Path, message_id: str, outcome: str) -> None:
@@ -732,57 +773,152 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
 )
 @click.pass_context
 def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> None:
-    """The scheduled job: check the books, import the exports waiting in data/inbox/ (then move
-    them to data/archive/), send the reminders that are due, and build the pages. Safe to run
+    """The scheduled job: check the books; import the files waiting in data/inbox/ (then move them
+    to data/archive/) and, with STRIPE_API_KEY, what Stripe received since the last import through
+    the API; send the reminders that are due; build the pages; then email the owner what was done
+    and what needs a person. A part that fails (Stripe out of reach, the mail server down) is
+    reported and the rest still runs, the pages built; the exit code is then not 0. Safe to run
     twice: the second run does only what the first did not."""
-    from notifier.payments.exports import read_compact
+    from notifier.payments.freshness import stale_reason
+    from notifier.reminders.preview import run_moment
     from notifier.reminders.smtp_settings import SetupError, parse_smtp_url
 
     root: Path = ctx.obj
-    if not os.environ.get("NOTIFIER_SECRET"):
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=False)
+    if secret is None:
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
+        smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
     except SetupError as error:
         click.echo(f"notifier run: {error}; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
-    _lock_books(root)  # held to the end: the import, the reminders and the build
+    _lock_books(root)  # held to the end: the imports, the reminders, the build and the email
     books, _ = _load(root)  # a problem in the books stops the run before anything happens
     assert books.settings is not None
     zone = ZoneInfo(books.settings.business.timezone)
-    now = datetime.now(UTC).replace(microsecond=0)
+    # With --as-of the run acts at 09:00 that day, as `remind` does: its records say so.
+    now = run_moment(books, as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     today = as_of or now.astimezone(zone).date()
     click.echo("Payments")
-    inbox = sorted(p for p in (root / INBOX).glob("*.csv") if p.is_file())
-    if inbox:
-        rows = itertools.chain.from_iterable(
-            read_compact(p, str(p.relative_to(root)), zone) for p in inbox
-        )
-        _import_payments(root, books, rows, ", ".join(p.name for p in inbox), now, today)
-        for path in (
-            inbox
-        ):  # imported: a crash before this moves them makes the next run re-read them, harmlessly
-            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
-    else:
-        click.echo(f"  no exports waiting in {INBOX}/")
+    stopped = [*_import_inbox(root, books, zone, now, today)]
+    key = os.environ.get("STRIPE_API_KEY", "")
+    if key:
+        stopped += _import_from_stripe(root, _load(root)[0], key, zone, now, today)
+    code = max((code for code, _ in stopped), default=0)
+    problems = [why for _, why in stopped]
     click.echo("Reminders")
-    try:
-        ctx.invoke(
-            remind,
-            as_of=as_of,
-            dry_run=False,
-            outbox=None,
-            preview=None,
-            allow_stale_payments=allow_stale_payments,
-        )
-        code = 0
-    except SystemExit as stop:  # remind has said why; the pages are built all the same
-        code = int(stop.code or 0)
+    books, _ = _load(root)
+    stale = stale_reason(books, today)
+    if stale and not allow_stale_payments:
+        problems.append(f"not sending: {stale} (or use --allow-stale-payments)")
+        click.echo(f"notifier: {problems[-1]}", err=True)
+        code = max(code, EXIT_PROBLEMS)
+    else:
+        if stale:
+            click.echo(f"warning: {stale}", err=True)
+        report, sent = _remind_today(books, today, now, secret, smtp, None)
+        code = max(code, sent)
+        problems += report.problems
+        if report.stopped is not None:
+            problems.append(f"the mail server stopped the reminders: {report.stopped}")
     # Last, so the pages show what was just sent; they are published after the run in any case.
     click.echo("Pages")
     ctx.invoke(build, out=None, as_of=as_of, demo=False, cache=None)
+    click.echo("Owner's email")
+    code = max(code, _email_owner(root, today, now, secret, smtp, problems))
     sys.exit(code)
+
+
+def _email_owner(
+    root: Path,
+    today: date,
+    now: datetime,
+    secret: Secret,
+    smtp: SmtpSettings,
+    problems: list[str],
+) -> int:
+    """Email the owner what the run did and what needs a person (see notifier.reminders.owner);
+    the exit code it calls for."""
+    from notifier.reminders import owner
+    from notifier.reminders.compose import UnsafeHeader
+    from notifier.reminders.send import Sender, SetupError
+    from notifier.reminders.texts import TextError
+
+    books, _ = _load(root)  # as the run left them: the payments imported, the messages sent
+    news = owner.gather(books, today, secret, problems)
+    reason = owner.why_not(books, news)
+    if reason is not None:
+        click.echo(f"  {reason}")
+        return 0
+    try:
+        email = owner.compose(books, news, now)
+    except (TextError, UnsafeHeader) as error:
+        click.echo(f"notifier run: the owner's email: {error}", err=True)
+        return EXIT_PROBLEMS
+    try:
+        with Sender(smtp) as sender:
+            delivery = owner.send_and_record(root, email, now, sender)
+    except SetupError as error:
+        click.echo(f"notifier run: the owner's email could not go: {error}", err=True)
+        return EXIT_USAGE
+    detail = f" ({delivery.detail})" if delivery.detail else ""
+    click.echo(f"  {delivery.status:<9} to {email.to}: {email.subject}{detail}")
+    return 0 if delivery.status == "sent" else EXIT_PROBLEMS
+
+
+def _import_inbox(
+    root: Path, books: Books, zone: ZoneInfo, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    """Import every file waiting in data/inbox/ and move each to data/archive/; what stopped it
+    (the exit code, and why), if anything did. Nothing is imported if any file has a problem."""
+    inbox = sorted(
+        path for pattern in INBOX_FILES for path in (root / INBOX).glob(pattern) if path.is_file()
+    )
+    if not inbox:
+        click.echo(f"  no exports waiting in {INBOX}/")
+        return []
+    rows = itertools.chain.from_iterable(_inbox_rows(root, path, zone) for path in inbox)
+    stopped = _apply_payments(root, books, rows, ", ".join(p.name for p in inbox), now, today)
+    if stopped is not None:
+        click.echo(stopped[1], err=True)
+        return [(stopped[0], f"{stopped[1]} from {INBOX}/ (the files stay there)")]
+    for path in inbox:  # imported: a crash before this moves them makes the next run re-read them
+        click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
+    return []
+
+
+def _inbox_rows(
+    root: Path, path: Path, zone: ZoneInfo
+) -> Iterable[StripeRow | RowProblem | PaidRows]:
+    """The payments in one file of the inbox, whatever kind of file it is."""
+    from notifier.payments.exports import read_compact
+
+    return read_compact(path, str(path.relative_to(root)), zone)
+
+
+API_OVERLAP = timedelta(days=2)  # read again before the last API import: nothing falls between
+
+
+def _import_from_stripe(
+    root: Path, books: Books, key: str, zone: ZoneInfo, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    """Import what Stripe received since the last import through the API (less `API_OVERLAP`;
+    everything, the first time); what stopped it, if anything did."""
+    from notifier.payments import stripe_api  # only here: the stripe package is slow to load
+
+    last = max(
+        (record.at for record in books.imports if record.source == stripe_api.SOURCE),
+        default=None,
+    )
+    since = (last - API_OVERLAP).astimezone(zone).date() if last is not None else None
+    rows = stripe_api.payment_rows(stripe_api.make_client(key), since, zone)
+    stopped = _apply_payments(root, books, rows, stripe_api.SOURCE, now, today)
+    if stopped is None:
+        return []
+    code, why = stopped
+    click.echo(f"notifier run: {why}", err=True)
+    return [(code, f"payments could not be read from Stripe: {why}")]
 
 
 def _archive(root: Path, export: Path, today: date) -> Path:

@@ -94,6 +94,7 @@ class Review:
     id: str
     amount: str
     reason: str
+    candidates: tuple[str, ...] = ()  # invoice numbers a person might match it to, best first
 
     def __str__(self) -> str:
         what = f"{self.id} {self.amount}".strip()
