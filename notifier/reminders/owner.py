@@ -92,7 +92,7 @@ def gather(books: Books, today: date, secret: Secret, problems: list[str]) -> Ne
             "client": client.name,
             "phone": phone_line(client),
             "owed": owed(task),
-            "items": ", ".join(task.items),
+            "invoices": ", ".join(task.items),
             "stage": task.stage,
             "channel": task.channel,
             "history": earlier(task),
@@ -162,7 +162,7 @@ def _sent_today(books: Books, todays: list[schema.Message]) -> list[dict[str, st
         {
             "client": books.clients[client].name if client in books.clients else client,
             "stages": ", ".join(dict.fromkeys(m.stage for m in found)),
-            "items": ", ".join(dict.fromkeys(i for m in found for i in m.items)),
+            "invoices": ", ".join(dict.fromkeys(i for m in found for i in m.items)),
             "to": ", ".join(dict.fromkeys(a for m in found for a in m.to)),
         }
         for client, found in sorted(by_client.items())
