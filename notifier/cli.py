@@ -810,6 +810,8 @@ def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> N
     click.echo("Reminders")
     books, _ = _load(root)
     stale = stale_reason(books, today)
+    if key and code:  # what Stripe received since the last import is unknown: a payment may be
+        stale = "payments could not be read from Stripe today"  # missing
     if stale and not allow_stale_payments:
         problems.append(f"not sending: {stale} (or use --allow-stale-payments)")
         click.echo(f"notifier: {problems[-1]}", err=True)

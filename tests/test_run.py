@@ -63,6 +63,9 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
             "keiri@tanaka-shoten.example.net",  # a thank-you: HP-2026-022 is paid, no hand-off now
         ]
         (owner,) = [m for m in sent if m["To"].addresses[0].addr_spec.startswith("accounts@")]
+        assert owner["Subject"] == (
+            "Harbour & Pine Studio, 23 November 2026: 1 to act on, 2 clients emailed"
+        )  # the call to Northfield; Atelier Morel and Tanaka were emailed
         payments = yaml.safe_load((root / "data" / "records" / "payments.yaml").read_text())
         assert any(p["invoice"] == "HP-2026-022" for p in payments)
 

@@ -205,7 +205,7 @@ def _sessions(client: stripe.StripeClient, opened: dict[str, Any]) -> dict[str, 
     sessions: dict[str, tuple[str, str]] = {}
     try:
         listed = client.v1.checkout.sessions.list(cast(Any, {"limit": 100, **opened}))
-    except stripe.InvalidRequestError as exc:
+    except stripe.StripeError as exc:
         if exc.http_status == 404:
             return sessions
         raise
