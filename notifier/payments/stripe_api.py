@@ -109,6 +109,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 def _fail(exc: stripe.StripeError) -> StripeProblem:
     status = f" (HTTP {exc.http_status})" if exc.http_status else ""
     message = exc.user_message or str(exc) or type(exc).__name__
+    message = " ".join(message.split())  # one line: it goes in a summary and an email's list
     return StripeProblem(f"Stripe said{status}: {message}")
 
 
