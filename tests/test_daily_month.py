@@ -6,13 +6,11 @@ reach: no reminder goes, and the owner's email says why."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -30,6 +28,7 @@ from notifier.account import account_of
 from notifier.books.checks import check_books
 from notifier.cli import cli
 from notifier.payments import stripe_api
+from tests.localstripe_server import localstripe_address
 from tests.scratch import example_books
 from tests.test_remind_smtp import Mailbox, certificate, start_server
 
@@ -47,12 +46,11 @@ PAID = {date(2026, 11, 25): "HP-2026-026", date(2026, 12, 3): "HP-2026-030"}
 def localstripe() -> Iterator[tuple[str, dict[str, float]]]:
     """localstripe on 127.0.0.1, and its clock: each object is created at `clock["now"]`. Its
     PaymentIntent list is given the `created` filter Stripe's has (localstripe refuses it)."""
-    from aiohttp import web
     from localstripe import resources  # type: ignore[import-untyped]
-    from localstripe.server import app  # type: ignore[import-untyped]
 
-    resources.Store.dump_to_disk = lambda self: None  # it would pickle its store after each call
+    address = localstripe_address()
     clock = {"now": 0.0}
+    real_time = resources.time
     resources.time = SimpleNamespace(time=lambda: clock["now"])
     plain_list = resources.PaymentIntent._api_list_all.__func__
 
@@ -64,28 +62,9 @@ def localstripe() -> Iterator[tuple[str, dict[str, float]]]:
         return found
 
     resources.PaymentIntent._api_list_all = classmethod(list_intents)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    started = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield f"http://127.0.0.1:{port}", clock
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    yield address, clock
     resources.PaymentIntent._api_list_all = classmethod(plain_list)
+    resources.time = real_time
 
 
 def closed_port() -> int:

@@ -257,7 +257,9 @@ def send_and_record(root: Path, email: OwnerEmail, now: datetime, sender: Sender
         )
 
     intent: Callable[[], None] = lambda: record.append(root, [entry("sending")])  # noqa: E731
-    payload = email.message.as_bytes(policy=policy.SMTP)
+    # Lines up to SMTP's own limit: folding at 78 puts a long subject on a line of its own, and
+    # some readers then show it with a leading space.
+    payload = email.message.as_bytes(policy=policy.SMTP.clone(max_line_length=998))
     delivery = sender.deliver(email.sender, (email.to,), payload, intent)
     if delivery.status != "uncertain":
         record.append(root, [entry(delivery.status, delivery.detail or None)])
