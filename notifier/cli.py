@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -33,13 +33,16 @@ if TYPE_CHECKING:
     from notifier.books.load import Books
     from notifier.payments.exports import PaidRows, RowProblem, StripeRow
     from notifier.problems import Problem
+    from notifier.reminders.deliver import Report
     from notifier.reminders.plan import Plan
+    from notifier.reminders.smtp_settings import SmtpSettings
 
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 VERBOSE = "notifier.verbose"  # ctx.meta key: print details too
 INBOX = "data/inbox"  # where the scheduled job finds exports to import
+INBOX_FILES = ("*.csv",)  # the files in it that `run` imports
 ARCHIVE = "data/archive"  # where it keeps them once imported
 RECORDS = "data/records"  # what the commands append to: a killed one may leave temporary files
 BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
@@ -414,12 +417,27 @@ def _is_statement(books: Books, path: Path) -> bool:
 def _import_statements(root: Path, books: Books, files: Iterable[Path], now: datetime) -> None:
     """Apply the bank statements `files` to the books and print what happened; exit 1 (nothing
     written) if any cannot be read."""
+    stopped = _apply_statements(root, books, files, now)
+    if stopped is not None:
+        click.echo(stopped[1], err=True)
+        sys.exit(stopped[0])
+
+
+def _apply_statements(
+    root: Path, books: Books, files: Iterable[Path], now: datetime
+) -> tuple[int, str] | None:
+    """Apply the bank statements `files` to the books and print what happened, recording the
+    credits waiting for review; or, nothing written, the exit code and why (each problem
+    printed)."""
     from notifier.payments import bank_import
+    from notifier.payments import review as payments_review
     from notifier.payments.statements import read
 
     assert books.settings is not None
     mapping = books.settings.payments.bank_csv
-    statements = [read(p, str(p), mapping) for p in files]
+    statements = [
+        read(p, str(p.relative_to(root) if p.is_relative_to(root) else p), mapping) for p in files
+    ]
     problems = [
         *(p for s in statements for p in s.problems),
         *(p for s in statements for p in bank_import.currency_problems(books, s)),
@@ -428,15 +446,22 @@ def _import_statements(root: Path, books: Books, files: Iterable[Path], now: dat
         for problem in problems:
             click.echo(str(problem), err=True)
         count = len(problems)
-        click.echo(
+        return (
+            EXIT_PROBLEMS,
             f"{count} problem{'s' if count != 1 else ''} in the statements; nothing was imported",
-            err=True,
         )
-        sys.exit(EXIT_PROBLEMS)
     outcome = bank_import.reconcile_statements(books, statements)
     bank_import.write_outcome(root, outcome, now)
+    payments_review.record(
+        root,
+        books,
+        [review for _, review in outcome.review],
+        [payment.id for payment in outcome.payments],
+        now,
+    )
     for line in outcome.summary():
         click.echo(line)
+    return None
 
 
 def _import_payments(
@@ -449,9 +474,28 @@ def _import_payments(
 ) -> None:
     """Apply `rows` to the books and print what happened; exit 1 (nothing written) if any row
     cannot be read, 2 if Stripe cannot be asked."""
+    stopped = _apply_payments(root, books, rows, source, now, today)
+    if stopped is not None:
+        code, why = stopped
+        click.echo(why if code == EXIT_PROBLEMS else f"notifier reconcile: {why}", err=True)
+        sys.exit(code)
+
+
+def _apply_payments(
+    root: Path,
+    books: Books,
+    rows: Iterable[StripeRow | RowProblem | PaidRows],
+    source: str,
+    now: datetime,
+    today: date,
+) -> tuple[int, str] | None:
+    """Apply `rows` to the books and print what happened, recording the rows waiting for review;
+    or, nothing written, the exit code and why: 1 if any row cannot be read (each printed), 2 if
+    Stripe cannot be asked."""
     from notifier.books.records import PendingLines
     from notifier.payments import apply as payments_apply
     from notifier.payments import links as payment_links
+    from notifier.payments import review as payments_review
 
     # The payments are written as they come, to a file that replaces payments.yaml only once
     # all is read and well (leaving the block otherwise removes it).
@@ -459,18 +503,18 @@ def _import_payments(
         try:
             outcome = payments_apply.reconcile(books, rows, source, today, pending)
         except payment_links.ProviderProblem as exc:  # Stripe refused or could not be reached
-            click.echo(f"notifier reconcile: {exc}; nothing was imported", err=True)
-            sys.exit(EXIT_USAGE)
+            return EXIT_USAGE, f"{exc}; nothing was imported"
         if outcome.problems:
             for problem in outcome.problems:
                 click.echo(str(problem), err=True)
             count = len(outcome.problems)
-            click.echo(
+            return (
+                EXIT_PROBLEMS,
                 f"{count} problem{'s' if count != 1 else ''} in the exports; nothing was imported",
-                err=True,
             )
-            sys.exit(EXIT_PROBLEMS)
+        outcome.review = payments_review.with_candidates(books, outcome.review, today)
         payments_apply.write_outcome(root, outcome, now)
+    payments_review.record(root, books, outcome.review, [e.id for e in outcome.entries], now)
     for line in outcome.summary():
         click.echo(line)
     for line in outcome.warning_lines():
@@ -480,6 +524,7 @@ def _import_payments(
         click.echo(f"As of {today}:")
         for line in changes:
             click.echo(line)
+    return None
 
 
 @cli.command()
@@ -598,11 +643,8 @@ def remind(
     NOTIFIER_SMTP_URL, except with --dry-run, --outbox or --preview (which use demo page addresses
     without a secret, and say so)."""
     from notifier.payments.freshness import stale_reason
-    from notifier.reminders import deliver as reminders_deliver
-    from notifier.reminders.plan import plan_run
     from notifier.reminders.preview import run_moment, simulate, steps
-    from notifier.reminders.send import Sender, SetupError, parse_smtp_url
-    from notifier.reminders.summary import summary_lines
+    from notifier.reminders.send import SetupError, parse_smtp_url
 
     if sum((dry_run, outbox is not None, preview is not None)) > 1:
         click.echo("notifier: choose one of --dry-run, --outbox and --preview", err=True)
@@ -657,17 +699,38 @@ def remind(
     if secret.demo:
         click.echo("demo mode: NOTIFIER_SECRET is not set; page addresses are the public demo ones")
     if preview is not None:
-        for plan in simulate(books, day, preview):
-            for step in steps(plan):
+        for simulated in simulate(books, day, preview):
+            for step in steps(simulated):
                 click.echo(step.line())
         return
-    plan = (
-        plan_run(books, day, now)
-        if now_client is None
-        else _plan_now(books, day, now_client, stage)
-    )
+    plan = None if now_client is None else _plan_now(books, day, now_client, stage)
+    _report, code = _remind_today(books, day, now, secret, smtp, outbox, dry_run=dry_run, plan=plan)
+    if code:
+        sys.exit(code)
+
+
+def _remind_today(
+    books: Books,
+    day: date,
+    now: datetime,
+    secret: Secret,
+    smtp: SmtpSettings | None,
+    outbox: Path | None,
+    *,
+    dry_run: bool = False,
+    plan: Plan | None = None,
+) -> tuple[Report, int]:
+    """Plan today's reminders (unless given one: `remind --now`'s) and send them (`smtp`), write
+    them to `outbox`, or only show them; print the summary and what stopped the run. What
+    happened, and the exit code it calls for (0: all went)."""
+    from notifier.reminders import deliver as reminders_deliver
+    from notifier.reminders.plan import plan_run
+    from notifier.reminders.send import Sender, SetupError
+    from notifier.reminders.summary import summary_lines
+
+    if plan is None:
+        plan = plan_run(books, day, now)
     report = reminders_deliver.compose_all(books, plan, now, secret, with_notice=not dry_run)
-    setup_error = None
     if outbox is not None:
         reminders_deliver.write_outbox(books, report, outbox, secret)
     elif smtp is not None:
@@ -675,15 +738,15 @@ def remind(
             with Sender(smtp) as sender, _progress("Sending") as progress:
                 reminders_deliver.send_and_record(books, report, now, secret, sender, progress)
         except SetupError as error:
-            setup_error = error
-    mode = "outbox" if outbox is not None else "send" if sending else "dry-run"
+            report.stopped = str(error)
+    mode = "outbox" if outbox is not None else "send" if smtp is not None else "dry-run"
     for line in summary_lines(report, mode):
         click.echo(line)
-    if setup_error is not None:
+    if report.stopped is not None:
         untried = len(report.composed) - len(report.deliveries)
         rest = f"; {untried} email{'s' if untried != 1 else ''} not tried go next run"
-        click.echo(f"notifier: {setup_error}{rest if untried else ''}", err=True)
-        sys.exit(EXIT_USAGE)
+        click.echo(f"notifier: {report.stopped}{rest if untried else ''}", err=True)
+        return report, EXIT_USAGE
     # One email's records (a stage each) share their client and moment: one doubt.
     doubts = len({(m.client, m.at) for m in plan.unresolved}) + report.count("uncertain")
     if doubts:
@@ -692,8 +755,7 @@ def remind(
             "above): record each with notifier remind --resolve ID sent|unsent",
             err=True,
         )
-    if report.problems or doubts:
-        sys.exit(EXIT_PROBLEMS)
+    return report, EXIT_PROBLEMS if report.problems or doubts else 0
 
 
 def _plan_now(books: Books, day: date, client: str, stage: str | None) -> Plan:
@@ -820,64 +882,177 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
 )
 @click.pass_context
 def run(ctx: click.Context, as_of: date | None, allow_stale_payments: bool) -> None:
-    """The scheduled job: check the books, import the exports waiting in data/inbox/ (then move
-    them to data/archive/), send the reminders that are due, and build the pages. Safe to run
+    """The scheduled job: check the books; import the files waiting in data/inbox/ (then move them
+    to data/archive/) and, with STRIPE_API_KEY, what Stripe received since the last import through
+    the API; send the reminders that are due; build the pages; then email the owner what was done
+    and what needs a person. A part that fails (Stripe out of reach, the mail server down) is
+    reported and the rest still runs, the pages built; the exit code is then not 0. Safe to run
     twice: the second run does only what the first did not."""
-    from notifier.payments.exports import read_compact
+    from notifier.payments.freshness import stale_reason
+    from notifier.reminders.preview import run_moment
     from notifier.reminders.smtp_settings import SetupError, parse_smtp_url
 
     root: Path = ctx.obj
-    if not os.environ.get("NOTIFIER_SECRET"):
+    secret = Secret.from_environment(os.environ.get("NOTIFIER_SECRET"), demo=False)
+    if secret is None:
         click.echo("notifier run: NOTIFIER_SECRET is not set; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
     try:
-        parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
+        smtp = parse_smtp_url(os.environ.get("NOTIFIER_SMTP_URL", ""))
     except SetupError as error:
         click.echo(f"notifier run: {error}; nothing was done", err=True)
         sys.exit(EXIT_USAGE)
-    _lock_books(root)  # held to the end: the import, the reminders and the build
+    _lock_books(root)  # held to the end: the imports, the reminders, the build and the email
     books, _ = _load(root)  # a problem in the books stops the run before anything happens
     assert books.settings is not None
     zone = ZoneInfo(books.settings.business.timezone)
-    now = datetime.now(UTC).replace(microsecond=0)
+    # With --as-of the run acts at 09:00 that day, as `remind` does: its records say so.
+    now = run_moment(books, as_of) if as_of else datetime.now(UTC).replace(microsecond=0)
     today = as_of or now.astimezone(zone).date()
     click.echo("Payments")
-    waiting = sorted(p for p in (root / INBOX).glob("*") if p.is_file() and p.name[0] != ".")
-    statements = [p for p in waiting if _is_statement(books, p)]  # bank statements: any name
-    if statements:
-        _import_statements(root, books, statements, now)
-        for path in statements:
-            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
-        books, _ = _load(root)
-    inbox = [p for p in waiting if p not in statements and p.suffix == ".csv"]
-    if inbox:
-        rows = itertools.chain.from_iterable(
-            read_compact(p, str(p.relative_to(root)), zone) for p in inbox
-        )
-        _import_payments(root, books, rows, ", ".join(p.name for p in inbox), now, today)
-        for path in (
-            inbox
-        ):  # imported: a crash before this moves them makes the next run re-read them, harmlessly
-            click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
-    elif not statements:
-        click.echo(f"  no exports waiting in {INBOX}/")
+    stopped = [*_import_inbox(root, books, zone, now, today)]
+    key = os.environ.get("STRIPE_API_KEY", "")
+    if key:
+        stopped += _import_from_stripe(root, _load(root)[0], key, zone, now, today)
+    code = max((code for code, _ in stopped), default=0)
+    problems = [why for _, why in stopped]
     click.echo("Reminders")
-    try:
-        ctx.invoke(
-            remind,
-            as_of=as_of,
-            dry_run=False,
-            outbox=None,
-            preview=None,
-            allow_stale_payments=allow_stale_payments,
-        )
-        code = 0
-    except SystemExit as stop:  # remind has said why; the pages are built all the same
-        code = int(stop.code or 0)
+    books, _ = _load(root)
+    stale = stale_reason(books, today)
+    if key and code:  # what Stripe received since the last import is unknown: a payment may be
+        stale = "payments could not be read from Stripe today"  # missing
+    if stale and not allow_stale_payments:
+        problems.append(f"not sending: {stale} (or use --allow-stale-payments)")
+        click.echo(f"notifier: {problems[-1]}", err=True)
+        code = max(code, EXIT_PROBLEMS)
+    else:
+        if stale:
+            click.echo(f"warning: {stale}", err=True)
+        report, sent = _remind_today(books, today, now, secret, smtp, None)
+        code = max(code, sent)
+        problems += report.problems
+        if report.stopped is not None:
+            problems.append(f"the mail server stopped the reminders: {report.stopped}")
     # Last, so the pages show what was just sent; they are published after the run in any case.
     click.echo("Pages")
     ctx.invoke(build, out=None, as_of=as_of, demo=False, cache=None)
+    click.echo("Owner's email")
+    code = max(code, _email_owner(root, today, now, secret, smtp, problems))
     sys.exit(code)
+
+
+def _email_owner(
+    root: Path,
+    today: date,
+    now: datetime,
+    secret: Secret,
+    smtp: SmtpSettings,
+    problems: list[str],
+) -> int:
+    """Email the owner what the run did and what needs a person (see notifier.reminders.owner);
+    the exit code it calls for."""
+    from notifier.reminders import owner
+    from notifier.reminders.compose import UnsafeHeader
+    from notifier.reminders.send import Sender, SetupError
+    from notifier.reminders.texts import TextError
+
+    books, _ = _load(root)  # as the run left them: the payments imported, the messages sent
+    news = owner.gather(books, today, secret, problems)
+    reason = owner.why_not(books, news)
+    if reason is not None:
+        click.echo(f"  {reason}")
+        return 0
+    try:
+        email = owner.compose(books, news, now)
+    except (TextError, UnsafeHeader) as error:
+        click.echo(f"notifier run: the owner's email: {error}", err=True)
+        return EXIT_PROBLEMS
+    try:
+        with Sender(smtp) as sender:
+            delivery = owner.send_and_record(root, email, now, sender)
+    except SetupError as error:
+        click.echo(f"notifier run: the owner's email could not go: {error}", err=True)
+        return EXIT_USAGE
+    detail = f" ({delivery.detail})" if delivery.detail else ""
+    click.echo(f"  {delivery.status:<9} to {email.to}: {email.subject}{detail}")
+    return 0 if delivery.status == "sent" else EXIT_PROBLEMS
+
+
+def _import_inbox(
+    root: Path, books: Books, zone: ZoneInfo, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    """Import every file waiting in data/inbox/ (bank statements, whatever their name; Stripe
+    exports) and move each to data/archive/; what stopped it (the exit code, and why), if anything
+    did. Nothing is imported from a kind of file (statements, exports) if any of them has a
+    problem: those files stay in the inbox."""
+    waiting = sorted(p for p in (root / INBOX).glob("*") if p.is_file() and p.name[0] != ".")
+    statements = [path for path in waiting if _is_statement(books, path)]
+    exports = [
+        path
+        for pattern in INBOX_FILES
+        for path in sorted((root / INBOX).glob(pattern))
+        if path.is_file() and path not in statements
+    ]
+    if not statements and not exports:
+        click.echo(f"  nothing waiting in {INBOX}/")
+        return []
+    stopped: list[tuple[int, str]] = []
+    if statements:
+        problem = _apply_statements(root, books, statements, now)
+        stopped += _archived_unless(root, statements, today, problem)
+        books = _load(root)[0]
+    if exports:
+        rows = itertools.chain.from_iterable(_inbox_rows(root, path, zone) for path in exports)
+        names = ", ".join(p.name for p in exports)
+        problem = _apply_payments(root, books, rows, names, now, today)
+        stopped += _archived_unless(root, exports, today, problem)
+    return stopped
+
+
+def _archived_unless(
+    root: Path, files: list[Path], today: date, problem: tuple[int, str] | None
+) -> list[tuple[int, str]]:
+    """Move the inbox's `files` to the archive, once imported; or, if `problem` stopped their
+    import, leave them and say so (what stopped the run, for its summary)."""
+    if problem is not None:
+        click.echo(problem[1], err=True)
+        return [(problem[0], f"{problem[1]} from {INBOX}/ (the files stay there)")]
+    for path in files:  # imported: a crash before this moves them makes the next run re-read them
+        click.echo(f"  archived {_archive(root, path, today).relative_to(root)}")
+    return []
+
+
+def _inbox_rows(
+    root: Path, path: Path, zone: ZoneInfo
+) -> Iterable[StripeRow | RowProblem | PaidRows]:
+    """The payments in one file of the inbox, whatever kind of file it is."""
+    from notifier.payments.exports import read_compact
+
+    return read_compact(path, str(path.relative_to(root)), zone)
+
+
+API_OVERLAP = timedelta(days=2)  # read again before the last API import: nothing falls between
+
+
+def _import_from_stripe(
+    root: Path, books: Books, key: str, zone: ZoneInfo, now: datetime, today: date
+) -> list[tuple[int, str]]:
+    """Import what Stripe received since the last import through the API (less `API_OVERLAP`;
+    everything, the first time); what stopped it, if anything did."""
+    from notifier.payments import stripe_api  # only here: the stripe package is slow to load
+
+    last = max(
+        (record.at for record in books.imports if record.source == stripe_api.SOURCE),
+        default=None,
+    )
+    since = (last - API_OVERLAP).astimezone(zone).date() if last is not None else None
+    rows = stripe_api.payment_rows(stripe_api.make_client(key), since, zone)
+    stopped = _apply_payments(root, books, rows, stripe_api.SOURCE, now, today)
+    if stopped is None:
+        return []
+    code, why = stopped
+    click.echo(f"notifier run: {why}", err=True)
+    return [(code, f"payments could not be read from Stripe: {why}")]
 
 
 def _archive(root: Path, export: Path, today: date) -> Path:

@@ -3,12 +3,8 @@ package's own HTTP-client seam), Stripe's errors, and payments read from localst
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-import socket
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,7 @@ from notifier.cli import cli
 from notifier.payments import stripe_api
 from notifier.payments.apply import reconcile
 from notifier.payments.links import carry_out, plan_links, record_links
+from tests.localstripe_server import localstripe_address
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 23)
@@ -244,34 +241,8 @@ def test_links_needs_its_secret_and_key_and_dry_run_needs_neither(tmp_path, monk
 
 
 @pytest.fixture(scope="module")
-def localstripe_url() -> Iterator[str]:
-    from aiohttp import web
-    from localstripe import resources  # type: ignore[import-untyped]
-    from localstripe.server import app  # type: ignore[import-untyped]
-
-    # localstripe would pickle its store into the working folder after every request.
-    resources.Store.dump_to_disk = lambda self: None
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    started = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(10)
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+def localstripe_url() -> str:
+    return localstripe_address()
 
 
 @pytest.mark.filterwarnings("ignore:Bare functions are deprecated:DeprecationWarning")

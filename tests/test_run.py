@@ -58,17 +58,22 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
         )  # 022: no calendar now
         sent = mailbox.messages()
         assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
+            "accounts@harbourpine.example.com",  # the owner's email: what went, what comes
             "camille@atelier-morel.example.org",  # the courtesy note before HP-2026-030 falls due
             "keiri@tanaka-shoten.example.net",  # a thank-you: HP-2026-022 is paid, no hand-off now
         ]
+        (owner,) = [m for m in sent if m["To"].addresses[0].addr_spec.startswith("accounts@")]
+        assert owner["Subject"] == (
+            "Harbour & Pine Studio, 23 November 2026: 1 to act on, 2 clients emailed"
+        )  # the call to Northfield; Atelier Morel and Tanaka were emailed
         payments = yaml.safe_load((root / "data" / "records" / "payments.yaml").read_text())
         assert any(p["invoice"] == "HP-2026-022" for p in payments)
 
         again = run(root, port, certificate[1])
         assert again.returncode == 0, again.stdout + again.stderr
-        assert "  no exports waiting in data/inbox/" in again.stdout
+        assert "  nothing waiting in data/inbox/" in again.stdout
         assert ": 0 files written, 0 removed, 58 unchanged." in again.stdout
-        assert len(mailbox.messages()) == 2  # nothing sent twice
+        assert len(mailbox.messages()) == 3  # nothing sent twice, the owner's email included
     finally:
         controller.stop()
 
@@ -138,7 +143,7 @@ def test_the_daily_workflow_steps_end_to_end(tmp_path, certificate):
             assert done.returncode == 0, (step["name"], done.stdout, done.stderr)
     finally:
         controller.stop()
-    assert len(mailbox.messages()) == 2
+    assert len(mailbox.messages()) == 3  # two clients, and the owner
     pushed = subprocess.run(
         ["git", "-C", str(origin), "show", "--name-only", "--format=%an%n%s", "main"],
         capture_output=True, text=True, check=True,

@@ -4,6 +4,7 @@ that always reaches the repository even when another commit races it."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -134,3 +135,40 @@ def test_the_record_never_holds_a_temporary_file_a_killed_run_left(tmp_path):
         "data/archive/2026-11-23-payments.csv",
         "data/records/messages.yaml",
     ]
+
+
+def uses(workflow: Path) -> list[str]:
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    return [
+        step["uses"] for job in jobs.values() for step in job.get("steps", []) if "uses" in step
+    ]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_every_action_is_pinned_to_an_exact_version(workflow):
+    found = uses(workflow)
+    assert found
+    for action in found:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+", action), action
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_every_apt_get_install_follows_an_update(workflow):
+    updated = False
+    for step in steps(workflow):
+        for line in step.get("run", "").splitlines():
+            if re.search(r"\bapt-get\s+update\b", line):
+                updated = True
+            if re.search(r"\bapt-get\s+install\b", line):
+                assert updated, line
+
+
+def test_the_pages_are_published_even_after_a_run_that_failed_part_way():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "daily.yml").read_text())
+    run = workflow["jobs"]["run"]
+    (upload,) = [s for s in run["steps"] if "upload-pages-artifact" in s.get("uses", "")]
+    assert upload["if"].startswith("${{ !cancelled() && ")
+    assert run["outputs"]["pages"] == f"${{{{ steps.{upload['id']}.outcome }}}}"
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "run"
+    assert deploy["if"] == "${{ !cancelled() && needs.run.outputs.pages == 'success' }}"

@@ -25,6 +25,7 @@ from notifier.books.paths import IMPORTS_FILE as IMPORTS_FILE  # also imported f
 from notifier.books.paths import MESSAGES_FILE as MESSAGES_FILE
 from notifier.books.paths import PAYMENT_LINKS_FILE as PAYMENT_LINKS_FILE
 from notifier.books.paths import PAYMENTS_FILE as PAYMENTS_FILE
+from notifier.books.paths import REVIEW_FILE as REVIEW_FILE
 from notifier.books.yamlfile import Key, YamlFile, dotted, read_bytes, read_yaml
 from notifier.problems import Problem
 
@@ -62,7 +63,9 @@ class Books:
     clients: dict[str, schema.Client] = field(default_factory=dict)
     invoices: dict[str, schema.Invoice] = field(default_factory=dict)
     payments: list[schema.Payment] = field(default_factory=list)
-    messages: list[schema.Message] = field(default_factory=list)
+    messages: list[schema.Message] = field(default_factory=list)  # to or about clients
+    owner_emails: list[schema.Message] = field(default_factory=list)  # the owner's daily email
+    reviews: list[schema.ReviewRecord] = field(default_factory=list)
     imports: list[schema.Import] = field(default_factory=list)
     payment_links: list[schema.PaymentLinkRecord] = field(default_factory=list)
     origins: dict[int, Origin] = field(default_factory=dict)
@@ -124,7 +127,9 @@ def load_books(root: Path, files: FileCache | None = None) -> tuple[Books, list[
     books.clients = _unique(records(schema.Client), "id", "client", books, problems)
     books.invoices = _unique(records(schema.Invoice), "number", "invoice number", books, problems)
     books.payments = list(records(schema.Payment))
-    books.messages = list(records(schema.Message))
+    for message in records(schema.Message):
+        (books.owner_emails if message.channel == schema.OWNER else books.messages).append(message)
+    books.reviews = list(records(schema.ReviewRecord))
     books.imports = list(records(schema.Import))
     books.payment_links = list(records(schema.PaymentLinkRecord))
     books.content_files = frozenset(
@@ -144,6 +149,7 @@ _KINDS: tuple[tuple[type[BaseModel], tuple[str, ...], str], ...] = (
     (schema.Payment, (PAYMENTS_FILE,), "id"),
     (schema.Message, (MESSAGES_FILE,), "id"),
     (schema.Import, (IMPORTS_FILE,), "at"),
+    (schema.ReviewRecord, (REVIEW_FILE,), "id"),
     (schema.PaymentLinkRecord, (PAYMENT_LINKS_FILE,), "id"),
 )
 

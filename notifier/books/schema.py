@@ -170,6 +170,7 @@ class Business(Model):
     legal_name: str | None = None
     email: Email
     reply_to: Email | None = None
+    owner_email: Email | None = None  # where the owner's daily email goes; default: `email`
     phone: str | None = None
     address: Text
     country: Country
@@ -317,6 +318,11 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# When a run emails the owner what it did and what needs a person: after every run (at most once a
+# day), only when it did something or needs someone, or never.
+OwnerEmail = Literal["always", "on-action", "never"]
+
+
 class Reminders(Model):
     """How reminders go out: the default policy, the weekdays (in each client's time zone) on which
     emails may go, the most emails one run sends, how recent a payment must be to be thanked, and
@@ -329,6 +335,7 @@ class Reminders(Model):
     # Invoices issued before this day are not sent by the `issued` stage (they went before the
     # tool did); unset: the day the first invoice email was recorded, else the run's own day.
     send_invoices_from: Day | None = None
+    owner_email: OwnerEmail = "on-action"
 
 
 # Where imported payments come from: Stripe (exports or the API) or the business's bank statements.
@@ -602,16 +609,39 @@ class Message(Model):
     at: Moment
     client: Name
     stage: Name
-    channel: Channel | Literal["thanks"]
-    items: Annotated[
-        list[Annotated[str, Field(pattern=rf"^{NUMBER_PATTERN}(#[1-9][0-9]?)?$")]],
-        Field(min_length=1),
-    ]
+    channel: Channel | Literal["thanks", "owner"]
+    items: list[Annotated[str, Field(pattern=rf"^{NUMBER_PATTERN}(#[1-9][0-9]?)?$")]] = []
     status: Literal["sending", "sent", "failed", "deferred", "unsent", "task", "done"]
     to: list[Email] = []
     subject: str | None = None
     note: str | None = None
     payments: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = None
+
+    @model_validator(mode="after")
+    def _about_something(self) -> Message:
+        if self.channel == OWNER and (self.client, self.stage) != (OWNER, OWNER):
+            raise ValueError("the owner's email is recorded with `client: owner, stage: owner`")
+        if self.channel != OWNER and not self.items:
+            raise ValueError("items: name at least one invoice")
+        return self
+
+
+# The owner's daily email is recorded in messages.yaml with this channel, client and stage.
+OWNER = "owner"
+
+
+class ReviewRecord(Model):
+    """A payment an import could not match, waiting for a person (`open`), one line each in
+    `data/records/review.yaml`; a second line `resolved` once a later import matched it.
+    `candidates`: invoice numbers it might be for, the likeliest first."""
+
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    at: Moment
+    source: Annotated[str, Field(min_length=1)]
+    amount: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    candidates: list[InvoiceNumber] = []
+    status: Literal["open", "resolved"] = "open"
 
 
 class Import(Model):

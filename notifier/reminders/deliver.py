@@ -40,6 +40,7 @@ class Report:
     deliveries: list[tuple[Composed, Delivery]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # words or headers that could not be made
     written: list[Path] = field(default_factory=list)  # outbox files and bundles
+    stopped: str | None = None  # what stopped the sending (the server, the login), if anything
 
     def count(self, status: str) -> int:
         return sum(1 for _, delivery in self.deliveries if delivery.status == status)
