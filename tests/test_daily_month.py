@@ -144,6 +144,9 @@ def test_thirty_days_of_the_daily_run(tmp_path, localstripe, certificate):
     stripe_client = stripe_api.make_client("sk_test_the_month", base=url)
     charges: dict[str, tuple[str, date]] = {}
     owner_emails = 0
+    invoices_sent: list[
+        tuple[date, str, list[str]]
+    ] = []  # the invoice's own emails: day, subject, PDFs
     try:
         for offset in range(DAYS):
             day = START + timedelta(days=offset)
@@ -154,6 +157,11 @@ def test_thirty_days_of_the_daily_run(tmp_path, localstripe, certificate):
             done = notifier(root, env, *step["run"].split()[1:], "--as-of", str(day))
             assert done.returncode == 0, (day, done.stderr)
             sent = mailbox.messages()[before:]
+            invoices_sent += [
+                (day, str(m["Subject"]), [str(a.get_filename()) for a in m.iter_attachments()])
+                for m in sent
+                if str(m["Subject"]).startswith("Invoice ")
+            ]
             owner = [m for m in sent if str(m["To"]) == "accounts@harbourpine.example.com"]
             if owner:
                 owner_emails += 1
@@ -163,6 +171,15 @@ def test_thirty_days_of_the_daily_run(tmp_path, localstripe, certificate):
     finally:
         controller.stop()
     assert owner_emails >= 12  # the days something happened or needs someone
+    # The invoice issued during the month went on its issue day, with its PDF, once; none of
+    # those issued before the books' cut-off did.
+    assert invoices_sent == [
+        (
+            date(2026, 11, 25),
+            "Invoice HP-2026-031 from Harbour & Pine Studio",
+            ["HP-2026-031.pdf"],
+        )
+    ]
 
     books, _ = check_books(root)
     for number, (charge, paid_on) in charges.items():

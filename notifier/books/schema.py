@@ -379,7 +379,7 @@ class PaymentSettings(Model):
     creditor_reference: Literal["rf", "invoice-number"] = "rf"
     # One transfer for several items is spread oldest due first; with this, every item's fees and
     # interest are paid before any principal (only if the business's terms say so).
-    charges_first: bool = False
+    charges_first: YesNo = False
     bank_csv: BankCsv | None = None
 
 
