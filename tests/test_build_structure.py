@@ -365,6 +365,22 @@ def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Docum
     }
 
 
+def test_the_root_spelled_relative_or_in_full_finds_the_same_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    monkeypatch.chdir(root.parent)
+    build_site(Path(root.name), books, AS_OF, SECRET, tmp_path / "one", cache, workers=1)
+    made = sorted(p.name for p in cache.iterdir())
+    assert any(name.endswith(".pdf") for name in made)
+    build_site(root.resolve(), books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
+    assert sorted(p.name for p in cache.iterdir()) == made  # nothing made again
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
 def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

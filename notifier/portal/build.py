@@ -242,6 +242,11 @@ class Portal:
     # costs more than hashing it).
     _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # The documents' keys hold where the theme is (see `documents_digest`): `--root books`
+        # and the same folder spelled in full must find the same documents.
+        object.__setattr__(self, "root", self.root.resolve())
+
     def client_page(self, view: ClientView) -> str:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
