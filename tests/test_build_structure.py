@@ -559,3 +559,25 @@ def test_a_pdf_is_printed_while_the_build_goes_on(
     assert events == ["dashboard", "PDF waited for"]
     build_site(root, books, AS_OF, SECRET, tmp_path / "fresh", tmp_path / "fresh-pdf", workers=1)
     assert tree(out) == tree(tmp_path / "fresh")
+
+
+SPEED_MACHINERY = {"notifier.speed", "gc", "multiprocessing", "concurrent.futures", "threading"}
+
+
+def test_the_books_ledger_and_account_never_import_the_speed_machinery() -> None:
+    """Forking, the collector and the like live in notifier/speed.py, which the commands use: the
+    core is plain functions a command may hand a way to spread work (issue 22)."""
+    import ast
+
+    package = Path(cli_module.__file__).parent
+    found = []
+    for part in ("books", "ledger", "account"):
+        for path in sorted((package / part).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                found += [f"{path.name}: {n}" for n in names if n in SPEED_MACHINERY]
+    assert found == []

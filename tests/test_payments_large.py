@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from notifier.books.checks import check_books
 from notifier.books.records import PendingLines, append_lines, record_line
-from notifier.forked import forked
 from notifier.ledger.state import ledger
 from notifier.payments import apply, exports
 from notifier.payments.apply import Entry, _day_sums, payment_lines, reconcile
@@ -365,16 +364,8 @@ def test_the_changes_told_are_the_same_when_a_forked_process_tells_of_half_the_i
     outcome = reconcile(books, read_export(path, "export.csv", LONDON), "export.csv", TODAY)
     assert outcome.problems == []
     alone = apply.invoice_changes(books, outcome, TODAY)
-    forks = []
-
-    def counted(work):
-        forks.append(work)
-        return forked(work)
-
     monkeypatch.setattr(apply, "CHANGES_SHARED_FROM", 0)
-    monkeypatch.setattr(apply, "forked", counted)
     shared = apply.invoice_changes(books, outcome, TODAY)
-    assert forks
     assert shared == alone
     assert len(alone) == len(paid)
     assert any(" → paid" in line for line in alone)

@@ -14,10 +14,7 @@ clock, no network, and not on how many workers there were."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from notifier import formatting
+from notifier import formatting, speed
 from notifier.account import account_of, history
 from notifier.addresses import Secret, dashboard_page, dashboard_token
 from notifier.books import schema
@@ -190,7 +187,7 @@ def _render_all(
     progress: Progress | None,
 ) -> _Rendered:
     """Render the clients `todo`, in forked workers when it pays."""
-    count = workers or len(os.sched_getaffinity(0))
+    count = workers or speed.cores()
     size = sum(len(invoices[c]) for c in todo)
     tasks = _split(todo, invoices, count * 4)
     total = len(todo)
@@ -212,19 +209,8 @@ def _render_all(
         portal: Portal = _JOB["portal"]
         if portal.printer is not None:
             portal.printer.close()  # each worker prints its own PDFs: it would only take a core
-        # What the workers inherit stays shared with this process only if the collector leaves it
-        # alone: it would write to every object it scans, and so copy every page. What the command
-        # froze before (the books, see cli._load) stays frozen.
-        frozen_before = gc.get_freeze_count()
-        gc.freeze()
-        context = multiprocessing.get_context("fork")
-        try:
-            with context.Pool(count) as pool:
-                for part in pool.imap_unordered(_render_task, tasks):
-                    merge(part)
-        finally:
-            if not frozen_before:
-                gc.unfreeze()
+        for part in speed.in_workers(_render_task, tasks, count):
+            merge(part)
     else:
         for task in tasks:
             merge(_render_task(task))
