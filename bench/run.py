@@ -137,17 +137,19 @@ RECONCILE = f"reconcile {EXPORT_ROWS:,}-row Payments export"
 
 @dataclass(frozen=True)
 class Target:
-    """One of the issue's targets: `measure` ÷ `yardstick` at most `limit`, by CPU or wall time."""
+    """One of the issue's targets: `measure` ÷ `yardstick` at most `limit`. Both are CPU seconds
+    (user and system, every process of the run): on this shared machine the same command's wall
+    time varies twofold or more within minutes as other work comes and goes, its CPU time far less;
+    the wall-time ratio is printed beside it."""
 
     words: str
     measure: str
     yardstick: str
     limit: float
-    cpu: bool = False
 
 
 TARGETS = (
-    Target("cold build, HTML only ÷ yardstick (CPU)", COLD, YARDSTICK, 1.5, cpu=True),
+    Target("cold build, HTML only ÷ yardstick", COLD, YARDSTICK, 1.5),
     Target("cold build with real PDFs ÷ yardstick", COLD_PDF, YARDSTICK, 20),
     Target("build the next day ÷ yardstick", NEXT, YARDSTICK, 1.0),
     Target("build after one invoice changed ÷ yardstick", ONE, YARDSTICK, 0.15),
@@ -186,8 +188,8 @@ def ratios(rows: list[Row]) -> tuple[str, bool]:
     lines = [
         f"Ratios at {size} invoices (the issue's targets are at {RATIO_SIZE:,}):",
         "",
-        "| ratio | measured | target | result | from |",
-        "| --- | ---: | ---: | --- | --- |",
+        "| ratio | CPU | target | result | wall | from (CPU s, wall s) |",
+        "| --- | ---: | ---: | --- | ---: | --- |",
     ]
     ok = True
     for target in TARGETS:
@@ -202,19 +204,20 @@ def ratios(rows: list[Row]) -> tuple[str, bool]:
         )
         if yardstick is None:
             continue
-        top = measured.cpu if target.cpu else measured.seconds
-        bottom = yardstick.cpu if target.cpu else yardstick.seconds
-        ratio = top / bottom
+        ratio = measured.cpu / yardstick.cpu
+        wall = measured.seconds / yardstick.seconds
         passed = ratio <= target.limit
-        unit = "s CPU" if target.cpu else "s"
-        source = f"{top:.2f} {unit} ÷ {bottom:.2f} {unit}, {measured.size} invoices"
+        source = (
+            f"{measured.cpu:.2f} ÷ {yardstick.cpu:.2f}; {measured.seconds:.2f} ÷ "
+            f"{yardstick.seconds:.2f}, {measured.size} invoices"
+        )
         if target.measure == RECONCILE:
             passed = passed and measured.mib < MEMORY_LIMIT
             source += f"; peak {measured.mib:.0f} MiB (< {MEMORY_LIMIT} MiB)"
         ok = ok and passed
         lines.append(
             f"| {target.words} | {ratio:.2f} | ≤ {target.limit:g} | "
-            f"{'PASS' if passed else 'FAIL'} | {source} |"
+            f"{'PASS' if passed else 'FAIL'} | {wall:.2f} | {source} |"
         )
     return "\n".join(lines), ok
 
