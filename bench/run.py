@@ -57,6 +57,7 @@ class Row:
     verdict: str
     note: str = ""
     cpu: float = float("nan")  # median CPU seconds (user + system, children included)
+    pdfs: int = 0  # PDFs the build printed (or, stubbed, would have)
 
 
 def cli(root: Path, *args: str) -> list[str]:
@@ -204,13 +205,24 @@ def ratios(rows: list[Row]) -> tuple[str, bool]:
         )
         if yardstick is None:
             continue
-        ratio = measured.cpu / yardstick.cpu
-        wall = measured.seconds / yardstick.seconds
+        cpu, seconds = measured.cpu, measured.seconds
+        cold = by_size.get(size, {}).get(COLD)
+        if target.measure == COLD_PDF and measured.size != size and cold and measured.pdfs:
+            # Printing measured on smaller books: the cold HTML build of these books, and as
+            # many PDFs as it printed (stubbed), at the cost a PDF took there.
+            yardstick = pair.get(target.yardstick) or yardstick
+            yardstick = by_size.get(size, {}).get(YARDSTICK) or yardstick
+            cpu = cold.cpu + cold.pdfs * measured.cpu / measured.pdfs
+            seconds = cold.seconds + cold.pdfs * measured.seconds / measured.pdfs
+        ratio = cpu / yardstick.cpu
+        wall = seconds / yardstick.seconds
         passed = ratio <= target.limit
         source = (
-            f"{measured.cpu:.2f} ÷ {yardstick.cpu:.2f}; {measured.seconds:.2f} ÷ "
-            f"{yardstick.seconds:.2f}, {measured.size} invoices"
+            f"{cpu:.2f} ÷ {yardstick.cpu:.2f}; {seconds:.2f} ÷ {yardstick.seconds:.2f}, "
+            f"{yardstick.size} invoices"
         )
+        if cpu != measured.cpu:
+            source += f" (estimated: {measured.pdfs:,} PDFs printed at {measured.size})"
         if target.measure == RECONCILE:
             passed = passed and measured.mib < MEMORY_LIMIT
             source += f"; peak {measured.mib:.0f} MiB (< {MEMORY_LIMIT} MiB)"
@@ -312,6 +324,9 @@ def books_size(
     )
     pdfs = root / ".cache" / "pdf"
     before = {p.name for p in pdfs.glob("*.pdf")}
+    for row in rows:
+        if row.command == COLD and row.size == f"{size:,}":
+            row.pdfs = len(before)  # what the cold build printed (stubbed)
     next_day = measure(cli(root, "build", "--as-of", NEXT_DAY), stub_env, 1)
     after = {p.name for p in pdfs.glob("*.pdf")}
     add(
@@ -473,8 +488,9 @@ def pdf_row(base: Path, rows: list[Row], env: dict[str, str], size: int) -> None
             1,
             "",
             "",
-            f"{printed:,} PDFs printed: {seconds / max(printed, 1):.3f} s a PDF",
+            f"{printed:,} PDFs printed: {cpu / max(printed, 1):.3f} s of CPU a PDF",
             cpu,
+            printed,
         )
     )
     shutil.rmtree(root, ignore_errors=True)
