@@ -57,6 +57,7 @@ class _Rendered:
 
     files: dict[str, list[str]] = field(default_factory=dict)
     documents: dict[str, list[str]] = field(default_factory=dict)
+    page_keys: dict[str, str] = field(default_factory=dict)  # see `Portal.invoice_page`
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
     # PDFs still printing (see `Pending`): in the process that has the printer only.
@@ -114,7 +115,9 @@ def build_site(
         client: _client_key(common, books, client, found, related)
         for client, found in invoices.items()
     }
-    before = read_state(out).get("clients", {})
+    state = read_state(out)
+    before = state.get("clients", {})
+    last_pages = _pages_of(state)
     todo: list[str] = []
     kept = _Rendered()
     present = Present(out)
@@ -124,12 +127,16 @@ def build_site(
             kept.files[client], kept.documents[client] = last[1], last[2]
             for relative in last[1]:
                 writer.keep(relative)
+                if relative in last_pages:
+                    kept.page_keys[relative] = last_pages[relative]
         else:
             todo.append(client)
+    # A page is kept as the site has it when its key is the last build's: the site has it whole.
+    shown = {relative: k for relative, k in last_pages.items() if present(relative)}
 
     # The records each client's ledger reads, gathered once for every share of the work.
     known = history(books, as_of) if todo else None
-    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices, known=known)
+    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices, known=known, pages=shown)
     try:
         rendered = _render_all(todo, invoices, workers, progress)
     finally:
@@ -158,6 +165,7 @@ def build_site(
         {
             "inputs": inputs,
             "clients": {c: [keys[c], every[c], documents[c]] for c in keys if c in every},
+            "page_keys": dict(sorted({**kept.page_keys, **rendered.page_keys}.items())),
             "clients_with_pages": clients_with_pages,
             "pages": pages,
         },
@@ -198,6 +206,7 @@ def _render_all(
         nonlocal done
         result.files.update(part.files)
         result.documents.update(part.documents)
+        result.page_keys.update(part.page_keys)
         result.shares.update(part.shares)
         result.changed.extend(part.changed)
         result.pending.extend(part.pending)
@@ -232,16 +241,22 @@ def _render_task(clients: list[str]) -> _Rendered:
     for view in client_views(account, secret):
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
+            page = view.folder + invoice.page
+            key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
+            if key is not None:
+                part.page_keys[page] = key
             # The PDF first: when it must be printed, the printer starts on it at once.
-            documents = [
+            documents: list[tuple[str, tuple[str | None, Path | bytes | Pending | None]]] = [
                 (invoice.pdf, portal.invoice_pdf(view, invoice)),
-                (invoice.page, portal.invoice_page(view, invoice)),
+                (invoice.page, (None, shown)),
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, portal.calendar(view, invoice)))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
-                if isinstance(document, Pending):
+                if document is None:  # as the site has it
+                    writer.keep(files[-1])
+                elif isinstance(document, Pending):
                     part.pending.append((files[-1], document))
                 else:
                     writer.write(files[-1], document)
@@ -337,6 +352,14 @@ def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
         for client, key in keys.items()
         if client in books.clients
     }
+
+
+def _pages_of(state: dict[str, Any]) -> dict[str, str]:
+    """The key of each invoice page of the last build (see `Portal.invoice_page`)."""
+    pages = state.get("page_keys")
+    if not isinstance(pages, dict):
+        return {}
+    return {k: v for k, v in pages.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _documents_used(state: dict[str, Any]) -> set[str]:
