@@ -6,7 +6,6 @@ setup error.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import os
 import sys
@@ -100,12 +99,15 @@ def cli(ctx: click.Context, root: Path, quiet: bool, verbose: bool) -> None:
 def _load(root: Path) -> tuple[Books, list[Problem]]:
     """The books under `root` and their warnings, or exit: 1 listing every error, 2 if there are no
     books at all. Warnings are printed and do not stop anything."""
+    from notifier import speed
     from notifier.books.checks import check_books
     from notifier.problems import errors
 
     _books_folder(root)
-    with _kept_until_exit():
-        books, problems = check_books(root, root / BOOKS_CACHE)
+    with speed.kept_until_exit():
+        books, problems = check_books(
+            root, root / BOOKS_CACHE, spread=speed.spread, aside=speed.aside
+        )
     for problem in problems:
         click.echo(str(problem), err=True)
     found = errors(problems)
@@ -142,22 +144,6 @@ def _lock_books(root: Path) -> None:
     for path in remove_leftovers(root / RECORDS):
         if click.get_current_context().meta.get(VERBOSE):
             click.echo(f"  removed {path.relative_to(root)} (left by a run that was stopped)")
-
-
-@contextmanager
-def _kept_until_exit() -> Iterator[None]:
-    """Make the books with the cycle collector paused, then freeze them (gc.freeze): they live
-    until the command ends, and the collector, set off again and again by what later stages make,
-    would walk their million objects each time (a tenth of `check` at 10,000 invoices). No full
-    collection comes first: it walked every object the imports made (45 ms of every command) to
-    find next to nothing, as the collector ran during the imports; what little it would free is
-    frozen and kept until the command ends."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 @contextmanager

@@ -3,13 +3,13 @@ the YAML says, reads only the files whose bytes changed, and never trusts a dama
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-import notifier.forked
+from notifier import speed
 from notifier.books import checks, load, schema
 from notifier.books.cache import FileCache
 from notifier.books.checks import check_books
@@ -84,15 +84,17 @@ def _kind(entry: Path) -> str:
 def test_the_problems_kept_of_each_invoice_file_are_those_found_afresh(
     case: str, shared: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    aside = None
     if shared:  # with a forked process checking a share, whatever the size of the books
         monkeypatch.setattr(checks, "SHARED_FROM", 0)
         monkeypatch.setattr(checks, "KEPT_SHARE", 0.5)
+        aside = speed.forked
     cache = tmp_path / "cache"
     check_books(build("_base", tmp_path / "base"), cache)  # each file's problems as they were
     root = build(case, tmp_path / "case")
     _, afresh = check_books(root)
-    assert check_books(root, cache)[1] == afresh
-    assert check_books(root, cache)[1] == afresh  # and from the verdict
+    assert check_books(root, cache, aside=aside)[1] == afresh
+    assert check_books(root, cache, aside=aside)[1] == afresh  # and from the verdict
 
 
 def _invoice(number: str, client: str, issued: str, price: str, *, due: str = "") -> str:
@@ -188,7 +190,7 @@ def test_forked_workers_read_what_one_process_reads_and_keep_it(
     alone, alone_problems = check_books(root)
     monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)  # fork even for these few files
     cache = tmp_path / "cache"
-    shared, shared_problems = check_books(root, cache)
+    shared, shared_problems = check_books(root, cache, spread=speed.spread)
     assert [str(p) for p in shared_problems] == [str(p) for p in alone_problems]
     assert shared.clients == alone.clients
     assert shared.invoices == alone.invoices
@@ -203,31 +205,6 @@ def test_forked_workers_read_what_one_process_reads_and_keep_it(
     assert reads == []
 
 
-def test_the_cycle_collector_is_paused_while_reading_and_resumed_after(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = example_books(tmp_path)
-    during: list[bool] = []
-    real = load._read_file
-
-    def watching(raw: bytes, name: str, *rest: object) -> load.FileResult:
-        during.append(gc.isenabled())
-        return real(raw, name, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(load, "_read_file", watching)
-    assert gc.isenabled()
-    load.load_books(root)
-    assert during
-    assert not any(during)
-    assert gc.isenabled()
-    gc.disable()  # a caller that paused it itself finds it paused still
-    try:
-        load.load_books(root)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,9 +214,11 @@ def test_the_cross_checks_verdict_is_kept_for_the_same_books_only(
     runs: list[int] = []
     real = checks.cross_check
 
-    def counting(books: load.Books, files: FileCache | None = None) -> list[Problem]:
+    def counting(
+        books: load.Books, files: FileCache | None = None, aside: checks.Aside[Any] | None = None
+    ) -> list[Problem]:
         runs.append(1)
-        return real(books, files)
+        return real(books, files, aside)
 
     monkeypatch.setattr(checks, "cross_check", counting)
     _, again = check_books(root, cache)
@@ -307,13 +286,4 @@ def test_cross_checks_shared_with_a_forked_process_find_what_one_process_finds(
     alone = checks.cross_check(books)
     monkeypatch.setattr(checks, "SHARED_FROM", 0)
     monkeypatch.setattr(checks, "KEPT_SHARE", 0.5)
-    forks: list[int] = []
-    real = notifier.forked.forked
-
-    def counting(work: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
-        forks.append(1)
-        return real(work)
-
-    monkeypatch.setattr(checks, "forked", counting)
-    assert checks.cross_check(books) == alone
-    assert forks == ([1] if books.settings is not None else [])
+    assert checks.cross_check(books, aside=speed.forked) == alone

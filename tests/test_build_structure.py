@@ -41,7 +41,8 @@ from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
 SECRET = Secret(b"structure test secret", demo=False)
-Document = Path | bytes | Pending  # a page's, PDF's or calendar's (without a cache: bytes)
+# A page's, PDF's or calendar's (without a cache: bytes; None: a page as the site has it).
+Document = Path | bytes | Pending | None
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -366,6 +367,22 @@ def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Docum
     }
 
 
+def test_the_root_spelled_relative_or_in_full_finds_the_same_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    cache = tmp_path / "cache"
+    monkeypatch.chdir(root.parent)
+    build_site(Path(root.name), books, AS_OF, SECRET, tmp_path / "one", cache, workers=1)
+    made = sorted(p.name for p in cache.iterdir())
+    assert any(name.endswith(".pdf") for name in made)
+    build_site(root.resolve(), books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
+    assert sorted(p.name for p in cache.iterdir()) == made  # nothing made again
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
 def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -440,25 +457,42 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
     assert documents(root, AS_OF)[paid][1] != today[paid][1]
 
 
-def test_only_pages_that_stay_the_same_tomorrow_are_kept_in_the_cache(
+def test_a_page_that_shows_what_it_showed_at_the_last_build_is_not_rendered_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
     root = example_books(tmp_path)
     books, _ = check_books(root)
-    cache = tmp_path / "cache"
-    build_site(root, books, AS_OF, SECRET, tmp_path / "public", cache, workers=1)
+    cache, public = tmp_path / "cache", tmp_path / "public"
+    rendered: list[str] = []
+    render = Theme.render
+
+    def counted(theme: Theme, template: str, language: str, **context: Any) -> str:
+        if template == "invoice.html":
+            rendered.append(context["invoice"].number)
+        return render(theme, template, language, **context)
+
+    monkeypatch.setattr(Theme, "render", counted)
+    build_site(root, books, AS_OF, SECRET, public, cache, workers=1)
     states = ledger(books, AS_OF)
-    keys = {number: found[0][0] for number, found in documents(root, AS_OF).items()}  # pages
-    late = {n for n, s in states.items() if s.days_overdue}
+    pages = {p: p.stat().st_mtime_ns for p in public.rglob("HP-*.html")}
+    assert sorted(rendered) == sorted(p.stem for p in pages)  # each page once
+    assert list(cache.glob("*.html")) == []  # and written straight into the site, not copied
+    rendered.clear()
+    tomorrow = AS_OF + timedelta(days=1)
+    build_site(root, books, tomorrow, SECRET, public, cache, workers=1)
+    late = {n for n, s in ledger(books, tomorrow).items() if s.days_overdue}
     paid = {n for n, s in states.items() if s.status.value == "paid"}
     assert late
     assert paid
-    # A late invoice's page says how many days late: written today, it would be removed tomorrow.
-    # It has no key: none is worked out.
-    assert not any(keys[n] for n in late)
-    assert all((cache / f"{keys[n]}.html").is_file() for n in paid)
-    assert {p.stem for p in cache.glob("*.html")} == {key for key in keys.values() if key}
+    assert late <= set(rendered)  # a late invoice's page says how late, to the day
+    assert not paid & set(rendered)  # nothing happened to a paid invoice: its page stays
+    for path, modified in pages.items():
+        if path.stem in paid:
+            assert path.stat().st_mtime_ns == modified
+    # Built afresh elsewhere, the pages are the same.
+    build_site(root, books, tomorrow, SECRET, tmp_path / "afresh", tmp_path / "c2", workers=1)
+    assert tree(public) == tree(tmp_path / "afresh")
 
 
 def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
@@ -544,3 +578,25 @@ def test_a_pdf_is_printed_while_the_build_goes_on(
     assert events == ["dashboard", "PDF waited for"]
     build_site(root, books, AS_OF, SECRET, tmp_path / "fresh", tmp_path / "fresh-pdf", workers=1)
     assert tree(out) == tree(tmp_path / "fresh")
+
+
+SPEED_MACHINERY = {"notifier.speed", "gc", "multiprocessing", "concurrent.futures", "threading"}
+
+
+def test_the_books_ledger_and_account_never_import_the_speed_machinery() -> None:
+    """Forking, the collector and the like live in notifier/speed.py, which the commands use: the
+    core is plain functions a command may hand a way to spread work (issue 22)."""
+    import ast
+
+    package = Path(cli_module.__file__).parent
+    found = []
+    for part in ("books", "ledger", "account"):
+        for path in sorted((package / part).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                found += [f"{path.name}: {n}" for n in names if n in SPEED_MACHINERY]
+    assert found == []

@@ -1,4 +1,3 @@
-import gc
 import shutil
 import subprocess
 import sys
@@ -92,19 +91,6 @@ def test_help_lists_the_commands():
         "serve",
         "status",
     ]
-
-
-def test_the_loaded_books_are_frozen_for_the_rest_of_the_command(tmp_path):
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    shutil.copytree(ROOT / "content", tmp_path / "content")
-    before = gc.get_freeze_count()
-    try:
-        result = CliRunner().invoke(cli, ["--root", str(tmp_path), "check"])
-        assert result.exit_code == 0, result.output
-        assert gc.get_freeze_count() > before
-        assert gc.isenabled()
-    finally:
-        gc.unfreeze()  # the rest of the tests run as they did
 
 
 def test_a_theme_without_a_template_this_version_needs_is_named_not_a_traceback(tmp_path):

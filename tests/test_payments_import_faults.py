@@ -106,10 +106,10 @@ def summary(out: str) -> str:
 # A truncated export ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("helper", [False, True], ids=["read here", "read by the helper process"])
-def test_an_export_cut_inside_a_quoted_value_imports_nothing(tmp_path, monkeypatch, helper):
-    if helper:
-        monkeypatch.setattr(exports, "HELPER_BYTES", 0)
+@pytest.mark.parametrize("chunk", [None, 100], ids=["read whole", "read in small chunks"])
+def test_an_export_cut_inside_a_quoted_value_imports_nothing(tmp_path, monkeypatch, chunk):
+    if chunk:
+        monkeypatch.setattr(exports, "CHUNK", chunk)
     root = example_books(tmp_path)
     before = records(root)
     text = (FIXTURES / "payments-default.csv").read_bytes()

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from notifier.books.checks import check_books
 from notifier.books.records import PendingLines, append_lines, record_line
-from notifier.forked import forked
 from notifier.ledger.state import ledger
 from notifier.payments import apply, exports
 from notifier.payments.apply import Entry, _day_sums, payment_lines, reconcile
@@ -31,7 +30,6 @@ from notifier.payments.exports import (
     StripeRow,
     read_compact,
     read_export,
-    read_here,
     recognise,
 )
 
@@ -148,14 +146,13 @@ def exports_text(draw: st.DrawFn) -> str:
 )
 @given(text=exports_text(), batch=st.integers(1, 12))
 def test_a_batch_reads_exactly_as_one_row_at_a_time(tmp_path, monkeypatch, text, batch):
-    monkeypatch.setattr(exports, "_BATCH", batch)
+    monkeypatch.setattr(exports, "CHUNK", batch * 40)
     path = tmp_path / "export.csv"
     path.write_text(text, encoding="utf-8")
     assert list(read_export(path, "export.csv", LONDON)) == list(one_by_one(path, LONDON))
 
 
-def test_the_helper_process_reads_what_this_one_does(tmp_path, monkeypatch):
-    monkeypatch.setattr(exports, "HELPER_BYTES", 0)
+def test_a_file_read_in_many_chunks_reads_as_one_read_whole(tmp_path, monkeypatch):
     lines = ["id,Created date (UTC),Amount,Currency,Status,invoice (metadata)"]
     lines += [
         f"ch_{n},2026-11-0{n % 9 + 1} 10:00:00,{n}.50,gbp,Paid,HP-2026-026" for n in range(1200)
@@ -163,11 +160,11 @@ def test_the_helper_process_reads_what_this_one_does(tmp_path, monkeypatch):
     lines[700] = "ch_bad,2026-11-02 10:00:00,abc,gbp,Paid,"
     (tmp_path / "large.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     paths = [*sorted(FIXTURES.glob("*.csv")), tmp_path / "large.csv", tmp_path / "missing.csv"]
+    whole = {path: list(read_export(path, path.name, LONDON)) for path in paths}
+    monkeypatch.setattr(exports, "CHUNK", 1000)
     for path in paths:
-        assert list(read_export(path, path.name, LONDON)) == list(
-            read_here(path, path.name, LONDON)
-        )
-    found = list(read_export(tmp_path / "large.csv", "large.csv", LONDON))
+        assert list(read_export(path, path.name, LONDON)) == whole[path]
+    found = whole[tmp_path / "large.csv"]
     assert len(found) == 1200
     assert [str(row) for row in found if isinstance(row, RowProblem)] == [
         "large.csv:701:3: Amount: `abc` is not an amount (major units with a `.` decimal point, "
@@ -367,16 +364,8 @@ def test_the_changes_told_are_the_same_when_a_forked_process_tells_of_half_the_i
     outcome = reconcile(books, read_export(path, "export.csv", LONDON), "export.csv", TODAY)
     assert outcome.problems == []
     alone = apply.invoice_changes(books, outcome, TODAY)
-    forks = []
-
-    def counted(work):
-        forks.append(work)
-        return forked(work)
-
     monkeypatch.setattr(apply, "CHANGES_SHARED_FROM", 0)
-    monkeypatch.setattr(apply, "forked", counted)
     shared = apply.invoice_changes(books, outcome, TODAY)
-    assert forks
     assert shared == alone
     assert len(alone) == len(paid)
     assert any(" → paid" in line for line in alone)
@@ -449,7 +438,7 @@ def test_compact_batches_written_as_they_come_import_what_rows_one_at_a_time_do(
     and problems: the command line's way (batches of paid rows, most taken at once, lines written
     as they come, ids held as fingerprints) adds what taking each row by itself adds."""
     books = example_books()
-    monkeypatch.setattr(exports, "_BATCH", batch)
+    monkeypatch.setattr(exports, "CHUNK", batch * 40)
     monkeypatch.setattr(apply, "SHOWN", shown)  # so that batches are taken at once
     same_import(books, tmp_path, text)
 
@@ -463,7 +452,7 @@ def test_ids_that_share_a_fingerprint_are_told_apart(tmp_path, monkeypatch, text
     back the lines written tells which are (and after `_READ_BACK` times, the ids are held as
     they are)."""
     books = example_books()
-    monkeypatch.setattr(exports, "_BATCH", 5)
+    monkeypatch.setattr(exports, "CHUNK", 200)
     monkeypatch.setattr(apply, "SHOWN", 0)
     monkeypatch.setattr(apply, "hash", lambda ident: len(ident) % 3, raising=False)
     monkeypatch.setattr(apply, "_READ_BACK", read_back)

@@ -4,14 +4,12 @@ zone, the per-run limit, and intents left without an outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import notifier.forked
 from bench import generate
 from notifier.addresses import Secret
 from notifier.books import schema
@@ -225,19 +223,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Books:
     return the_books
 
 
-def _counting_forks(monkeypatch: pytest.MonkeyPatch, module: object) -> list[int]:
-    """Count the calls of `forked` in `module`, which still fork."""
-    forks: list[int] = []
-    real = notifier.forked.forked
-
-    def counting(work: Callable[[], Any]) -> Callable[[], Any]:
-        forks.append(1)
-        return real(work)
-
-    monkeypatch.setattr(module, "forked", counting)
-    return forks
-
-
 def test_task_sheets_written_by_a_forked_process_are_those_written_here(
     generated: Books, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,7 +239,6 @@ def test_task_sheets_written_by_a_forked_process_are_those_written_here(
     assert len(alone[0]) >= 3
     assert not alone[1]
     monkeypatch.setattr(deliver, "TASKS_SHARED_FROM", 0)
-    forks = _counting_forks(monkeypatch, deliver)
     assert sheets() == alone
     # A sheet whose words are missing is a problem, said as it would be here.
     name = the_plan.tasks[0].stage.text
@@ -269,4 +253,3 @@ def test_task_sheets_written_by_a_forked_process_are_those_written_here(
     finally:
         words.write_bytes(kept)
     assert missing[1][0].endswith(f"content/reminders/{name}.en.md is missing")
-    assert forks == [1, 1]

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from notifier import brand, money
 from notifier.books import schema
 from notifier.books.cache import FileCache, code_digest
 from notifier.books.language_checks import language_problems
-from notifier.books.load import Books, Origin, load_books
-from notifier.forked import can_fork, forked
+from notifier.books.load import Books, Origin, Spread, load_books
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
 from notifier.ledger.reductions import credit_note_amount
@@ -27,29 +27,42 @@ from notifier.ledger.state import settlement
 from notifier.problems import Problem
 
 FULL_PLAN = "full"
+T = TypeVar("T")
 
 
-def check_books(root: Path, cache: Path | None = None) -> tuple[Books, list[Problem]]:
+# How a command may have a share of the cross-checks done meanwhile: `aside(work)` starts `work`
+# (perhaps in another process: notifier.speed.aside) and gives what to call for its result.
+Aside = Callable[[Callable[[], T]], Callable[[], T]]
+
+
+def check_books(
+    root: Path,
+    cache: Path | None = None,
+    *,
+    spread: Spread | None = None,
+    aside: Aside[Any] | None = None,
+) -> tuple[Books, list[Problem]]:
     """Load the books under `root` and check them: every problem, in file and line order. Read
     files, and the cross-checks' verdict, are kept in `cache` (see notifier.books.cache) when
-    given."""
+    given. `spread` and `aside` let a command read and check on every core (notifier.speed):
+    the problems found are the same."""
     files = FileCache(cache)
-    books, problems = load_books(root, files)
-    problems.extend(_cross_checked(books, files))
+    books, problems = load_books(root, files, spread)
+    problems.extend(_cross_checked(books, files, aside))
     problems.extend(_texts_checked(books, files))
     problems.extend(language_problems(books))  # reads site/, which no kept verdict covers
     files.prune()
     return books, sorted(problems, key=lambda p: (p.path, p.line))
 
 
-def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
+def _cross_checked(books: Books, files: FileCache, aside: Aside[Any] | None) -> list[Problem]:
     """cross_check(books), or its verdict kept from a load of the very same books: the same bytes
     of every file read (their cache keys), the same content files, the same code. The books of a
     daily job seldom change between its commands (check, build, remind), and the cross-checks are
     a third of each at 10,000 invoices. When the verdict is not kept, each invoice file's own
     problems may be (see `_invoice_checks_keys`)."""
     if files.folder is None:
-        return cross_check(books)
+        return cross_check(books, aside=aside)
     digest = hashlib.sha256(code_digest(("**/*.py",)))
     for name in (*sorted(files.used), "", *sorted(books.content_files)):
         digest.update(name.encode() + b"\0")
@@ -59,7 +72,7 @@ def _cross_checked(books: Books, files: FileCache) -> list[Problem]:
         # Each invoice file's problems stay for the next change, which the verdict will not fit.
         files.used.update(filter(None, _invoice_checks_keys(books, files).values()))
         return kept
-    found = cross_check(books, files)
+    found = cross_check(books, files, aside)
     files.put(key, found)
     return found
 
@@ -99,8 +112,7 @@ def _texts_checked(books: Books, files: FileCache) -> list[Problem]:
     return found
 
 
-# Invoices to check before a share of them goes to a forked process: below this, forking costs
-# more than it saves.
+# Invoices to check before a share of them goes `aside`: below this, it costs more than it saves.
 SHARED_FROM = 2_000
 # The share of the invoices this process keeps: it also checks the payment records.
 KEPT_SHARE = 0.4
@@ -109,12 +121,14 @@ KEPT_SHARE = 0.4
 _Share = tuple[dict[str, list[Problem]], dict[str, list[Problem]]]
 
 
-def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
+def cross_check(
+    books: Books, files: FileCache | None = None, aside: Aside[Any] | None = None
+) -> list[Problem]:
     """All cross-record problems in `books` (which loaded, perhaps with problems of its own), in
     the order of the checks and of the records. Each invoice file's own problems are kept in
     `files`, when given, and taken from there while the file, the settings and the clients are
-    the same. With many invoices to check, a forked process checks the later ones, and what their
-    payments settle, meanwhile (on the other core): they were nine tenths of the work."""
+    the same. With many invoices to check, the later ones, and what their payments settle, are
+    checked `aside` meanwhile (on the other core, from a command): nine tenths of the work."""
     settings = books.settings
     if settings is None:
         return []
@@ -137,14 +151,14 @@ def cross_check(books: Books, files: FileCache | None = None) -> list[Problem]:
 
     theirs: Callable[[], _Share] = lambda: ({}, {})  # noqa: E731
     mine = (todo, invoices)
-    if len(invoices) >= SHARED_FROM and can_fork():
+    if len(invoices) >= SHARED_FROM and aside is not None:
         # By invoices, the files to check (if any: the settlements are checked every time); and
         # by invoices, the settlements.
         sizes = list(itertools.accumulate(len(by_file[path]) for path in todo))
         files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE) if sizes else 0
         kept = int(len(invoices) * KEPT_SHARE)
         mine = (todo[:files_kept], invoices[:kept])
-        theirs = forked(lambda: share(todo[files_kept:], invoices[kept:]))
+        theirs = aside(lambda: share(todo[files_kept:], invoices[kept:]))
     found, settled = share(*mine)
     their_found, their_settled = theirs()
     found.update(their_found)

@@ -3,14 +3,9 @@ every record came from. Problems are collected, never raised: one run reports al
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
 import pickle
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,30 +84,22 @@ class Books:
         return kind.__name__ in self.unreadable or (kind.__name__, ident) in self.broken
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while files are read: reading makes hundreds of thousands of
-    nodes, values and records that all stay alive, and the collector, started again and again by
-    so many new objects, would walk them all each time (two thirds of the time to read or unpickle
-    the books at 10,000 invoices). Reading leaves almost no cycles, collected once it resumes."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
+# How a command may have the files read on every core: `map(function, *arguments)`, perhaps in
+# other processes (notifier.speed.spread). The books never start a process themselves.
+Spread = Callable[..., Iterable[Any]]
 
 
-@_collector_paused()
-def load_books(root: Path, files: FileCache | None = None) -> tuple[Books, list[Problem]]:
+def load_books(
+    root: Path, files: FileCache | None = None, spread: Spread | None = None
+) -> tuple[Books, list[Problem]]:
     """Read and validate the books under `root`. Pure apart from reading files, and from keeping
-    each file's result in `files` when given (which the caller prunes: see FileCache.prune)."""
+    each file's result in `files` when given (which the caller prunes: see FileCache.prune). With
+    `spread`, a large share of files to read is read through it (on every core)."""
     books = Books(root=root)
     problems: list[Problem] = []
     files = files or FileCache(None)
     kinds = _kinds(root)
-    results = _read_all(root, kinds, files)
+    results = _read_all(root, kinds, files, spread)
 
     settings = results[SETTINGS_FILE]
     problems.extend(settings.problems)
@@ -199,14 +186,14 @@ class FileResult:
     unreadable: bool = False
 
 
-# Reading files in parallel pays once there is this much to read (forking costs ~10 ms a worker).
+# Reading files through a `spread` pays once there is this much to read (a worker costs ~10 ms).
 _PARALLEL_BYTES = 512 * 1024
 
 
 def _read_all(
-    root: Path, kinds: dict[type[BaseModel], list[str]], files: FileCache
+    root: Path, kinds: dict[type[BaseModel], list[str]], files: FileCache, spread: Spread | None
 ) -> dict[str, FileResult]:
-    """Every file's result: from the cache, else read (in forked workers when there is a lot)."""
+    """Every file's result: from the cache, else read (through `spread` when there is a lot)."""
     idents = {model: ident for model, _, ident in _KINDS}
     results: dict[str, FileResult] = {}
     missed: list[tuple[str, bytes, type[BaseModel], str, str]] = []
@@ -222,19 +209,18 @@ def _read_all(
                 results[name] = cached
             else:
                 missed.append((name, raw, model, idents[model], key))
-    workers = min(len(missed), os.cpu_count() or 1)
-    if workers > 1 and sum(len(raw) for _, raw, *_ in missed) > _PARALLEL_BYTES:
+    if (
+        spread is not None
+        and len(missed) > 1
+        and sum(len(item[1]) for item in missed) > _PARALLEL_BYTES
+    ):
         biggest_first = sorted(missed, key=lambda item: -len(item[1]))
         for model in {item[2] for item in missed}:
             model.model_rebuild()  # each validator built once here, not once in every worker
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            done = pool.map(
-                _read_kept,
-                *zip(*[(*item, files.folder) for item in biggest_first], strict=True),
-            )
-            for (name, *_), entry in zip(biggest_first, done, strict=True):
-                results[name] = pickle.loads(entry)
+        arguments = zip(*[(*item, files.folder) for item in biggest_first], strict=True)
+        done = spread(_read_kept, *arguments)
+        for (name, *_), entry in zip(biggest_first, done, strict=True):
+            results[name] = pickle.loads(entry)
     else:
         for name, raw, model, ident, key in missed:
             results[name] = _read_forgetting(name, raw, model, ident)
@@ -245,8 +231,9 @@ def _read_all(
 def _read_kept(
     name: str, raw: bytes, model: type[BaseModel], ident: str, key: str, folder: Path | None
 ) -> bytes:
-    """A forked worker's share: the file's result pickled, and kept in the cache from here, so
-    that the parent only has to unpickle it (pickling 10,000 records costs as much again)."""
+    """A worker's share (see `spread`): the file's result pickled, and kept in the cache from
+    there, so that the caller only has to unpickle it (pickling 10,000 records costs as much
+    again)."""
     entry = pickle.dumps(_read_forgetting(name, raw, model, ident), pickle.HIGHEST_PROTOCOL)
     FileCache(folder).put_pickled(key, entry)
     return entry

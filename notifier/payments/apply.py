@@ -34,14 +34,12 @@ from __future__ import annotations
 
 import collections
 import functools
-import gc
 import itertools
 import operator
 import re
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -50,7 +48,7 @@ from typing import Final, Literal, NamedTuple
 
 import yaml
 
-from notifier import money
+from notifier import money, speed
 from notifier.books import schema
 from notifier.books.load import IMPORTS_FILE, PAYMENTS_FILE, Books
 from notifier.books.records import (
@@ -61,7 +59,6 @@ from notifier.books.records import (
     plain,
     record_line,
 )
-from notifier.forked import can_fork, forked
 from notifier.ledger.state import InvoiceState, Moved, history, ledger
 from notifier.payments.exports import (
     DISPUTE_NO_MONEY,
@@ -527,7 +524,7 @@ def reconcile(
     held.aside = lambda: outcome.aside or []
     paid_rows = _PaidTaker(outcome, matcher, held, today)
     problems = outcome.problems
-    with _collector_paused():
+    with speed.collector_paused():
         for row in rows:
             if isinstance(row, PaidRows):
                 paid_rows.take(row)
@@ -876,19 +873,6 @@ def _other_plan(plan: str, invoice: str, chosen: str) -> str:
     return f"it pays plan `{plan}`, but invoice {invoice} is already on plan `{chosen}`"
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while an import runs: a large one makes a million objects
-    that stay (and no cycles), and the collector would go over them again and again."""
-    running = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if running:
-            gc.enable()
-
-
 def _unmoved(has_id: bool, status: str, captured: bool) -> str:
     """Why a row of the Payments export that moved no money is ignored, for counting."""
     lowered = status.lower()
@@ -1132,7 +1116,9 @@ def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
     """How each invoice the import touched stands now, against before: `HP-1: overdue → paid`.
     With many invoices touched (a large export touches them all), a forked process tells of the
     later half meanwhile, on the other core: only its lines come back."""
-    with _collector_paused():  # the outcome of a large export is many objects the collector walks
+    with (
+        speed.collector_paused()
+    ):  # the outcome of a large export is many objects the collector walks
         sums = _day_sums(outcome)
         touched = [books.invoices[number] for number in sorted(sums)]
         known = history(books, today)
@@ -1144,9 +1130,9 @@ def invoice_changes(books: Books, outcome: Outcome, today: date) -> list[str]:
 
         kept = len(touched)
         theirs: Callable[[], list[str]] = list
-        if kept >= CHANGES_SHARED_FROM and can_fork():
+        if kept >= CHANGES_SHARED_FROM and speed.can_fork():
             kept //= 2
-            theirs = forked(lambda: changes(touched[kept:]))
+            theirs = speed.forked(lambda: changes(touched[kept:]))
         return changes(touched[:kept]) + theirs()
 
 
@@ -1185,7 +1171,7 @@ def write_outcome(root: Path, outcome: Outcome, at: datetime) -> None:
     is replaced atomically. Writes nothing if the outcome has problems."""
     if outcome.problems:
         return
-    with _collector_paused():
+    with speed.collector_paused():
         if outcome.pending is not None:
             assert outcome.pending.path == root / PAYMENTS_FILE
             outcome.pending.commit()

@@ -2,34 +2,36 @@
 header row, never from column positions.
 
 Two exports are understood: the Payments export (its default columns, the all-columns layout, and
-the older layout whose date column is `Created (UTC)`) and the Balance history export. Files are
-streamed with the csv module, so memory does not grow with the file. A value that does not parse is
-a `RowProblem` naming the file, line and column; the row is not skipped silently. So is a row whose
-number of fields differs from the header's, or a quoted value still open at the end of the file:
-what a file cut short (or changed by hand) looks like.
+the older layout whose date column is `Created (UTC)`) and the Balance history export. A file is
+read in chunks of whole records, so memory does not grow with the file: polars reads a chunk's
+columns the import uses (every one as text), each distinct value is parsed once (amounts exactly,
+as integer minor units), and a Payments export's rows that only bring money in come as
+`PaidRows` columns. A value that does not parse is a `RowProblem` naming the file, line and
+column; the row is not skipped silently. So is a row whose number of fields differs from the
+header's, or a quoted value still open at the end of the file: what a file cut short (or changed
+by hand) looks like. Such rows, and chunks of any other shape, are read by the csv module, a row
+at a time.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import io
 import itertools
 import operator
-import os
-import pickle
 import re
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import compress
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo
+
+import polars as pl
 
 from notifier import money
 from notifier.books import bounds
@@ -242,10 +244,7 @@ def _names(names: list[str]) -> str:
 
 def read_export(path: Path, shown: str, zone: ZoneInfo) -> Iterator[StripeRow | RowProblem]:
     """Every row of the export at `path` (named `shown` in problems), streamed; a problem for each
-    value that cannot be read. Days are the business's days, in `zone`.
-
-    A large export is read in a process of its own (`export_reader`), on another processor, while
-    this one goes on with what it is given; the rows are the same either way."""
+    value that cannot be read. Days are the business's days, in `zone`."""
     return cast(Iterator[StripeRow | RowProblem], read_compact(path, shown, zone, compact=False))
 
 
@@ -254,86 +253,22 @@ def read_compact(
 ) -> Iterator[StripeRow | RowProblem | PaidRows]:
     """`read_export`, with most rows of a Payments export in `PaidRows` batches (unless not
     `compact`): the form `apply.reconcile` takes most quickly."""
-    if _in_helper(path, zone):
-        yield from _from_helper(path, shown, zone, compact)
-    else:
-        yield from read_here(path, shown, zone, compact=compact)
-
-
-# Reading a row costs a few microseconds, passing it from a helper process a fraction of that;
-# below this size the helper's start (a tenth of a second) is not worth it.
-HELPER_BYTES = 32 * 1024 * 1024
-
-
-def _in_helper(path: Path, zone: ZoneInfo) -> bool:
     try:
-        large = path.stat().st_size >= HELPER_BYTES
-    except OSError:
-        return False  # read_here says why
-    return large and zone.key is not None and (os.cpu_count() or 1) > 1
-
-
-class HelperFailed(RuntimeError):
-    """The process reading an export stopped before the end (its error is on stderr)."""
-
-
-def _from_helper(
-    path: Path, shown: str, zone: ZoneInfo, compact: bool
-) -> Iterator[StripeRow | RowProblem | PaidRows]:
-    """The rows `read_here` gives, read by `python -m notifier.payments.export_reader`."""
-    package = str(Path(__file__).resolve().parents[2])  # where `notifier` is, for the helper
-    paths = [package, *filter(None, [os.environ.get("PYTHONPATH")])]
-    command = [sys.executable, "-m", "notifier.payments.export_reader", str(path), shown, zone.key]
-    if compact:
-        command.append("compact")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
-    try:
-        helper = subprocess.Popen(command, stdout=subprocess.PIPE, env=env)
-    except OSError:  # no process to be had: read it here
-        yield from read_here(path, shown, zone)
-        return
-    with helper:
-        assert helper.stdout is not None
-        done = False
-        try:
-            while not done:
-                try:
-                    # Our own helper's output, made by `export_reader.main`: trusted as this code.
-                    rows, problem = pickle.load(helper.stdout)
-                except EOFError:
-                    done = True
-                    continue
-                if isinstance(rows, tuple):  # a PaidRows
-                    yield PaidRows(*rows)._replace(
-                        others=[(before, _new_row(row)) for before, row in rows[-2]]
-                    )
-                    continue
-                yield from map(_new_row, rows)
-                if problem is not None:
-                    yield RowProblem(*problem)
-        finally:
-            if not done:
-                helper.kill()  # the rows are no longer wanted
-    if helper.returncode != 0:
-        raise HelperFailed(f"reading {shown} stopped (exit status {helper.returncode})")
-
-
-def read_here(
-    path: Path, shown: str, zone: ZoneInfo, *, compact: bool = False
-) -> Iterator[StripeRow | RowProblem | PaidRows]:
-    """`read_export`, in this process."""
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except OSError as exc:
         yield RowProblem(shown, 1, 1, "", f"cannot be read: {exc.strerror or exc}")
         return
     with handle:
+        chunks = _chunks(handle)
+        first = next(chunks, None)
+        if first is None or not first[0].strip(b"\xef\xbb\xbf"):
+            yield RowProblem(shown, 1, 1, "", "the file is empty")
+            return
+        data = first[0].removeprefix(b"\xef\xbb\xbf")
+        end = _first_record_end(data)
         try:
-            text = next(handle, None)
-            if text is None:
-                yield RowProblem(shown, 1, 1, "", "the file is empty")
-                return
-            header, used = _record(text, handle)
+            data.decode("utf-8")  # a file that is not UTF-8 says so before anything is read
+            header = next(csv.reader(io.StringIO(data[:end].decode(), newline=""), strict=True))
         except (UnicodeDecodeError, csv.Error) as exc:
             yield RowProblem(shown, 1, 1, "", _unreadable(exc))
             return
@@ -341,14 +276,54 @@ def read_here(
         if isinstance(layout, str):
             yield RowProblem(shown, 1, 1, "", layout)
             return
-        reader = _Reader(shown, layout, len(header), _Days(zone), 1 + used, compact=compact)
-        try:
-            if layout.export == "payments":
-                yield from reader.payments(handle)
-            else:
-                yield from reader.balance(handle)
-        except _Unreadable as stop:
-            yield RowProblem(shown, stop.line, 1, "", _unreadable(stop.cause))
+        line = 1 + data.count(b"\n", 0, end)
+        rows = _Reader(shown, layout, len(header), _Days(zone), line, compact=compact)
+        for chunk, last in itertools.chain([(data[end:], first[1])], chunks):
+            if chunk:
+                yield from rows.chunk(chunk, last)
+
+
+# Bytes read at a time: a chunk of complete records is read into columns at once. Memory holds a
+# few chunks, whatever the size of the export.
+CHUNK = 8 * 1024 * 1024
+
+
+def _chunks(handle: io.BufferedReader) -> Iterator[tuple[bytes, bool]]:
+    """The file in chunks of whole records (cut at a line end outside quotes), each with whether
+    it is the last; the last may end in the middle of a record (a file cut short). A chunk is
+    given as soon as the file has it (a pipe is read while it is being written)."""
+    rest = b""
+    while True:
+        data = handle.read1(CHUNK)
+        if not data:
+            break
+        rest += data
+        cut = _records_end(rest)
+        if (cut > 0 and len(rest) >= CHUNK // 8) or (cut > 0 and len(data) < CHUNK // 8):
+            yield rest[:cut], False
+            rest = rest[cut:]
+    yield rest, True
+
+
+def _first_record_end(data: bytes) -> int:
+    """Where the first record in `data` ends (see `_records_end`); its length if none does."""
+    end = data.find(b"\n")
+    while end >= 0:
+        if data.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = data.find(b"\n", end + 1)
+    return len(data)
+
+
+def _records_end(data: bytes) -> int:
+    """Where the last whole record in `data` ends: after a line end with an even number of quotes
+    before it (a quoted value's quotes, doubled ones included, come in pairs); 0 if none does."""
+    end = data.rfind(b"\n")
+    while end >= 0:
+        if data.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = data.rfind(b"\n", 0, end)
+    return 0
 
 
 class _Unreadable(Exception):
@@ -370,54 +345,70 @@ def _unreadable(exc: Exception) -> str:
 CUT_SHORT = "the file may have been cut short; export it again from Stripe"
 
 
-# Records are read as csv.reader (excel dialect, strict) reads them. A line with no quote, as
-# nearly every line of an export is, is split at its commas, several times faster; a line with a
-# quote (and the lines a quoted value runs on to) goes through csv.reader, as does one csv.reader
-# refuses. Strict, so that a quoted value still open at the end of the file (a file cut short) is
-# an error, not a value.
-_FIELD_LIMIT = csv.field_size_limit()
-
-
-def _failing(exc: Exception) -> Iterator[str]:
-    raise exc
-    yield ""  # a generator, so it raises when read
-
-
-def _record(text: str, lines: Iterator[str]) -> tuple[list[str], int]:
-    """The record that starts with the line `text`, read on from `lines` as far as it runs, and
-    how many lines it took."""
-    if '"' not in text and "\0" not in text and len(text) <= _FIELD_LIMIT:
-        return text.rstrip("\r\n").split(","), 1
-    reader = csv.reader(itertools.chain((text,), lines), strict=True)
-    return next(reader, []), reader.line_num
-
-
 class _Bad(Exception):
     def __init__(self, problem: RowProblem) -> None:
         self.problem = problem
 
 
-_BATCH = 500  # lines read at a time: more is no quicker, and holds more in memory
-_REMEMBERED = 100_000  # values remembered per kind (amounts, descriptions, ...): memory stays flat
+_REMEMBERED = 100_000  # values remembered per kind (amounts, days, ...): memory stays flat
 MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's id adds to it
 MAX_LINKED = 255  # characters in a record's id in the books
-_HOUR = operator.itemgetter(slice(0, 13))
-_MINUTES = operator.itemgetter(slice(13, None))
 _new_row = functools.partial(tuple.__new__, StripeRow)
 _PAID, _OTHER = 0, 1  # what a row is, for `PaidRows`; else how it moved no money
 _FIRST = operator.itemgetter(slice(0, 1))
 _WRITTEN_AS_IS = 10**18  # an amount beyond this is written by `record_line`, as Decimal prints it
+# What Python's str.strip() takes away, so that polars strips a value as a row read alone does.
+_SPACE = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace())
+# A time as Stripe writes it (seconds, or minutes in older exports), or a day.
+_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?Z?)?$"
+_AMOUNT_PATTERN = r"^[0-9]{1,15}(?:\.[0-9]{0,15})?$"
+_AMOUNTS = ("Amount", "Amount Refunded", "Disputed Amount")
+# The parsed columns (see `_Reader._values`) in a StripeRow's order, around its metadata.
+_ROW_COLUMNS = (
+    "id",
+    "Created (UTC)",
+    "Status",
+    "Currency",
+    "Amount",
+    "Amount Refunded",
+    "Refunded date (UTC)",
+    "Captured",
+    "Description",
+    "Payment Link ID",
+    "Client Reference ID",
+    "PaymentIntent ID",
+    "Disputed Amount",
+    "Dispute Status",
+    "Dispute Date (UTC)",
+)
+_DAYS = ("Created (UTC)", "Refunded date (UTC)", "Dispute Date (UTC)")
+
+
+# A quoted value (its quotes doubled inside) between two commas or line ends.
+_QUOTED = re.compile(rb'(?:^|(?<=[,\n]))"(?:[^"]|"")*"(?=[,\r\n]|\Z)', re.MULTILINE)
+
+
+def _one_record_a_line(data: bytes, lines: int, width: int) -> bool:
+    """Whether each of the `lines` lines of `data` is one record as wide as the header: no quoted
+    value runs on to the next line, no quote is out of place, and each line has its commas."""
+    unquoted = _QUOTED.sub(b"", data) if b'"' in data else data
+    return (
+        b'"' not in unquoted
+        and b"\0" not in data
+        and unquoted.count(b"\n") == data.count(b"\n")
+        and data.count(b"\r") == data.count(b"\r\n")
+        and unquoted.count(b",") == lines * (width - 1)
+    )
 
 
 class _Reader:
-    """Reads the rows of one export.
+    """Reads the rows of one export, a chunk of whole records at a time.
 
-    A Payments export can have a million rows, so they are read `_BATCH` lines at a time, a
-    column at a time: each step (split at commas, strip, look up) runs over a whole column inside
-    Python's own loops, and a value seen before (a currency, an amount, an hour) is looked up,
-    not read again. A row with a value no step has seen the like of, a batch with a quote and a
-    row that is short go through `_payment_row`, which reads a row by itself, as the batch would,
-    and says what is wrong with it."""
+    A chunk of a Payments export in the plain shape nearly every chunk has (no quote, every line
+    as wide as the header) is read by polars, every column as text and only the columns the
+    import uses, and each value is parsed a column at a time (`_columns`). A row whose value that
+    does not parse so (an odd amount, a day out of range...), and a chunk of another shape, are
+    read by the csv module a row at a time (`_payment_row`), which says what is wrong."""
 
     def __init__(
         self, source: str, layout: _Layout, width: int, days: _Days, line: int, *, compact: bool
@@ -435,62 +426,68 @@ class _Reader:
         self.optional_days: dict[str, date | None] = {"": None}
         self.captured: dict[str, bool] = {}
         self.metadata: dict[tuple[str, ...], Mapping[str, str]] = {}
-        # For `PaidRows`: what a row is (`_PAID`, `_OTHER`, or how it moved no money) by the
-        # values that decide it; the number of each match key, also by the values as written;
-        # days and amounts as text.
-        self.kinds: dict[tuple[Any, ...], int | Unmoved] = {}
+        # For `PaidRows`: the number of each match key, by its values.
         self.reader = uuid.uuid4().hex
         self.key_numbers: dict[tuple[str, ...], int] = {}
+        self.keys_seen: dict[tuple[str, ...], int] = {}  # the same, by the values as read
         self.next_key = 0
-        self.keys_written: dict[tuple[Any, ...], int] = {}
-        self.day_texts: dict[date, str] = {}
-        self.amount_texts: dict[tuple[str, int], str] = {}
-        # The columns `_quick_paid` reads, taken from each row in one step.
-        self.picked = [name for name in _PAYMENTS_READ if self.columns[name] >= 0]
-        picked = [self.columns[name] for name in self.picked]
-        picked += layout.metadata.values()
-        self.pick = operator.itemgetter(*picked, *picked[:1] * (len(picked) < 2))
+        # What each value seen parsed to, by the function that parsed it (see `_values`).
+        self.parsed: dict[Callable[[str], Any], dict[str, Any]] = {}
+        self.exponents: dict[str, int | None] = {}  # a currency as written: its places, or None
+        # The columns polars reads: those of the Payments export the import uses, and metadata.
+        used = [name for name in _PAYMENTS_READ if self.columns[name] >= 0]
+        self.read = {name: self.columns[name] for name in used}
+        self.read.update({f"{k}{METADATA_SUFFIX}": i for k, i in layout.metadata.items()})
+        # polars gives the columns in the file's order
+        self.read = dict(sorted(self.read.items(), key=operator.itemgetter(1)))
 
     # Reading ----------------------------------------------------------------------------------
 
-    def payments(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem | PaidRows]:
-        batch: list[str] = []
+    def chunk(self, data: bytes, last: bool) -> Iterator[StripeRow | RowProblem | PaidRows]:
+        """The rows of `data`, whole records (the `last` chunk may end inside one)."""
+        start = self.line
+        lines = data.count(b"\n") + (not data.endswith(b"\n"))
+        if self.layout.export == "payments" and _one_record_a_line(data, lines, self.width):
+            try:
+                table = pl.read_csv(
+                    data,
+                    has_header=False,
+                    columns=list(self.read.values()),
+                    infer_schema=False,
+                    empty_string_is_null=False,
+                    raise_if_empty=False,
+                )
+            except pl.exceptions.PolarsError:  # not UTF-8, or another surprise: read row by row
+                table = None
+            if table is not None and table.height == lines:
+                table.columns = list(self.read)
+                self.line += lines
+                yield from self._columns(table, data, start)
+                return
+        yield from self._one_by_one(data, last)
+
+    def _one_by_one(self, data: bytes, last: bool) -> Iterator[StripeRow | RowProblem]:
+        """The records in `data`, each read by itself with the csv module."""
+        read = self._payment_row if self.layout.export == "payments" else self._balance_row
         try:
-            # `extend` keeps the lines read before an error in the file.
-            while True:
-                batch.extend(itertools.islice(lines, _BATCH))
-                if not batch:
-                    break
-                yield from self._batch(batch, lines)
-                batch = []
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            # The lines before it are read all the same; a value quoted in them that runs on
-            # meets the same error.
-            yield from self._batch(batch, _failing(exc))
-            raise _Unreadable(self.line, exc) from None
-        yield from self._batch(batch, lines)
-
-    def balance(self, lines: Iterator[str]) -> Iterator[StripeRow | RowProblem]:
-        yield from self._one_by_one(lines, iter(()), self._balance_row)
-
-    def _one_by_one(
-        self,
-        lines: Iterator[str],
-        more: Iterator[str],
-        read: Callable[[list[str], int], StripeRow | RowProblem],
-    ) -> Iterator[StripeRow | RowProblem]:
-        """The records in `lines`, each read by `read`; a quoted value may run on into `more`."""
-        rest = itertools.chain(lines, more)
+            yield RowProblem(self.source, self.line, 1, "", _unreadable(exc))
+            self.line += data.count(b"\n")
+            return
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        first = self.line
+        done = 0  # lines read
         try:
-            for text in lines:
-                values, used = _record(text, rest)
-                start = self.line
-                self.line += used
+            for values in reader:
+                start = first + done
+                done = reader.line_num
                 if any(values):
                     padded = self._padded(values, start)
                     yield padded if isinstance(padded, RowProblem) else read(padded, start)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise _Unreadable(self.line, exc) from None
+        except csv.Error as exc:
+            yield RowProblem(self.source, first + done, 1, "", _unreadable(exc))
+        self.line = first + done
 
     def _padded(self, values: list[str], line: int) -> list[str] | RowProblem:
         """`values` with the empty last cell a column the export lacks reads as; a problem if
@@ -508,456 +505,272 @@ class _Reader:
         values.append("")
         return values
 
-    def _batch(
-        self, batch: list[str], lines: Iterator[str]
-    ) -> Iterator[StripeRow | RowProblem | PaidRows]:
-        if not batch:
-            return
-        if (
-            '"' in (joined := "".join(batch))
-            or "\0" in joined
-            or max(map(len, batch)) > _FIELD_LIMIT
-        ):
-            yield from self._one_by_one(iter(batch), lines, self._payment_row)
-            return
-        start, count = self.line, len(batch)
-        rows = list(
-            map(str.split, map(str.rstrip, batch, itertools.repeat("\r\n")), itertools.repeat(","))
-        )
-        self.line += count
-        if min(map(len, rows)) != self.width or max(map(len, rows)) != self.width:
-            for line, values in enumerate(rows, start):
-                if any(values):
-                    padded = self._padded(values, line)
-                    yield (
-                        padded
-                        if isinstance(padded, RowProblem)
-                        else self._payment_row(padded, line)
-                    )
-            return
-        if self.compact:
-            quick = self._quick_paid(rows, start)
-            if quick is not None:
-                yield quick
-                return
-        yield from self._columns(rows, start)
-
     def _columns(
-        self, rows: list[list[str]], start: int
+        self, table: pl.DataFrame, data: bytes, start: int
     ) -> list[StripeRow | RowProblem] | list[PaidRows]:
-        """`rows` (each exactly as wide as the header), read a column at a time."""
-        count = len(rows)
-        columns: list[tuple[str, ...]] = list(zip(*rows, strict=True))
-        columns.append(("",) * count)  # what a column the export lacks reads as
-        at = self.columns
-        strip = str.strip
-        repeat = itertools.repeat
-        slow: set[int] = set()  # rows `_row` reads
+        """The rows of a plain chunk (`table` its columns read, `data` its bytes), read a column
+        at a time; a row that does not read so is read by itself (`_payment_row`)."""
+        count = table.height
+        got = self._values(table)
+        slow = got.pop("slow")
+        blank = got.pop("blank")
+        if self.compact and not slow.any() and not blank.any():
+            paid = self._paid(got, start)
+            if paid is not None:
+                return [paid]
+        made = self._rows(got, range(start, start + count))
+        slow_rows = slow.arg_true().to_list()
+        if slow_rows or blank.any():
+            lines = data.split(b"\n")
+            for index in slow_rows:
+                text = lines[index].decode("utf-8").rstrip("\r")
+                values = next(csv.reader([text]))
+                padded = cast(list[str], self._padded(values, start + index))  # full width
+                made[index] = self._payment_row(padded, start + index)
+            if blank.any():  # every column read is empty: the row may be blank (skipped)
+                empty = blank.to_list()
+                return [
+                    row
+                    for row, line, nothing in zip(made, lines, empty, strict=False)
+                    if not nothing or line.rstrip(b"\r").strip(b",")
+                ]
+        return made
 
-        def misses(values: list[Any], missing: object = None) -> None:
-            if missing in values:
-                slow.update(i for i, value in enumerate(values) if value is missing)
-
-        ids = list(map(strip, columns[at["id"]]))
-        if "" in ids or max(map(len, ids)) > MAX_ID:
-            slow.update(i for i, ident in enumerate(ids) if not ident or len(ident) > MAX_ID)
-        currencies = list(map(self.currencies.get, columns[at["Currency"]]))
-        misses(currencies)
-        amounts = []
-        for name in ("Amount", "Amount Refunded", "Disputed Amount"):
-            found = list(map(self.amounts.get, zip(currencies, columns[at[name]], strict=True)))
-            misses(found)
-            amounts.append(found)
-        created = columns[at["Created (UTC)"]]
-        days = list(map(self.days.by_hour.get, map(_HOUR, created)))
-        misses(days)
-        misses(list(map(self.days.minutes.__contains__, map(_MINUTES, created))), False)
-        optional = []
-        for name in ("Refunded date (UTC)", "Dispute Date (UTC)"):
-            column = columns[at[name]]
-            if not all(map(self.optional_days.__contains__, column)):
-                slow.update(i for i, raw in enumerate(column) if raw not in self.optional_days)
-            optional.append(list(map(self.optional_days.get, column)))
-        captured = list(map(self.captured.get, columns[at["Captured"]]))
-        misses(captured)
-        metadata: Iterable[Mapping[str, str] | None] = repeat(NO_METADATA)
+    def _rows(
+        self, got: dict[str, pl.Series], lines: Iterable[int]
+    ) -> list[StripeRow | RowProblem]:
+        """`StripeRow`s of the parsed columns `got` (see `_values`), on `lines`."""
+        columns = {name: series.to_list() for name, series in got.items()}
+        metadata: Iterable[Mapping[str, str]] = itertools.repeat(NO_METADATA)
         if self.layout.metadata:
-            keys = zip(*(columns[index] for index in self.layout.metadata.values()), strict=True)
-            metadata = shared = list(map(self.metadata.get, keys))
-            misses(shared)
-
-        def texts(name: str) -> list[str]:
-            index = at[name]
-            return list(map(strip, columns[index])) if index >= 0 else [""] * count
-
-        statuses = texts("Status")
-        descriptions = texts("Description")
-        links = texts("Payment Link ID")
-        references = texts("Client Reference ID")
-        intents = texts("PaymentIntent ID")
-        dispute_statuses = list(map(str.lower, texts("Dispute Status")))
-        made: list[StripeRow | RowProblem] = list(
+            names = [f"{key}{METADATA_SUFFIX}" for key in self.layout.metadata]
+            metadata = map(self._shared, zip(*(columns[name] for name in names), strict=True))
+        repeat = itertools.repeat
+        return list(
             map(
                 _new_row,
                 zip(
                     repeat(self.source),
-                    range(start, start + count),
+                    lines,
                     repeat("payments"),
-                    ids,
-                    days,
-                    statuses,
-                    currencies,
-                    amounts[0],
-                    amounts[1],
-                    optional[0],
-                    captured,
-                    descriptions,
+                    *(columns[name] for name in _ROW_COLUMNS[:9]),
                     metadata,
-                    links,
-                    references,
-                    intents,
-                    amounts[2],
-                    dispute_statuses,
-                    optional[1],
+                    *(columns[name] for name in _ROW_COLUMNS[9:]),
                     repeat(""),
                     repeat(""),
-                    strict=False,  # the repeats are endless; every other column has a value a row
+                    strict=False,  # the repeats are endless; every other column has a row each
                 ),
             )
         )
-        blank: set[int] = set()
-        for index in sorted(slow):
-            if any(rows[index]):
-                padded = cast(list[str], self._padded(rows[index], start + index))  # full width
-                made[index] = self._payment_row(padded, start + index)
-            else:
-                blank.add(index)
-        if blank:
-            return [row for index, row in enumerate(made) if index not in blank]
-        if not self.compact or any(isinstance(made[index], RowProblem) for index in slow):
-            return made
-        kinds = list(
-            map(
-                self.kinds.get,
-                zip(
-                    map(bool, ids),
-                    statuses,
-                    captured,
-                    map(bool, amounts[0]),
-                    map(bool, amounts[1]),
-                    map(bool, amounts[2]),
-                    dispute_statuses,
-                    strict=True,
-                ),
-            )
-        )
-        if None in kinds:
-            for index, kind in enumerate(kinds):
-                if kind is None:
-                    kinds[index] = self._kind(cast(StripeRow, made[index]))
-        for index in slow:
-            kinds[index] = _OTHER  # read by `_payment_row`: its values are in `made` only
-        paid = list(map(operator.is_, kinds, repeat(_PAID)))
-        metadata_written: Iterable[tuple[str, ...]] = repeat(())
-        if self.layout.metadata:
-            columns_written = (columns[i] for i in self.layout.metadata.values())
-            metadata_written = zip(*columns_written, strict=True)
-        # The paid rows' values: none is None (a value not seen before made the row `_OTHER`).
-        paid_metadata = cast(list[Mapping[str, str]], list(compress(metadata, paid)))
-        # (None first: never what `_quick_paid` remembers a key by.)
-        keyed = list(
-            compress(
-                zip(
-                    repeat(None),
-                    currencies,
-                    links,
-                    references,
-                    descriptions,
-                    metadata_written,
-                    strict=False,
-                ),
-                paid,
-            )
-        )
 
-        def key_at(index: int) -> tuple[str, str, str, str, Mapping[str, str]]:
-            _, currency, link, reference, description, _ = keyed[index]
-            return cast(str, currency), link, reference, description, paid_metadata[index]
+    def _shared(self, key: tuple[str, ...]) -> Mapping[str, str]:
+        """The metadata of a row with the values `key` (stripped), one mapping per value seen."""
+        found = self.metadata.get(key)
+        if found is None:
+            pairs = zip(self.layout.metadata, key, strict=True)
+            found = {name: value for name, value in pairs if value} or NO_METADATA
+            if len(self.metadata) < _REMEMBERED:
+                self.metadata[key] = found
+        return found
 
-        compacted = self._paid_rows(
-            made.__getitem__,
-            cast(list[int | Unmoved], kinds),
-            paid,
-            list(compress(ids, paid)),
-            list(compress(range(start, start + count), paid)),
-            cast(list[date], list(compress(days, paid))),
-            cast(list[str], list(compress(currencies, paid))),
-            cast(list[int], list(compress(amounts[0], paid))),
-            list(compress(intents, paid)),
-            keyed,
-            key_at,
-        )
-        return made if compacted is None else [compacted]
+    def _values(self, table: pl.DataFrame) -> dict[str, pl.Series]:
+        """Each column a `StripeRow` holds, parsed from `table` (amounts in minor units, days in
+        the business's time zone...), with `slow`: the rows a value of which does not parse so,
+        and `blank`: the rows with every column read empty.
 
-    def _quick_paid(self, rows: list[list[str]], start: int) -> PaidRows | None:
-        """`_columns` for `PaidRows`, quicker, when every value of the batch is one seen before
-        (most batches of a large export): only the columns read are taken from the rows, and no
-        row is made into a `StripeRow` but the few that are not paid. None if a value is new."""
-        count = len(rows)
-        picked = list(zip(*map(self.pick, rows), strict=True))
-        taken = dict(zip(self.picked, picked, strict=False))
-        empty = ("",) * count
-        strip = str.strip
-        repeat = itertools.repeat
+        A column's values repeat (a currency, an amount, an hour, a status), so each distinct
+        value is parsed once, in Python, as a row read by itself would parse it, and put in
+        place by polars; only the ids, unique to a row, are stripped by polars itself."""
+        count = table.height
+        empty = pl.Series([""] * count, dtype=pl.String)
 
-        def column(name: str) -> tuple[str, ...]:
-            return taken.get(name, empty)
+        def raw(name: str) -> pl.Series:
+            return table.get_column(name) if name in self.read else empty
 
-        ids = list(map(strip, column("id")))
-        if "" in ids or max(map(len, ids)) > MAX_ID:
+        slow: list[pl.Series] = []
+
+        def parsed(series: pl.Series, parse: Callable[[str], Any], dtype: Any) -> pl.Series:
+            """`parse` of each value (None: it does not parse so, and the row is slow)."""
+            distinct = series.unique().to_list()
+            seen = self.parsed.setdefault(parse, {})
+            if len(seen) > _REMEMBERED:
+                seen.clear()
+            values = [seen[v] if v in seen else seen.setdefault(v, parse(v)) for v in distinct]
+            found = series.replace_strict(distinct, values, return_dtype=dtype)
+            slow.append(found.is_null())
+            return found
+
+        ids = raw("id").str.strip_chars(_SPACE)
+        slow.append((ids == "") | (ids.str.len_chars() > MAX_ID))
+        currency = parsed(raw("Currency"), self._currency_code, pl.String)
+        keyed = currency.fill_null("") + "\0"
+        got: dict[str, pl.Series] = {"id": ids, "Created (UTC)": self._days(raw("Created (UTC)"))}
+        slow.append(got["Created (UTC)"].is_null())
+        got["Status"] = parsed(raw("Status"), str.strip, pl.String)
+        got["Currency"] = currency
+        for name in _AMOUNTS:
+            got[name] = parsed(keyed + raw(name), self._parse_amount, pl.Int64)
+        for name in _DAYS[1:]:
+            days = self._days(raw(name))
+            slow.append(days.is_null() & (raw(name).str.strip_chars(_SPACE) != ""))
+            got[name] = days
+        got["Captured"] = parsed(raw("Captured"), _captured, pl.Boolean)
+        for name in ("Description", "Payment Link ID", "Client Reference ID", "PaymentIntent ID"):
+            got[name] = parsed(raw(name), str.strip, pl.String)
+        got["Dispute Status"] = parsed(raw("Dispute Status"), _lower, pl.String)
+        for key in self.layout.metadata:
+            name = f"{key}{METADATA_SUFFIX}"
+            got[name] = parsed(raw(name), str.strip, pl.String)
+        got["slow"] = functools.reduce(operator.or_, slow)
+        got["blank"] = table.select(pl.all_horizontal(pl.all() == "")).to_series()
+        return got
+
+    def _currency_code(self, written: str) -> str | None:
+        code = written.strip().upper()
+        return code if money.is_currency(code) else None
+
+    def _parse_amount(self, keyed: str) -> int | None:
+        """An amount written as `CURRENCY\\0AMOUNT` in minor units; None if it does not parse."""
+        currency, _, written = keyed.partition("\0")
+        if not currency:
             return None
-        currencies = list(map(self.currencies.get, column("Currency")))
-        if None in currencies:
-            return None
-        amounts = []
-        for name in ("Amount", "Amount Refunded", "Disputed Amount"):
-            if name in taken or name == "Amount":
-                found = list(map(self.amounts.get, zip(currencies, column(name), strict=True)))
-                if None in found:
-                    return None
-            else:
-                found = [0] * count
-            amounts.append(found)
-        created = column("Created (UTC)")
-        days = list(map(self.days.by_hour.get, map(_HOUR, created)))
-        if None in days or not all(map(self.days.minutes.__contains__, map(_MINUTES, created))):
-            return None
-        optional = []
-        for name in ("Refunded date (UTC)", "Dispute Date (UTC)"):
-            raw = column(name)
-            if not all(map(self.optional_days.__contains__, raw)):
+        found = _minor(written.strip(), currency, signed=False)
+        return None if isinstance(found, str) else found
+
+    def _days(self, written: pl.Series) -> pl.Series:
+        """Times as the business's days (null: empty, or not read so). A time is its hour
+        (`2026-11-23 09`) and the rest (`:30:00`), each with far fewer distinct values than the
+        times: an hour gives the day, if the whole hour falls on one day in the zone."""
+        hour, rest = written.str.slice(0, 13), written.str.slice(13)
+        hours = hour.unique().to_list()
+        days = hour.replace_strict(hours, list(map(self._hour_day, hours)), return_dtype=pl.Date)
+        rests = rest.unique().to_list()
+        ok = rest.replace_strict(rests, list(map(_minutes_ok, rests)), return_dtype=pl.Boolean)
+        whole_day = hour.str.len_chars() == 10  # a day without a time: midnight UTC
+        return pl.select(pl.when(ok | whole_day).then(days)).to_series()
+
+    def _hour_day(self, hour: str) -> date | None:
+        """The business's day of every time in `hour` (as `2026-11-23 09`, or a day alone);
+        None if there is none such, or the hour is not one."""
+        if len(hour) == 10:
+            found = self.days.local(hour)
+        elif len(hour) == 13 and _TIME.fullmatch(f"{hour}:00"):
+            found = self.days.local(f"{hour}:00:00")
+            if found != self.days.local(f"{hour}:59:59"):
                 return None
-            optional.append(raw)
-        captured = list(map(self.captured.get, column("Captured")))
-        if None in captured:
-            return None
-        metadata: list[Mapping[str, str] | None] = [NO_METADATA] * count
-        if self.layout.metadata:
-            after = len(self.picked)
-            written = list(zip(*picked[after : after + len(self.layout.metadata)], strict=True))
-            metadata = list(map(self.metadata.get, written))
-            if None in metadata:
-                return None
-        statuses = list(map(strip, column("Status")))
-        dispute_statuses = list(map(str.lower, map(strip, column("Dispute Status"))))
-        kinds = list(
-            map(
-                self.kinds.get,
-                zip(
-                    repeat(True),
-                    statuses,
-                    captured,
-                    map(bool, amounts[0]),
-                    map(bool, amounts[1]),
-                    map(bool, amounts[2]),
-                    dispute_statuses,
-                    strict=False,
-                ),
-            )
-        )
-        if None in kinds:
-            return None
-        descriptions = column("Description")
-        links = column("Payment Link ID")
-        references = column("Client Reference ID")
-        intents = list(map(strip, column("PaymentIntent ID")))
-        paid = list(map(operator.is_, kinds, repeat(_PAID)))
-        get_day = self.optional_days.get
-        places = list(compress(range(count), paid))
-        # A paid row's match key is remembered by its values as written (the columns the
-        # export lacks left out).
-        keyed = list(
-            compress(
-                zip(
-                    currencies,
-                    descriptions,
-                    *(taken[name] for name in _KEY_COLUMNS if name in taken),
-                    *picked[len(self.picked) : len(self.picked) + len(self.layout.metadata)],
-                    strict=False,
-                ),
-                paid,
-            )
-        )
-
-        def key_at(index: int) -> tuple[str, str, str, str, Mapping[str, str]]:
-            at = places[index]
-            return (
-                cast(str, currencies[at]),
-                links[at].strip(),
-                references[at].strip(),
-                descriptions[at].strip(),
-                cast(Mapping[str, str], metadata[at]),
-            )
-
-        def row_at(index: int) -> StripeRow:
-            return StripeRow(
-                self.source,
-                start + index,
-                "payments",
-                ids[index],
-                cast(date, days[index]),
-                statuses[index],
-                cast(str, currencies[index]),
-                cast(int, amounts[0][index]),
-                cast(int, amounts[1][index]),
-                get_day(optional[0][index]),
-                cast(bool, captured[index]),
-                descriptions[index].strip(),
-                cast(Mapping[str, str], metadata[index]),
-                links[index].strip(),
-                references[index].strip(),
-                intents[index],
-                cast(int, amounts[2][index]),
-                dispute_statuses[index],
-                get_day(optional[1][index]),
-            )
-
-        return self._paid_rows(
-            row_at,
-            cast(list[int | Unmoved], kinds),
-            paid,
-            list(compress(ids, paid)),
-            [start + place for place in places],
-            cast(list[date], list(compress(days, paid))),
-            cast(list[str], list(compress(currencies, paid))),
-            cast(list[int], list(compress(amounts[0], paid))),
-            list(compress(intents, paid)),
-            keyed,
-            key_at,
-        )
-
-    def _kind(self, row: StripeRow) -> int | Unmoved:
-        """What `row` is for `PaidRows`, remembered by the values that decide it."""
-        money_in = row.status.lower() in MONEY_IN
-        kind: int | Unmoved
-        if not row.id or not row.captured or row.amount <= 0 or not money_in:
-            kind = (bool(row.id), row.status, row.captured)
-        elif row.refunded > 0 or (row.disputed > 0 and row.dispute_status not in DISPUTE_NO_MONEY):
-            kind = _OTHER
         else:
-            kind = _PAID
-        if len(self.kinds) < _REMEMBERED:
-            self.kinds[
-                (
-                    bool(row.id),
-                    row.status,
-                    row.captured,
-                    row.amount > 0,
-                    row.refunded > 0,
-                    row.disputed > 0,
-                    row.dispute_status,
-                )
-            ] = kind
-        return kind
+            return None
+        return None if found is None or bounds.out_of_range(found) else found
 
-    def _paid_rows(
-        self,
-        row_at: Callable[[int], StripeRow | RowProblem],
-        kinds: list[int | Unmoved],
-        paid: list[bool],
-        ids: list[str],
-        lines: list[int],
-        days: list[date],
-        currencies: list[str],
-        minors: list[int],
-        intents: list[str],
-        keyed: list[tuple[Any, ...]],
-        key_at: Callable[[int], tuple[str, str, str, str, Mapping[str, str]]],
-    ) -> PaidRows | None:
-        """The batch as `PaidRows`, or None if a paid row has a value written otherwise than as
-        it is (an odd id or PaymentIntent ID, an amount beyond 10**18). `row_at` gives a row
-        that is not paid by its place in the batch; `keyed` has what a paid row's match key is
-        remembered by, `key_at` its values (currency, link, reference, description, metadata)."""
+    def _paid(self, got: dict[str, pl.Series], start: int) -> PaidRows | None:
+        """The rows of a chunk as `PaidRows`, every value of which parsed; None if a paid row has
+        a value written otherwise than as it is (an odd id or PaymentIntent ID, an amount beyond
+        10**18): `record_line` writes those."""
+        frame = pl.DataFrame(got).with_row_index("place")
+        money_in = (
+            (pl.col("id") != "")
+            & pl.col("Captured")
+            & (pl.col("Amount") > 0)
+            & pl.col("Status").str.to_lowercase().is_in(sorted(MONEY_IN))
+        )
+        back = (pl.col("Amount Refunded") > 0) | (
+            (pl.col("Disputed Amount") > 0)
+            & ~pl.col("Dispute Status").is_in(sorted(DISPUTE_NO_MONEY))
+        )
+        frame = frame.with_columns((money_in & ~back).alias("paid"))
+        paid = frame.filter(pl.col("paid"))
+        ids = paid.get_column("id").to_list()
+        intents = paid.get_column("PaymentIntent ID").to_list()
         resolvers = implicit_resolvers()
         if (
             not all(map(str.isidentifier, ids))
             or not all(map(str.isascii, ids))
             or not resolvers.keys().isdisjoint(map(_FIRST, ids))
             or None in resolvers
-            or (minors and max(minors) >= _WRITTEN_AS_IS)
-            or any(plain(intent) != intent for intent in intents if intent)
+            or (ids and cast(int, paid.get_column("Amount").max()) >= _WRITTEN_AS_IS)
+            or any(plain(intent) != intent for intent in set(intents) if intent)
         ):
             return None
-        texts: list[str | None] = list(map(self.day_texts.get, days))
-        if None in texts:
-            texts = [self._day_text(day) for day in days]
-        pairs = list(zip(currencies, minors, strict=True))
-        amounts: list[str | None] = list(map(self.amount_texts.get, pairs))
-        if None in amounts:
-            amounts = [self._amount_text(*pair) for pair in pairs]
-        new_keys: list[NewKey] = []
-        forget = len(self.key_numbers) + len(ids) > _REMEMBERED
+        rest = frame.filter(~pl.col("paid"))
+        places = rest.get_column("place").to_list()
+        rows = self._rows(
+            {name: rest.get_column(name) for name in got}, (start + i for i in places)
+        )
+        others: list[tuple[int, StripeRow]] = []
+        unmoved: Counter[Unmoved] = Counter()
+        for index, (place, row) in enumerate(zip(places, rows, strict=True)):
+            kind = self._kind(cast(StripeRow, row))
+            if isinstance(kind, tuple):
+                unmoved[kind] += 1
+            else:  # `place - index` paid rows come before it
+                others.append((place - index, cast(StripeRow, row)))
+        forget = len(self.key_numbers) > _REMEMBERED or len(self.keys_seen) > _REMEMBERED
         if forget:
             self.key_numbers.clear()
-            self.keys_written.clear()
-        elif len(self.keys_written) > _REMEMBERED:
-            self.keys_written.clear()
-        keys: list[int | None] = list(map(self.keys_written.get, keyed))
-        if None in keys:
-            keys = [
-                self._key_number(keyed[index], key_at(index), new_keys) if key is None else key
-                for index, key in enumerate(keys)
-            ]
-        before = list(itertools.accumulate(map(int, paid), initial=0))
-        others = [
-            (before[index], cast(StripeRow, row_at(index)))  # no problem: see `_columns`
-            for index, kind in enumerate(kinds)
-            if kind is _OTHER
-        ]
-        unmoved = Counter(kind for kind in kinds if isinstance(kind, tuple))
+            self.keys_seen.clear()
+        new_keys: list[NewKey] = []
         return PaidRows(
             self.reader,
             self.source,
             ids,
-            lines,
-            cast(list[str], texts),
-            minors,
-            cast(list[str], amounts),
+            [start + place for place in paid.get_column("place").to_list()],
+            paid.get_column("Created (UTC)").dt.to_string("%Y-%m-%d").to_list(),
+            paid.get_column("Amount").to_list(),
+            self._amount_texts(paid),
             intents,
-            cast(list[int], keys),
+            self._key_numbers(paid, new_keys),
             new_keys,
             forget,
             others,
             dict(unmoved),
         )
 
-    def _day_text(self, day: date) -> str:
-        found = self.day_texts[day] = day.isoformat()
-        return found
+    def _amount_texts(self, paid: pl.DataFrame) -> list[str]:
+        """Each paid row's amount as payments.yaml writes it (`money.major_text`)."""
+        keyed = paid.get_column("Currency") + "\0" + paid.get_column("Amount").cast(pl.String)
+        distinct = keyed.unique().to_list()
+        texts = [_amount_text(value) for value in distinct]
+        return keyed.replace_strict(distinct, texts, return_dtype=pl.String).to_list()
 
-    def _amount_text(self, currency: str, minor: int) -> str:
-        found = money.major_text(minor, money.exponent(currency))
-        if len(self.amount_texts) < _REMEMBERED:
-            self.amount_texts[(currency, minor)] = found
-        return found
+    def _key_numbers(self, paid: pl.DataFrame, new_keys: list[NewKey]) -> list[int]:
+        """The number of each paid row's match key (`match_key`), the same for this reader's
+        every batch; a key numbered for the first time is added to `new_keys`."""
+        names = [
+            "Currency",
+            "Payment Link ID",
+            "Client Reference ID",
+            "Description",
+            *(f"{key}{METADATA_SUFFIX}" for key in self.layout.metadata),
+        ]
+        keys = paid.select(names)
+        distinct = keys.unique(maintain_order=True)
+        numbers = []
+        for values in distinct.iter_rows():
+            number = self.keys_seen.get(values)
+            if number is not None:
+                numbers.append(number)
+                continue
+            currency, link, reference, description, *shown = values
+            metadata = self._shared(tuple(shown))
+            key = match_key(currency, link, reference, description, metadata)
+            number = self.key_numbers.get(key)
+            if number is None:
+                number = self.key_numbers[key] = self.next_key
+                self.next_key += 1
+                new_keys.append((number, currency, link, reference, description, metadata))
+            self.keys_seen[values] = number
+            numbers.append(number)
+        distinct = distinct.with_columns(pl.Series("key", numbers, dtype=pl.Int64))
+        joined = keys.join(distinct, on=names, how="left", maintain_order="left")
+        return cast(list[int], joined.get_column("key").to_list())
 
-    def _key_number(
-        self,
-        written: tuple[Any, ...],
-        values: tuple[str, str, str, str, Mapping[str, str]],
-        new_keys: list[NewKey],
-    ) -> int:
-        """The number of the match key of a paid row (see `_paid_rows`); a new number is added
-        to `new_keys`."""
-        currency, link, reference, description, metadata = values
-        key = match_key(currency, link, reference, description, metadata)
-        number = self.key_numbers.get(key)
-        if number is None:
-            number = self.key_numbers[key] = self.next_key
-            self.next_key += 1
-            new_keys.append((number, currency, link, reference, description, metadata))
-        self.keys_written[written] = number
-        return number
+    def _kind(self, row: StripeRow) -> int | Unmoved:
+        """What a row that is not only paid is for `PaidRows`: `_OTHER`, or how it moved no
+        money (whether it has an id, its status, whether it was captured)."""
+        money_in = row.status.lower() in MONEY_IN
+        if not row.id or not row.captured or row.amount <= 0 or not money_in:
+            return (bool(row.id), row.status, row.captured)
+        return _OTHER
 
     # One row ----------------------------------------------------------------------------------
 
@@ -1103,6 +916,31 @@ class _Reader:
         if len(self.metadata) < _REMEMBERED:
             self.metadata[tuple(values[index] for index in self.layout.metadata.values())] = shared
         return shared
+
+
+def _minutes_ok(rest: str) -> bool:
+    """Whether `rest` ends a time well after an hour (as `:30:00`, `:30`, `:30:00Z`)."""
+    if not _TIME.fullmatch(f"2000-01-01 00{rest}") or not rest:
+        return False
+    try:
+        datetime.fromisoformat(f"2000-01-01 00{rest}".removesuffix("Z"))
+    except ValueError:
+        return False
+    return True
+
+
+def _amount_text(keyed: str) -> str:
+    """`CURRENCY\\0MINOR` as payments.yaml writes the amount (`money.major_text`)."""
+    currency, _, minor = keyed.partition("\0")
+    return money.major_text(int(minor), money.exponent(currency))
+
+
+def _captured(raw: str) -> bool:
+    return raw.strip().lower() != "false"
+
+
+def _lower(raw: str) -> str:
+    return raw.strip().lower()
 
 
 def _minor(raw: str, currency: str, *, signed: bool) -> int | str:

@@ -243,6 +243,11 @@ class Portal:
     # costs more than hashing it).
     _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # The documents' keys hold where the theme is (see `documents_digest`): `--root books`
+        # and the same folder spelled in full must find the same documents.
+        object.__setattr__(self, "root", self.root.resolve())
+
     @property
     def brand(self) -> Brand:
         """The business's logo and accent (for the pages' header and the documents)."""
@@ -260,24 +265,20 @@ class Portal:
         return self._render("client.html", view, root="../../", client=view.client, view=view)
 
     def invoice_page(
-        self, view: ClientView, invoice: InvoiceView
-    ) -> tuple[str | None, Path | bytes]:
-        """The page's key in the cache and the page: the cache's file (rendered into it if the
-        cache has none for the key), or the bytes rendered when there is no cache. Most invoices
-        show the same from one day to the next: their pages are not rendered again. The page of
-        an invoice that is late, or on which interest accrues, says so to the day: it is not kept
-        in the cache, where it would be written today and removed tomorrow, and has no key (a
-        third of the invoices or so; a key costs a quarter of rendering the page)."""
+        self, view: ClientView, invoice: InvoiceView, last: str | None = None
+    ) -> tuple[str | None, bytes | None]:
+        """The page's key and the page; None for the page if its key is `last` (the key of the
+        page the site has: it shows the same, and is neither rendered nor written again). Pages
+        are written straight into the site, never kept in the cache. The page of an invoice that
+        is late, or on which interest accrues, says so to the day: it has no key, and is
+        rendered every time (a third of the invoices or so; a key costs a quarter of rendering
+        the page)."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice)
-
-        def render() -> bytes:
-            return self.theme.render(template, language, **context).encode()
-
-        if invoice.state.days_overdue > 0:
-            return None, render()
-        key = self._key(template, language, context)
-        return key, cached_document(key, ".html", render, self.cache)
+        key = None if invoice.state.days_overdue > 0 else self._key(template, language, context)
+        if key is not None and key == last:
+            return key, None
+        return key, self.theme.render(template, language, **context).encode()
 
     def _invoice_context(
         self, view: ClientView, invoice: InvoiceView

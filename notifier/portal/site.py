@@ -14,10 +14,7 @@ clock, no network, and not on how many workers there were."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from notifier import formatting
+from notifier import formatting, speed
 from notifier.account import account_of, history
 from notifier.addresses import Secret, dashboard_page, dashboard_token
 from notifier.books import schema
@@ -61,6 +58,7 @@ class _Rendered:
 
     files: dict[str, list[str]] = field(default_factory=dict)
     documents: dict[str, list[str]] = field(default_factory=dict)
+    page_keys: dict[str, str] = field(default_factory=dict)  # see `Portal.invoice_page`
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
     # PDFs still printing (see `Pending`): in the process that has the printer only.
@@ -121,7 +119,9 @@ def build_site(
         client: _client_key(common, books, client, found, related)
         for client, found in invoices.items()
     }
-    before = read_state(out).get("clients", {})
+    state = read_state(out)
+    before = state.get("clients", {})
+    last_pages = _pages_of(state)
     todo: list[str] = []
     kept = _Rendered()
     present = Present(out)
@@ -131,12 +131,16 @@ def build_site(
             kept.files[client], kept.documents[client] = last[1], last[2]
             for relative in last[1]:
                 writer.keep(relative)
+                if relative in last_pages:
+                    kept.page_keys[relative] = last_pages[relative]
         else:
             todo.append(client)
+    # A page is kept as the site has it when its key is the last build's: the site has it whole.
+    shown = {relative: k for relative, k in last_pages.items() if present(relative)}
 
     # The records each client's ledger reads, gathered once for every share of the work.
     known = history(books, as_of) if todo else None
-    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices, known=known)
+    _JOB.update(portal=portal, secret=secret, out=out, invoices=invoices, known=known, pages=shown)
     try:
         rendered = _render_all(todo, invoices, workers, progress)
     finally:
@@ -165,6 +169,7 @@ def build_site(
         {
             "inputs": inputs,
             "clients": {c: [keys[c], every[c], documents[c]] for c in keys if c in every},
+            "page_keys": dict(sorted({**kept.page_keys, **rendered.page_keys}.items())),
             "clients_with_pages": clients_with_pages,
             "pages": pages,
         },
@@ -194,7 +199,7 @@ def _render_all(
     progress: Progress | None,
 ) -> _Rendered:
     """Render the clients `todo`, in forked workers when it pays."""
-    count = workers or len(os.sched_getaffinity(0))
+    count = workers or speed.cores()
     size = sum(len(invoices[c]) for c in todo)
     tasks = _split(todo, invoices, count * 4)
     total = len(todo)
@@ -205,6 +210,7 @@ def _render_all(
         nonlocal done
         result.files.update(part.files)
         result.documents.update(part.documents)
+        result.page_keys.update(part.page_keys)
         result.shares.update(part.shares)
         result.changed.extend(part.changed)
         result.pending.extend(part.pending)
@@ -216,19 +222,8 @@ def _render_all(
         portal: Portal = _JOB["portal"]
         if portal.printer is not None:
             portal.printer.close()  # each worker prints its own PDFs: it would only take a core
-        # What the workers inherit stays shared with this process only if the collector leaves it
-        # alone: it would write to every object it scans, and so copy every page. What the command
-        # froze before (the books, see cli._load) stays frozen.
-        frozen_before = gc.get_freeze_count()
-        gc.freeze()
-        context = multiprocessing.get_context("fork")
-        try:
-            with context.Pool(count) as pool:
-                for part in pool.imap_unordered(_render_task, tasks):
-                    merge(part)
-        finally:
-            if not frozen_before:
-                gc.unfreeze()
+        for part in speed.in_workers(_render_task, tasks, count):
+            merge(part)
     else:
         for task in tasks:
             merge(_render_task(task))
@@ -250,16 +245,22 @@ def _render_task(clients: list[str]) -> _Rendered:
     for view in client_views(account, secret, portal.reading_locale):
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
+            page = view.folder + invoice.page
+            key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
+            if key is not None:
+                part.page_keys[page] = key
             # The PDF first: when it must be printed, the printer starts on it at once.
-            documents = [
+            documents: list[tuple[str, tuple[str | None, Path | bytes | Pending | None]]] = [
                 (invoice.pdf, portal.invoice_pdf(view, invoice)),
-                (invoice.page, portal.invoice_page(view, invoice)),
+                (invoice.page, (None, shown)),
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, portal.calendar(view, invoice)))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
-                if isinstance(document, Pending):
+                if document is None:  # as the site has it
+                    writer.keep(files[-1])
+                elif isinstance(document, Pending):
                     part.pending.append((files[-1], document))
                 else:
                     writer.write(files[-1], document)
@@ -355,6 +356,14 @@ def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
         for client, key in keys.items()
         if client in books.clients
     }
+
+
+def _pages_of(state: dict[str, Any]) -> dict[str, str]:
+    """The key of each invoice page of the last build (see `Portal.invoice_page`)."""
+    pages = state.get("page_keys")
+    if not isinstance(pages, dict):
+        return {}
+    return {k: v for k, v in pages.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _documents_used(state: dict[str, Any]) -> set[str]:

@@ -18,10 +18,10 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from notifier import speed
 from notifier.addresses import Secret
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.forked import can_fork, forked
 from notifier.reminders import record
 from notifier.reminders.bundle import bundle_files, bundle_name, write_bundle
 from notifier.reminders.compose import Composed, UnsafeHeader, compose_email
@@ -61,8 +61,8 @@ def compose_all(
     task sheets are written by a forked process meanwhile; only their words come back."""
     report = Report(plan)
     sheets: Callable[[], list[_SheetWords]] = lambda: _sheet_words(books, plan, secret)  # noqa: E731
-    if len(plan.tasks) >= TASKS_SHARED_FROM and can_fork():
-        sheets = forked(sheets)
+    if len(plan.tasks) >= TASKS_SHARED_FROM and speed.can_fork():
+        sheets = speed.forked(sheets)
     for email in plan.emails:
         try:
             report.composed.append(
