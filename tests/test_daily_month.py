@@ -40,6 +40,20 @@ DAYS = 30
 LONDON = ZoneInfo("Europe/London")
 # The invoices clients pay by card during the month, and the day they pay.
 PAID = {date(2026, 11, 25): "HP-2026-026", date(2026, 12, 3): "HP-2026-030"}
+# The day the business issues its draft HP-2026-031 (edits the books: no longer a draft).
+ISSUED = date(2026, 12, 1)
+
+
+def issue_the_draft(root: Path, day: date) -> None:
+    """What the business does to issue its draft: the invoice dated `day`, `draft` gone."""
+    for path in (root / "data" / "invoices").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        draft = "- number: HP-2026-031\n  client: brightwater\n  issue_date: 2026-11-25\n  draft: true\n"
+        if draft in text:
+            issued = f"- number: HP-2026-031\n  client: brightwater\n  issue_date: {day}\n"
+            path.write_text(text.replace(draft, issued), encoding="utf-8")
+            return
+    raise AssertionError("the example books' draft HP-2026-031 is not where the test expects")
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +167,8 @@ def test_thirty_days_of_the_daily_run(tmp_path, localstripe, certificate):
             clock["now"] = datetime.combine(day, time(8), LONDON).timestamp()
             if day in PAID:
                 charges[PAID[day]] = (pay(stripe_client, root, day, PAID[day]), day)
+            if day == ISSUED:
+                issue_the_draft(root, day)
             before = len(mailbox.messages())
             done = notifier(root, env, *step["run"].split()[1:], "--as-of", str(day))
             assert done.returncode == 0, (day, done.stderr)
@@ -175,7 +191,7 @@ def test_thirty_days_of_the_daily_run(tmp_path, localstripe, certificate):
     # those issued before the books' cut-off did.
     assert invoices_sent == [
         (
-            date(2026, 11, 25),
+            ISSUED,
             "Invoice HP-2026-031 from Harbour & Pine Studio",
             ["HP-2026-031.pdf"],
         )
