@@ -214,6 +214,45 @@ def test_the_invoice_email_names_the_plan_in_the_language_read(outbox, client):
     assert re.search(rf"{ON_THE_DAY[client]} (in|en) {PLAN_AND_STAGES[client][0]}, ", text)
 
 
+def test_a_name_missing_in_a_language_falls_back_and_a_custom_stage_goes_by_its_name(
+    books, tmp_path
+):
+    """A plan named in French and German only: the German reader reads German, the others the
+    first given (the business's English is not there either). A stage with words of its own is
+    called by its name, which the business chose."""
+    root = tmp_path / "books"
+    shutil.copytree(books, root)
+    settings = root / "data" / "business.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = re.sub(
+        r"(  - id: three-monthly\n    name:\n)(      \w\w: .*\n)+",
+        r"\1      fr: 3 mensualités\n      de: 3 Monatsraten\n",
+        text,
+    )
+    text = text.replace(
+        "    - {name: call, day: 30, channel: phone, text: call}\n",
+        "    - {name: einschreiben, day: 28, text: registered-letter}\n"
+        "    - {name: call, day: 30, channel: phone, text: call}\n",
+        1,
+    )
+    settings.write_text(text, encoding="utf-8")
+    for language in ("en", "de"):
+        texts = root / "content" / "reminders"
+        shutil.copyfile(
+            texts / f"friendly.{language}.md", texts / f"registered-letter.{language}.md"
+        )
+    loaded, problems = check_books(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    out = tmp_path / "site"
+    build_site(root, loaded, date.fromisoformat(DAY), Secret(SECRET.encode(), False), out, None)
+    for client, plan in [("kurt", "3 Monatsraten"), ("giulia", "3 mensualités"),
+                         ("oisin", "3 mensualités")]:  # fmt: skip
+        page = _page(out, client, ON_THE_DAY[client])
+        assert re.findall(r'<div class="option plan">\s*<h3>([^<]*)</h3>', page) == [plan]
+    steps = _steps(_page(out, "kurt", ON_THE_DAY["kurt"]))
+    assert "20. Jänner 2027 · einschreiben: Wir senden Ihnen eine Erinnerung per E-Mail." in steps
+
+
 # Words of the theme (and of the plans' names) that would give English away on a page in another
 # language. Whole words, as written: the books' own words (the business's address, a bank's note,
 # a line's description) are the business's, in the language it wrote them.
@@ -264,6 +303,12 @@ def _plain(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     return str(body.get_content())
+
+
+def _steps(page: str) -> list[str]:
+    """What happens next, a step a line, as read."""
+    found = re.findall(r'<li class="step-[^"]*">(.*?)</li>', page)
+    return [re.sub(r"<[^>]+>", "", step) for step in found]
 
 
 def _page(site: Path, client: str, name: str) -> str:
