@@ -22,7 +22,7 @@ Every email text (`courtesy`, `friendly`, `follow-up`, `final-notice`, `thanks`,
     .discount (the early-payment discount on offer, "" when none) and .discount_until, .interest_rate
     (a year, once late; "" when none), .reference (for a transfer),
     .card_link (a card payment link for .amount_due, "" when none), .plans (each plan offered:
-    .name, .first: its first instalment), .bank_accounts (each .account_name, .bank_name, .iban,
+    .name, in the text's language if the books give it, .first: its first instalment), .bank_accounts (each .account_name, .bank_name, .iban,
     .bic, .sort_code, .account_number, .routing_number, .note; "" when not given)
   deadline: the new deadline; only for a stage with `deadline_days` (final notice and its letter)
 Task texts (`call`, `collections`; read by the business, in its language) have all of the above
