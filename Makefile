@@ -50,7 +50,7 @@ test: lint tools
 translations: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k gettext -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o site/locale/messages.pot .
-	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-fuzzy-matching
+	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-fuzzy-matching -w 100
 
 # Time the commands on generated books (1,000 to 100,000 invoices); BENCH_SIZES=1000,10000 limits it.
 bench: $(BIN)/.installed

@@ -1,4 +1,4 @@
-"""Amounts and dates as a client reads them, in their locale (Babel and CLDR).
+"""Amounts, dates and the books' names as a client reads them, in their locale (Babel and CLDR).
 
 A build formats the same amounts and dates many times (each page, then its PDF's HTML), so
 results are remembered for a while, and each locale's currency patterns are prepared once."""
@@ -24,6 +24,7 @@ from babel.numbers import (
 )
 
 from notifier import money
+from notifier.books.translated import Translated
 
 DateStyle = Literal["short", "medium", "long", "full"]
 
@@ -107,3 +108,10 @@ def _percent(value: Decimal, signed: bool, locale_name: str) -> str:
 def language(locale_name: str) -> str:
     """The language part of a locale: `de` for `de_CH`."""
     return locale(locale_name).language
+
+
+def name(words: Translated, locale_name: str, business_locale: str) -> str:
+    """A name the books give in one language or several (a plan's), as a reader of `locale_name`
+    reads it: in their language, else in the business's, else as first given."""
+    found = words.get(language(locale_name)) or words.get(language(business_locale))
+    return found or words.first

@@ -1,6 +1,7 @@
 """A client reads its pages and emails wholly in its language (words, dates, numbers, `lang` and
-Content-Language) when the theme and the texts speak it; else wholly in the business's, and
-`check` says so once, naming the client and what is missing."""
+Content-Language, the plans' names, the stages of what happens next) when the theme and the texts
+speak it; else wholly in the business's, and `check` says so once, naming the client and what is
+missing."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ NEW_INVOICE = """
   lines:
     - {{description: Brand workshop, quantity: 2, unit: day, unit_price: 1250.00}}
 """
+# Issued on the day: its own email goes, and its plans are on offer (their schedule lies ahead).
+NEW_ON_THE_DAY = """
+- number: {number}
+  client: {id}
+  issue_date: 2026-11-23
+  due_date: 2026-12-23
+  lines:
+    - {{description: Logo refresh, unit_price: 900.00}}
+"""
 ADDED = [
     ("oisin", "Oisín Design Ltd", "Oisín Byrne", "1 Grafton Street, Dublin", "IE", "en_IE", "HP-2026-104"),
     ("kurt", "Kurt Grafik GmbH", "Kurt Huber", "Ringstraße 4, Wien", "AT", "de_AT", "HP-2026-105"),
@@ -52,6 +62,9 @@ ADDED = [
     ("giulia", "Studio Giulia Srl", "Giulia Rossi", "Via Roma 2, Milano", "IT", "it_IT", "HP-2026-102"),
     ("joao", "Estúdio João Ltda", "João Silva", "Rua Augusta 3, São Paulo", "BR", "pt_BR", "HP-2026-103"),
 ]  # fmt: skip
+
+# The invoice issued on the day, per client.
+ON_THE_DAY = {ident: f"HP-2026-11{n}" for n, (ident, *_) in enumerate(ADDED, 1)}
 
 # What each client's invoice page and email say, in the language they read.
 EXPECTED = {
@@ -83,6 +96,7 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> Path:
             out.write(NEW_CLIENTS.format(locale=locale, **fields))
         with invoices.open("a", encoding="utf-8") as out:
             out.write(NEW_INVOICE.format(number=number, id=ident))
+            out.write(NEW_ON_THE_DAY.format(number=ON_THE_DAY[ident], id=ident))
     return root
 
 
@@ -151,31 +165,155 @@ def test_the_page_is_wholly_in_the_language_read(site, client):
         ("joao", "en", "Dear João Silva,"),
     ],
 )
-def test_the_email_is_wholly_in_the_language_read(
-    books, tmp_path, monkeypatch, client, language, greeting
-):
-    monkeypatch.setenv("NOTIFIER_SECRET", SECRET)
-    out = tmp_path / "outbox"
-    result = CliRunner().invoke(
-        cli,
-        ["--root", str(books), "remind", "--as-of", DAY, "--outbox", str(out),
-         "--allow-stale-payments"],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    sent = sorted(out.glob(f"*-{client}-*.eml"))
+def test_the_email_is_wholly_in_the_language_read(outbox, client, language, greeting):
+    sent = [p for p in sorted(outbox.glob(f"*-{client}-*.eml")) if p.name != _invoice_email(client)]
     assert len(sent) == 1
-    message = email.message_from_bytes(sent[0].read_bytes(), policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    message = _message(sent[0])
     assert message["Content-Language"] == language
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    text = str(body.get_content())
+    text = _plain(message)
     assert text.startswith(greeting + "\n")
     html = message.get_body(preferencelist=("html",))
     assert html is not None
     assert f'<html lang="{language}">' in str(html.get_content())
     if client in EXPECTED:
         assert EXPECTED[client][4] in text  # the due date, as the page writes it
+
+
+# Each client's plan on offer, as they read it: the books name it in en, de, fr, es and it (the
+# Portuguese reader gets the business's English); the stages of what happens next, the same.
+PLAN_AND_STAGES = {
+    "oisin": ("3 monthly instalments", "Invoice", "Courtesy reminder", "Final notice",
+              "Phone call"),
+    "kurt": ("3 Monatsraten", "Rechnung", "Erinnerung vor Fälligkeit", "Letzte Mahnung", "Anruf"),
+    "chloe": ("3 mensualités", "Facture", "Rappel de courtoisie", "Mise en demeure",
+              "Appel téléphonique"),
+    "lucia": ("3 cuotas mensuales", "Factura", "Recordatorio de cortesía", "Último requerimiento",
+              "Llamada telefónica"),
+    "giulia": ("3 rate mensili", "Fattura", "Promemoria di cortesia", "Diffida", "Telefonata"),
+    "joao": ("3 monthly instalments", "Invoice", "Courtesy reminder", "Final notice",
+             "Phone call"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("client", PLAN_AND_STAGES)
+def test_the_plan_and_the_stages_are_named_in_the_language_read(site, client):
+    plan, invoice, courtesy, final_notice, call = PLAN_AND_STAGES[client]
+    page = _page(site, client, ON_THE_DAY[client])
+    offered = re.findall(r'<div class="option plan">\s*<h3>([^<]*)</h3>', page)
+    assert offered == [plan]
+    steps = re.findall(r"<li class=\"step-[^\"]*\"><strong>[^<]* · ([^<]*):</strong>", page)
+    assert steps[:2] == [invoice, courtesy]  # the invoice's own email goes today
+    assert call in steps
+    assert final_notice in steps
+
+
+@pytest.mark.parametrize("client", PLAN_AND_STAGES)
+def test_the_invoice_email_names_the_plan_in_the_language_read(outbox, client):
+    text = _plain(_message(outbox / _invoice_email(client)))
+    # "Or pay invoice HP-2026-111 in 3 monthly instalments, the first of €300.00 now"
+    assert re.search(rf"{ON_THE_DAY[client]} (in|en) {PLAN_AND_STAGES[client][0]}, ", text)
+
+
+def test_a_name_missing_in_a_language_falls_back_and_a_custom_stage_goes_by_its_name(
+    books, tmp_path
+):
+    """A plan named in French and German only: the German reader reads German, the others the
+    first given (the business's English is not there either). A stage with words of its own is
+    called by its name, which the business chose."""
+    root = tmp_path / "books"
+    shutil.copytree(books, root)
+    settings = root / "data" / "business.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = re.sub(
+        r"(  - id: three-monthly\n    name:\n)(      \w\w: .*\n)+",
+        r"\1      fr: 3 mensualités\n      de: 3 Monatsraten\n",
+        text,
+    )
+    text = text.replace(
+        "    - {name: call, day: 30, channel: phone, text: call}\n",
+        "    - {name: einschreiben, day: 28, text: registered-letter}\n"
+        "    - {name: call, day: 30, channel: phone, text: call}\n",
+        1,
+    )
+    settings.write_text(text, encoding="utf-8")
+    for language in ("en", "de"):
+        texts = root / "content" / "reminders"
+        shutil.copyfile(
+            texts / f"friendly.{language}.md", texts / f"registered-letter.{language}.md"
+        )
+    loaded, problems = check_books(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    out = tmp_path / "site"
+    build_site(root, loaded, date.fromisoformat(DAY), Secret(SECRET.encode(), False), out, None)
+    for client, plan in [("kurt", "3 Monatsraten"), ("giulia", "3 mensualités"),
+                         ("oisin", "3 mensualités")]:  # fmt: skip
+        page = _page(out, client, ON_THE_DAY[client])
+        assert re.findall(r'<div class="option plan">\s*<h3>([^<]*)</h3>', page) == [plan]
+    steps = _steps(_page(out, "kurt", ON_THE_DAY["kurt"]))
+    assert "20. Jänner 2027 · einschreiben: Wir senden Ihnen eine Erinnerung per E-Mail." in steps
+
+
+# Words of the theme (and of the plans' names) that would give English away on a page in another
+# language. Whole words, as written: the books' own words (the business's address, a bank's note,
+# a line's description) are the business's, in the language it wrote them.
+ENGLISH = (
+    "Invoice", "Amount", "Due", "Total", "Subtotal", "Paid", "Owed", "Pay", "Open", "Overdue",
+    "instalment", "instalments", "monthly", "weekly", "reminder", "Courtesy", "Friendly",
+    "Follow-up", "Final notice", "Phone call", "Collections", "What happens next", "Ways to pay",
+    "Account name", "Reference", "Download", "Quantity", "Unit price", "Tax", "Statement",
+    "Your", "We will", "today",
+)  # fmt: skip
+
+
+def test_a_german_page_has_no_english_word(site):
+    pages = [_page(site, "kurt", number) for number in ("HP-2026-105", ON_THE_DAY["kurt"])]
+    pages.append(_page(site, "kurt", "index"))
+    for page in pages:
+        seen = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+        found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", seen)]
+        assert found == [], seen
+
+
+@pytest.fixture(scope="module")
+def outbox(books: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `remind` sends on the day: each client's reminder and the invoice issued that day."""
+    out = tmp_path_factory.mktemp("outbox")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NOTIFIER_SECRET", SECRET)
+        result = CliRunner().invoke(
+            cli,
+            ["--root", str(books), "remind", "--as-of", DAY, "--outbox", str(out),
+             "--allow-stale-payments"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _invoice_email(client: str) -> str:
+    return f"{DAY.replace('-', '')}-{client}-invoice.eml"
+
+
+def _message(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _plain(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def _steps(page: str) -> list[str]:
+    """What happens next, a step a line, as read."""
+    found = re.findall(r'<li class="step-[^"]*">(.*?)</li>', page)
+    return [re.sub(r"<[^>]+>", "", step) for step in found]
+
+
+def _page(site: Path, client: str, name: str) -> str:
+    folder = addresses.client_page(addresses.client_token(Secret(SECRET.encode(), False), client))
+    return (site / folder / f"{name}.html").read_text(encoding="utf-8")
 
 
 def _client_line(root: Path, ident: str) -> int:

@@ -244,11 +244,11 @@ def test_an_overdue_invoice_shows_fees_interest_and_what_happens_next(site):
     assert "Late-payment interest" not in seen
     assert "Including £70.00 of late-payment fees and interest." in seen
     assert "Interest at 12% a year is added on 3 December 2026 if it is still unpaid." in seen
-    assert "24 November 2026: We will send you a reminder by email." in seen
-    assert "3 December 2026: We will call you to talk it over." in seen
+    assert "24 November 2026 · Follow-up reminder: We will send you a reminder by email." in seen
+    assert "3 December 2026 · Phone call: We will call you to talk it over." in seen
     assert (
-        "18 December 2026: We will send a formal final notice, giving you until 1 January 2027 to pay."
-        in seen
+        "18 December 2026 · Final notice: We will send a formal final notice, giving you until "
+        "1 January 2027 to pay." in seen
     )
 
 

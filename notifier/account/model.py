@@ -11,6 +11,7 @@ from functools import cached_property
 
 from notifier.account.references import grouped
 from notifier.books import schema
+from notifier.books.translated import Translated
 from notifier.ledger.plans import FULL, Instalment
 from notifier.ledger.state import EarlyDiscount, InvoiceState, NextReminder, Status
 
@@ -54,7 +55,7 @@ class PayOption:
     what is due on it now); `link`, a card link that charges exactly that, if the books have one."""
 
     id: str
-    name: str
+    name: Translated  # the plan's, in the languages the books give (`formatting.name` picks)
     amount: int
     instalments: tuple[Instalment, ...]
     discount: EarlyDiscount | None  # in full, while the early-payment discount is on offer

@@ -32,6 +32,7 @@ from stdnum import iban as stdnum_iban
 
 from notifier import brand, money
 from notifier.books import bounds
+from notifier.books.translated import Translated, translated
 
 
 class Model(BaseModel):
@@ -131,6 +132,8 @@ Bic = Annotated[str, AfterValidator(_bic)]
 Text = Annotated[str, Field(min_length=1)]
 Colour = Annotated[str, AfterValidator(brand.colour)]  # `#rrggbb`, legible against white
 LogoPath = Annotated[str, AfterValidator(brand.logo_path)]  # an .svg or .png within site/
+# Text, or text per language (`{en: ..., de: ...}`): each reader sees it in their language.
+TranslatedText = Annotated[Translated, PlainValidator(translated)]
 
 
 def _in_range(value: date) -> date:
@@ -248,7 +251,7 @@ class Plan(Model):
     """An instalment plan: `instalments` equal parts, the first on the due date, then one each `every`."""
 
     id: Name
-    name: Text
+    name: TranslatedText
     instalments: Annotated[int, Field(ge=2, le=36)]
     every: Literal["week", "fortnight", "month"] = "month"
 
@@ -470,7 +473,7 @@ class CustomPlan(Model):
     """A plan agreed for this invoice alone, with its own dates and amounts."""
 
     id: Name = "custom"
-    name: Text
+    name: TranslatedText
     instalments: Annotated[list[CustomInstalment], Field(min_length=2)]
 
 

@@ -9,8 +9,11 @@ from functools import cache
 
 from notifier import money
 from notifier.books import schema
+from notifier.books.translated import Translated
 
 FULL = "full"
+# Paying in full is named by the theme's words (its own translations), not by the books.
+PAY_IN_FULL = Translated.plain("Pay in full")
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class PlanOption:
     """A way to pay an invoice: `full` (one instalment on the due date) or an instalment plan."""
 
     id: str
-    name: str
+    name: Translated  # shown in the reader's language (`formatting.name`)
     instalments: tuple[Instalment, ...]
 
 
@@ -56,7 +59,7 @@ def plan_options(
     currency: str,
 ) -> tuple[PlanOption, ...]:
     """Pay in full, then each offered plan (unknown ids are left to `check`), then a custom plan."""
-    options = [PlanOption(FULL, "Pay in full", (Instalment(1, due_date, to_pay),))]
+    options = [PlanOption(FULL, PAY_IN_FULL, (Instalment(1, due_date, to_pay),))]
     for plan_id in plan_ids:
         plan = plans.get(plan_id)
         if plan is None or plan_id == FULL:

@@ -29,6 +29,7 @@ from notifier import formatting, languages, money
 from notifier.account import account_of
 from notifier.addresses import Secret
 from notifier.books.load import Books
+from notifier.books.translated import Translated
 from notifier.brand import Brand, brand_of
 from notifier.files import write_atomically
 from notifier.portal import i18n
@@ -71,6 +72,7 @@ class Formatter:
     `formatting`): a page and its PDF's HTML show the same amounts and dates many times over."""
 
     locale: str
+    business_locale: str = ""  # a plan's name falls back to its language (see `name`)
 
     def amount(self, minor: int, currency: str) -> str:
         return formatting.amount(minor, currency, self.locale)
@@ -90,6 +92,10 @@ class Formatter:
     def month(self, value: date) -> str:
         """`Nov` for en, `Nov.` for de: a month's short name, as the charts label their bars."""
         return formatting.month(value, self.locale)
+
+    def name(self, words: Translated) -> str:
+        """A name the books give in one language or several (a plan's), in the reader's."""
+        return formatting.name(words, self.locale, self.business_locale or self.locale)
 
 
 def _nl2br(text: str) -> Markup:
@@ -465,7 +471,7 @@ class Portal:
             "lang": language,
             "business": self.books.settings.business,
             "brand": self.brand,
-            "f": Formatter(reader.locale),
+            "f": Formatter(reader.locale, self.books.settings.business.locale),
             "as_of": self.as_of,
             "demo": self.demo,
             "css": self.theme.css,

@@ -44,6 +44,8 @@ DEMO_NOTE = {
     "en": "Demo mode: the page addresses in this message are public examples.",
     "de": "Demo-Modus: Die Seitenadressen in dieser Nachricht sind öffentliche Beispiele.",
     "fr": "Mode démo : les adresses de pages de ce message sont des exemples publics.",
+    "es": "Modo de demostración: las direcciones de página de este mensaje son ejemplos públicos.",
+    "it": "Modalità demo: gli indirizzi delle pagine in questo messaggio sono esempi pubblici.",
 }
 
 

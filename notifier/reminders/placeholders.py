@@ -22,7 +22,7 @@ Every email text (`courtesy`, `friendly`, `follow-up`, `final-notice`, `thanks`,
     .discount (the early-payment discount on offer, "" when none) and .discount_until, .interest_rate
     (a year, once late; "" when none), .reference (for a transfer),
     .card_link (a card payment link for .amount_due, "" when none), .plans (each plan offered:
-    .name, .first: its first instalment), .bank_accounts (each .account_name, .bank_name, .iban,
+    .name, in the text's language if the books give it, .first: its first instalment), .bank_accounts (each .account_name, .bank_name, .iban,
     .bic, .sort_code, .account_number, .routing_number, .note; "" when not given)
   deadline: the new deadline; only for a stage with `deadline_days` (final notice and its letter)
 Task texts (`call`, `collections`; read by the business, in its language) have all of the above
@@ -73,7 +73,9 @@ class InvoiceView:
     text first reads them: the texts use few of them, and each takes Babel a tenth of a millisecond
     (a run formats thousands)."""
 
-    def __init__(self, item: Item, portal: str, token: str, locale: str) -> None:
+    def __init__(
+        self, item: Item, portal: str, token: str, locale: str, business_locale: str
+    ) -> None:
         account = item.invoice
         state = account.state
         plan, due = state.active_plan, account.due_instalments
@@ -85,6 +87,7 @@ class InvoiceView:
             self.instalment = f"{numbers}/{len(plan.instalments)}"
         self.stage = item.stage.name
         self._account, self._portal, self._token, self._locale = account, portal, token, locale
+        self._business_locale = business_locale
 
     @cached_property
     def issue_date(self) -> str:
@@ -149,7 +152,10 @@ class InvoiceView:
     @cached_property
     def plans(self) -> list[PlanView]:
         return [
-            PlanView(way.name, self._amount(way.amount))
+            PlanView(
+                formatting.name(way.name, self._locale, self._business_locale),
+                self._amount(way.amount),
+            )
             for way in self._account.ways[1:]
             if not way.chosen
         ]
@@ -262,7 +268,7 @@ def common(
             str(business.website or ""),
             business.tax_id or "",
         ),
-        "invoices": [InvoiceView(item, portal, token, locale) for item in items],
+        "invoices": [InvoiceView(item, portal, token, locale, business.locale) for item in items],
         "count": len({a.number for a in accounts}),
         "total_due": sums(due_amounts, locale),
         "balance": sums(((a.owed.total, a.currency) for a in accounts), locale),
