@@ -26,6 +26,7 @@ from notifier.books.load import Books
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import THANKS, Email
+from notifier.reminders.receipts import receipt_attachments
 from notifier.reminders.render import Rendered, Source, email_html, markdown_html, render_source
 from notifier.reminders.texts import load_text
 
@@ -54,6 +55,7 @@ class Draft:
     date: str
     message_id: str
     notice: tuple[str, bytes] | None  # the letter's file name and PDF, when it is attached
+    receipts: tuple[tuple[str, bytes], ...] = ()  # each payment thanked for: file name and PDF
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def compose_email(
     if with_notice and new_deadline is not None:
         letter = notice_pdf(books, email, as_of, secret)
         notice = (header_value("filename", letter.filename), letter.pdf)
+    receipts = receipt_attachments(books, email, secret) if with_notice else ()
     draft = Draft(
         source,
         text,
@@ -164,6 +167,7 @@ def compose_email(
         format_datetime(now),
         message_id(email.id, sender),
         notice,
+        receipts,
     )
     return Composed(email, subject, tuple(map(ascii_address, email.to)), sender, draft)
 
@@ -210,6 +214,8 @@ def build_message(draft: Draft, seed: str) -> EmailMessage:
     message.add_alternative(_html(draft), subtype="html", cte="quoted-printable")
     if draft.notice is not None:
         filename, pdf = draft.notice
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    for filename, pdf in draft.receipts:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     message["Content-Language"] = draft.language  # after the parts: set_content drops it
     _fix_boundaries(message, seed)

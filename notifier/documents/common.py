@@ -1,0 +1,77 @@
+"""What every document shows beyond its own figures: the business, the client, the page address,
+and the words of the template in the client's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from babel.support import NullTranslations
+
+from notifier import formatting
+from notifier.books import schema
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who a document is for: the client, their locale and the theme's words in their language."""
+
+    client: schema.Client
+    locale: str
+    words: NullTranslations
+
+    @property
+    def language(self) -> str:
+        return formatting.language(self.locale)
+
+    def amount(self, minor: int, currency: str) -> str:
+        return formatting.amount(minor, currency, self.locale)
+
+    def day(self, value: Any, style: formatting.DateStyle = "long") -> str:
+        return formatting.day(value, self.locale, style)
+
+    def __call__(self, text: str, **values: Any) -> str:
+        """`text` in the reader's language, its `%(name)s` filled in."""
+        return self.words.gettext(text) % values if values else self.words.gettext(text)
+
+
+def business_parts(business: schema.Business, reader: Reader) -> dict[str, Any]:
+    """The business as a document's letterhead and footer show it."""
+    legal = business.legal_name or business.name
+    contact = [str(business.email)]
+    if business.phone:
+        contact.append(business.phone)
+    if business.tax_id:
+        contact.append(f"{reader('Tax ID')} {business.tax_id}")
+    logo = getattr(business, "logo", None)  # a theme file (`site/...`), where the books name one
+    address = " ".join(business.address.split())
+    return {
+        "name": business.name,
+        "legal_name": legal,
+        "address": [legal, *_lines(business.address), *contact],
+        "contact": " · ".join(contact),
+        "footer": f"{legal} · {address}",
+        "logo": f"/{logo}" if logo else None,
+    }
+
+
+def client_parts(client: schema.Client, reader: Reader) -> dict[str, Any]:
+    lines = [client.name, *_lines(client.address or "")]
+    if client.tax_id:
+        lines.append(f"{reader('Your tax ID')} {client.tax_id}")
+    return {"name": client.name, "address": lines}
+
+
+def common_words(reader: Reader) -> dict[str, str]:
+    """The words every template may use."""
+    return {
+        "from": reader("From"),
+        "to": reader("To"),
+        "amount": reader("Amount"),
+        "page": reader("Page {page} of {pages}"),
+        "page_address": reader("Where it stands, and ways to pay:"),
+    }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
