@@ -5,7 +5,6 @@ client; the template environment is made once per build; workers change nothing 
 from __future__ import annotations
 
 import io
-
 import itertools
 import os
 import time
