@@ -76,7 +76,8 @@ def invoice_data(
             "payments": _payments(account, document, reader),
             "terms": extras.terms,
         },
-        "pay": _pay(account, document, reader, extras.epc_qr),
+        # The QR-bill carries the bank details and the reference itself: no second block of them.
+        "pay": None if extras.qr_bill else _pay(account, document, reader, extras.epc_qr),
     }
 
 
