@@ -188,8 +188,8 @@ def _compile(
     compiler = compilers.get(key)
     if compiler is None:
         if document.theme not in fonts:  # found once, shared by the theme's templates
-            fonts[document.theme] = typst.Fonts(
-                include_system_fonts=False, font_paths=[theme / FONTS]
+            fonts[document.theme] = typst.Fonts(  # the theme's only, never Typst's own
+                include_system_fonts=False, include_embedded_fonts=False, font_paths=[theme / FONTS]
             )
         compiler = compilers[key] = typst.Compiler(
             template, root=theme, font_paths=fonts[document.theme]

@@ -31,6 +31,34 @@ def pdf_text(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
 
 
+# The fonts of site/fonts, as a PDF names them: no document embeds another (Typst's own included).
+THEME_FONTS = {"NotoSans-Regular", "NotoSans-Bold", "DejaVuSans", "DroidSansFallback"}
+
+
+def embedded_fonts(pdf: bytes) -> set[str]:
+    """The name of every font the PDF embeds, on its pages and in the drawings on them."""
+    found: set[str] = set()
+
+    def look(resources) -> None:  # type: ignore[no-untyped-def]
+        if resources is None:
+            return
+        for font in (resources.get("/Font") or {}).values():
+            found.add(str(font.get_object()["/BaseFont"]))
+        for drawing in (resources.get("/XObject") or {}).values():
+            look(drawing.get_object().get("/Resources"))
+
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        look(page.get("/Resources"))
+    return found
+
+
+def assert_theme_fonts_only(pdf: bytes) -> None:
+    fonts = embedded_fonts(pdf)
+    # Embedded and subset (a six-letter tag before the name), each one of the theme's.
+    assert all(re.fullmatch(r"/[A-Z]{6}\+.*", f) for f in fonts), fonts
+    assert {f.split("+")[1] for f in fonts} <= THEME_FONTS, fonts
+
+
 def qr_codes(pdf: bytes) -> list[bytes]:
     """Every QR code on the PDF's pages, as a banking app's camera would read them."""
     found = []
@@ -103,14 +131,27 @@ def test_unicode_names_print_in_the_shipped_fonts(tmp_path):
     found = printed(root)
     pdf = next(pdf for _, (view, _, pdf) in found.items() if view.client.id == "kessler")
     assert "Zoë Østergård 山田 Ελένη Дмитрий" in pdf_text(pdf)[0]
-    fonts = {
-        str(font["/BaseFont"])
-        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
-        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
-    }
-    # Embedded and subset (a six-letter tag before the name): site/fonts, and Typst's own.
-    assert all(re.fullmatch(r"/[A-Z]{6}\+.*", f) for f in fonts), fonts
-    assert {"NotoSans-Regular", "DroidSansFallback"} <= {f.split("+")[1] for f in fonts}
+    assert_theme_fonts_only(pdf)
+    fonts = {f.split("+")[1] for f in embedded_fonts(pdf)}
+    assert {"NotoSans-Regular", "DroidSansFallback"} <= fonts
+
+
+def test_every_document_is_set_in_the_themes_fonts_only(examples, tmp_path):
+    """Negative amounts (a discount, a payment) have a minus sign Noto Sans lacks: it is set in
+    the theme's DejaVu Sans, never in a font of Typst's own."""
+    for _, _, pdf in examples.values():
+        assert_theme_fonts_only(pdf)
+    text = pdf_text(examples["HP-2026-026"][2])[0]
+    assert "−£323.00" in text
+    assert "DejaVuSans" in {f.split("+")[1] for f in embedded_fonts(examples["HP-2026-026"][2])}
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    portal = Portal(root, books, Theme(root), AS_OF, False, None)
+    for view in client_views(account_of(books, AS_OF), SECRET):
+        for invoice in view.invoices:
+            for _, (_, receipt) in portal.receipt_pdfs(view, invoice):
+                assert isinstance(receipt, bytes)
+                assert_theme_fonts_only(receipt)
 
 
 def test_a_long_invoice_continues_cleanly_with_its_totals_on_the_last_page(tmp_path):
@@ -203,5 +244,7 @@ def test_the_same_books_and_date_print_the_same_bytes(tmp_path):
     assert one == two
     info = pypdf.PdfReader(io.BytesIO(one["HP-2026-022"])).metadata
     assert info is not None
-    assert str(info["/CreationDate"]) == "D:20260815000000Z"  # the invoice's issue day, not the clock
+    assert (
+        str(info["/CreationDate"]) == "D:20260815000000Z"
+    )  # the invoice's issue day, not the clock
     json.dumps(info)  # plain values only
