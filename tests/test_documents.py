@@ -9,6 +9,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pypdfium2
@@ -39,7 +40,7 @@ def embedded_fonts(pdf: bytes) -> set[str]:
     """The name of every font the PDF embeds, on its pages and in the drawings on them."""
     found: set[str] = set()
 
-    def look(resources) -> None:  # type: ignore[no-untyped-def]
+    def look(resources: Any) -> None:
         if resources is None:
             return
         for font in (resources.get("/Font") or {}).values():
