@@ -176,7 +176,9 @@ def test_a_long_invoice_continues_cleanly_with_its_totals_on_the_last_page(tmp_p
     assert f"Page 2 of {len(pages)}" in pages[1]
 
 
-def test_a_franc_invoice_carries_a_swiss_qr_bill_that_matches_the_account(tmp_path):
+def test_a_franc_invoice_of_ten_lines_and_its_swiss_qr_bill_fit_on_one_page(tmp_path):
+    """The QR-bill's payment part sits at the foot of the page, as the Swiss standard places it,
+    below the lines, the totals and the terms: all on one A4 page, and read back as it should."""
     root = example_books(tmp_path)
     business = root / "data" / "business.yaml"
     business.write_text(
@@ -199,7 +201,12 @@ def test_a_franc_invoice_carries_a_swiss_qr_bill_that_matches_the_account(tmp_pa
     invoices.write_text(
         invoices.read_text(encoding="utf-8")
         + "\n- number: HP-2026-090\n  client: zurich\n  issue_date: 2026-11-10\n"
-        "  currency: CHF\n  lines:\n    - {description: Buchumschlag, unit_price: 2450.50}\n",
+        "  currency: CHF\n  notes: Bitte bei der Zahlung die Referenz angeben.\n  lines:\n"
+        + "".join(
+            f'    - {{description: "Buchumschlag, Satz und Korrektur Band {n}", quantity: {n},'
+            " unit_price: 245.05}\n"
+            for n in range(1, 11)
+        ),
         encoding="utf-8",
     )
     _, invoice, pdf = printed(root)["HP-2026-090"]
@@ -217,7 +224,11 @@ def test_a_franc_invoice_carries_a_swiss_qr_bill_that_matches_the_account(tmp_pa
     assert "CHF" in fields
     assert "Bergli Verlag AG" in fields
     assert invoice.reference in fields
-    assert len(pdf_text(pdf)) == 1
+    (text,) = pdf_text(pdf)  # one page
+    assert "Band 10" in text
+    assert "Zahlteil" in text  # the payment part, in the client's language
+    # Nothing printed over the payment part: the page's footer is left off where it sits.
+    assert "Harbour & Pine Studio Ltd · Unit 4" not in text
 
 
 def test_a_receipt_says_what_was_paid_how_for_what_and_what_remains(tmp_path):
