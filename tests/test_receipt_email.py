@@ -43,7 +43,7 @@ def test_the_thank_you_for_a_payment_carries_its_receipt(mailbox: Mailbox, tmp_p
     assert len(receipts) == 1  # this payment's only: the first instalment was thanked for before
     (receipt,) = receipts
     assert receipt.get_content_type() == "application/pdf"
-    number = receipt.get_filename().removesuffix(".pdf")
+    number = str(receipt.get_filename()).removesuffix(".pdf")
     pages = pypdf.PdfReader(io.BytesIO(receipt.get_content())).pages
     text = " ".join(" ".join(page.extract_text() for page in pages).split())
     assert number in text
