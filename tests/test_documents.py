@@ -260,3 +260,43 @@ def test_the_same_books_and_date_print_the_same_bytes(tmp_path):
         str(info["/CreationDate"]) == "D:20260815000000Z"
     )  # the invoice's issue day, not the clock
     json.dumps(info)  # plain values only
+
+
+# The theme's English words a document may show; a German or French client sees none of them.
+ENGLISH_WORDS = (
+    "How to pay",
+    "Where it stands",
+    "Payments received",
+    "Payment terms",
+    "Receipt number",
+    "Amount received",
+    "Received from",
+    "Invoice total",
+    "Still owed",
+    "Invoice HP-",
+    ", instalment",
+)
+
+
+def test_a_german_or_french_clients_documents_have_no_english_theme_word(examples, tmp_path):
+    kessler = examples["HP-2026-029"][2]  # German, owing, paid in part: every section shown
+    text = " ".join(pdf_text(kessler))
+    assert "SO BEZAHLEN SIE" in text  # a section's heading, in capitals
+    assert "Stand und Zahlungswege:" in text
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    portal = Portal(root, books, Theme(root), AS_OF, False, None)
+    checked = set()
+    for view in client_views(account_of(books, AS_OF), SECRET):
+        if view.locale[:2] not in ("de", "fr"):
+            continue
+        for invoice in view.invoices:
+            documents = [examples[invoice.number][2]]
+            documents += [pdf for _, (_, pdf) in portal.receipt_pdfs(view, invoice)]
+            for pdf in documents:
+                assert isinstance(pdf, bytes)
+                words = " ".join(" ".join(pdf_text(pdf)).split()).casefold()
+                for english in ENGLISH_WORDS:
+                    assert english.casefold() not in words, (invoice.number, english)
+            checked.add(view.locale[:2])
+    assert checked == {"de", "fr"}

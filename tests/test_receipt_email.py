@@ -48,3 +48,4 @@ def test_the_thank_you_for_a_payment_carries_its_receipt(mailbox: Mailbox, tmp_p
     text = " ".join(" ".join(page.extract_text() for page in pages).split())
     assert number in text
     assert "3.000,00 €" in text.replace("\xa0", " ")
+    assert "Rechnung HP-2026-029, Rate 2" in text  # in the client's language

@@ -36,11 +36,11 @@ def invoice_data(
 ) -> dict[str, Any]:
     inv = document.invoice
     facts = [
-        (reader("Issued"), reader.day(inv.issue_date)),
-        (reader("Due"), reader.day(document.due_date)),
+        (reader.gettext("Issued"), reader.day(inv.issue_date)),
+        (reader.gettext("Due"), reader.day(document.due_date)),
     ]
     if inv.purchase_order:
-        facts.append((reader("Your order"), inv.purchase_order))
+        facts.append((reader.gettext("Your order"), inv.purchase_order))
     return {
         "lang": reader.language,
         "business": business_parts(business, reader),
@@ -49,17 +49,17 @@ def invoice_data(
         "qr_bill": extras.qr_bill,
         "words": {
             **common_words(reader),
-            "description": reader("Description"),
-            "quantity": reader("Quantity"),
-            "unit_price": reader("Unit price"),
-            "tax": reader("Tax"),
-            "payments_received": reader("Payments received"),
-            "terms": reader("Payment terms"),
-            "qr_bill": reader("Swiss QR-bill payment part"),
+            "description": reader.gettext("Description"),
+            "quantity": reader.gettext("Quantity"),
+            "unit_price": reader.gettext("Unit price"),
+            "tax": reader.gettext("Tax"),
+            "payments_received": reader.gettext("Payments received"),
+            "terms": reader.gettext("Payment terms"),
+            "qr_bill": reader.gettext("Swiss QR-bill payment part"),
         },
         "invoice": {
-            "title": reader("Invoice %(number)s", number=inv.number),
-            "continued": reader("Invoice %(number)s (continued)", number=inv.number),
+            "title": reader.gettext("Invoice %(number)s", number=inv.number),
+            "continued": reader.gettext("Invoice %(number)s (continued)", number=inv.number),
             "facts": facts,
             "lines": _lines(inv, document, reader),
             "totals": _totals(document, reader),
@@ -103,32 +103,32 @@ def _lines(inv: schema.Invoice, document: InvoiceDocument, reader: Reader) -> li
 def _totals(document: InvoiceDocument, reader: Reader) -> list[dict[str, Any]]:
     """The rows under the lines, as the invoice's page has them, to what is owed on it."""
     inv, totals = document.invoice, document.totals
-    rows: list[tuple[str, int, bool]] = [(reader("Subtotal"), totals.subtotal, False)]
+    rows: list[tuple[str, int, bool]] = [(reader.gettext("Subtotal"), totals.subtotal, False)]
     if totals.discount:
         reason = f" ({inv.discount.reason})" if inv.discount and inv.discount.reason else ""
-        rows.append((reader("Discount") + reason, -totals.discount, False))
+        rows.append((reader.gettext("Discount") + reason, -totals.discount, False))
     for tax in totals.taxes:
         if tax.rate:
-            label = reader(
+            label = reader.gettext(
                 "Tax at %(rate)s on %(base)s",
                 rate=formatting.percent(tax.rate, reader.locale),
                 base=_amount(reader, document, tax.base),
             )
             rows.append((label, tax.tax, False))
-    rows.append((reader("Total"), totals.total, True))
+    rows.append((reader.gettext("Total"), totals.total, True))
     if totals.deposit and inv.deposit:
-        label = reader("Deposit paid on %(date)s", date=reader.day(inv.deposit.date))
+        label = reader.gettext("Deposit paid on %(date)s", date=reader.day(inv.deposit.date))
         rows.append((label, -totals.deposit, False))
     if document.paid - totals.deposit:
-        rows.append((reader("Paid"), -(document.paid - totals.deposit), False))
+        rows.append((reader.gettext("Paid"), -(document.paid - totals.deposit), False))
     if document.discount_taken:
-        rows.append((reader("Early-payment discount"), -document.discount_taken, False))
+        rows.append((reader.gettext("Early-payment discount"), -document.discount_taken, False))
     if document.fees:
-        rows.append((reader("Late-payment fee"), document.fees, False))
+        rows.append((reader.gettext("Late-payment fee"), document.fees, False))
     if document.interest:
-        rows.append((reader("Late-payment interest"), document.interest, False))
+        rows.append((reader.gettext("Late-payment interest"), document.interest, False))
     if document.owed > 0:
-        rows.append((reader("Owed"), document.owed, True))
+        rows.append((reader.gettext("Owed"), document.owed, True))
     return [
         {
             "label": label,
@@ -144,19 +144,19 @@ def _standing(document: InvoiceDocument, reader: Reader) -> list[str]:
     inv, status = document.invoice, document.status
     if status is Status.VOID and inv.void:
         return [
-            reader(
+            reader.gettext(
                 "This invoice was cancelled on %(date)s. Nothing is owed on it.",
                 date=reader.day(inv.void.date),
             )
         ]
     if document.owed <= 0:
-        return [reader("Paid in full. Thank you!")]
+        return [reader.gettext("Paid in full. Thank you!")]
     found = []
     if not document.plan:
-        found.append(reader("Due on %(date)s.", date=reader.day(document.due_date)))
+        found.append(reader.gettext("Due on %(date)s.", date=reader.day(document.due_date)))
     if document.early_discount:
         found.append(
-            reader(
+            reader.gettext(
                 "Pay %(amount)s by %(date)s and save %(saving)s.",
                 amount=_amount(reader, document, document.owed - document.early_discount.amount),
                 date=reader.day(document.early_discount.until),
@@ -166,7 +166,7 @@ def _standing(document: InvoiceDocument, reader: Reader) -> list[str]:
     rate = formatting.percent(document.interest_rate, reader.locale)
     if document.interest_next:
         found.append(
-            reader(
+            reader.gettext(
                 "Interest at %(rate)s a year is added on %(date)s if it is still unpaid.",
                 rate=rate,
                 date=reader.day(document.interest_next),
@@ -174,25 +174,25 @@ def _standing(document: InvoiceDocument, reader: Reader) -> list[str]:
         )
     elif document.interest_rate:
         found.append(
-            reader(
+            reader.gettext(
                 "Unpaid after its due date, it bears interest at %(rate)s a year, added once a month.",
                 rate=rate,
             )
         )
     if status is Status.PROMISED and inv.promise:
         found.append(
-            reader(
+            reader.gettext(
                 "You told us you would pay by %(date)s. Thank you.", date=reader.day(inv.promise.by)
             )
         )
     elif status is Status.DISPUTED:
         found.append(
-            reader(
+            reader.gettext(
                 "We are talking this invoice over with you; we send no reminders about it meanwhile."
             )
         )
     if document.plan:
-        found.append(reader("Your plan: %(name)s", name=document.plan.name))
+        found.append(reader.gettext("Your plan: %(name)s", name=document.plan.name))
     return found
 
 
@@ -208,7 +208,11 @@ def _payments(
                 "",
             )
         else:
-            how = reader("Refund") if payment.kind == "refund" else reader("Chargeback")
+            how = (
+                reader.gettext("Refund")
+                if payment.kind == "refund"
+                else reader.gettext("Chargeback")
+            )
             receipt, sign = "", "−"
         currency = payment.currency or document.currency
         amount = reader.amount(money.to_minor(payment.amount, currency), currency)
@@ -231,35 +235,35 @@ def _pay(
     if document.owed <= 0 or not document.status.is_open:
         return None
     rows: list[tuple[str, str]] = [
-        (reader("Amount"), _amount(reader, document, document.owed)),
-        (reader("Reference"), account.reference),
+        (reader.gettext("Amount"), _amount(reader, document, document.owed)),
+        (reader.gettext("Reference"), account.reference),
     ]
     for bank in account.bank_accounts:
         rows.extend(_bank_rows(bank, reader))
     return {
-        "title": reader("How to pay"),
+        "title": reader.gettext("How to pay"),
         "rows": rows,
         "online": None,
         "qr": qr,
-        "qr_caption": reader("Scan with your banking app to pay by SEPA transfer."),
+        "qr_caption": reader.gettext("Scan with your banking app to pay by SEPA transfer."),
     }
 
 
 def _bank_rows(bank: schema.BankAccount, reader: Reader) -> list[tuple[str, str]]:
-    rows = [(reader("Account name"), bank.account_name)]
+    rows = [(reader.gettext("Account name"), bank.account_name)]
     if bank.bank_name:
-        rows.append((reader("Bank"), bank.bank_name))
+        rows.append((reader.gettext("Bank"), bank.bank_name))
     if bank.iban:
         compact = "".join(bank.iban.split())
         rows.append(("IBAN", " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))))
     if bank.bic:
         rows.append(("BIC", bank.bic))
     if bank.sort_code:
-        rows.append((reader("Sort code"), bank.sort_code))
+        rows.append((reader.gettext("Sort code"), bank.sort_code))
     if bank.account_number:
-        rows.append((reader("Account number"), bank.account_number))
+        rows.append((reader.gettext("Account number"), bank.account_number))
     if bank.routing_number:
-        rows.append((reader("Routing number"), bank.routing_number))
+        rows.append((reader.gettext("Routing number"), bank.routing_number))
     if bank.note:
         rows.append(("", bank.note))
     return rows

@@ -33,10 +33,10 @@ def receipts_of(account: InvoiceAccount) -> tuple[schema.Payment, ...]:
 
 def how_paid(payment: schema.Payment, reader: Reader) -> str:
     if payment.method == "bank":
-        return reader("Bank transfer")
+        return reader.gettext("Bank transfer")
     if payment.method in ("stripe", "card"):
-        return reader("Card payment")
-    return reader("Payment")
+        return reader.gettext("Card payment")
+    return reader.gettext("Payment")
 
 
 def receipt_data(
@@ -53,32 +53,35 @@ def receipt_data(
     currency = payment.currency or account.currency
     paid = reader.amount(money.to_minor(payment.amount, currency), currency)
     rows = [
-        (reader("Receipt number"), receipt_number(number, payment)),
-        (reader("Date"), reader.day(payment.date)),
-        (reader("How"), how_paid(payment, reader)),
-        (reader("For"), _for_what(number, payment, reader)),
-        (reader("Invoice total"), reader.amount(account.state.totals.total, account.currency)),
-        (reader("Payment reference"), payment.reference or payment.id),
+        (reader.gettext("Receipt number"), receipt_number(number, payment)),
+        (reader.gettext("Date"), reader.day(payment.date)),
+        (reader.gettext("How"), how_paid(payment, reader)),
+        (reader.gettext("For"), _for_what(number, payment, reader)),
+        (
+            reader.gettext("Invoice total"),
+            reader.amount(account.state.totals.total, account.currency),
+        ),
+        (reader.gettext("Payment reference"), payment.reference or payment.id),
     ]
     owed = account.owed.total
     if account.status is Status.VOID:
-        remains = reader("This invoice was cancelled. Nothing is owed on it.")
+        remains = reader.gettext("This invoice was cancelled. Nothing is owed on it.")
     elif owed > 0:
-        remains = reader(
+        remains = reader.gettext(
             "Still owed on invoice %(number)s: %(amount)s.",
             number=number,
             amount=reader.amount(owed, account.currency),
         )
     else:
-        remains = reader("Invoice %(number)s is paid in full. Thank you!", number=number)
-    title = reader("Receipt %(number)s", number=receipt_number(number, payment))
+        remains = reader.gettext("Invoice %(number)s is paid in full. Thank you!", number=number)
+    title = reader.gettext("Receipt %(number)s", number=receipt_number(number, payment))
     return {
         "lang": reader.language,
         "business": business_parts(business, reader),
         "client": client_parts(reader.client, reader),
         "page_url": page_url,
-        "words": {**common_words(reader), "received_from": reader("Received from")}
-        | {"amount_received": reader("Amount received")},
+        "words": {**common_words(reader), "received_from": reader.gettext("Received from")}
+        | {"amount_received": reader.gettext("Amount received")},
         "receipt": {
             "title": title,
             "date": reader.day(payment.date),
@@ -91,5 +94,7 @@ def receipt_data(
 
 def _for_what(number: str, payment: schema.Payment, reader: Reader) -> str:
     if payment.instalment is not None:
-        return reader("Invoice %(number)s, instalment %(n)d", number=number, n=payment.instalment)
-    return reader("Invoice %(number)s", number=number)
+        return reader.gettext(
+            "Invoice %(number)s, instalment %(n)d", number=number, n=payment.instalment
+        )
+    return reader.gettext("Invoice %(number)s", number=number)

@@ -42,7 +42,7 @@ def invoice_request(portal: Portal, view: ClientView, invoice: InvoiceView) -> R
         if account.iban and bank is None:
             bank = account
     if bank is not None and bank.iban and owed > 0:
-        title = reader("EPC QR code for a SEPA transfer")
+        title = reader.gettext("EPC QR code for a SEPA transfer")
         epc = epc_qr_svg(
             invoice.state, owed, bank.account_name, bank.iban, bank.bic, title, portal.cache
         )
