@@ -26,7 +26,7 @@ from notifier.books.paths import PAYMENTS_FILE, SETTINGS_FILE
 from notifier.portal.last_build import inputs_digest, unchanged
 
 # The rest is imported by the commands that use it: `notifier build` with nothing to do, `--help`
-# and the scheduled job's first steps should not wait for Jinja, Babel, pydantic and WeasyPrint.
+# and the scheduled job's first steps should not wait for Jinja, Babel, pydantic and Typst.
 if TYPE_CHECKING:
     from notifier.account import InvoiceAccount
     from notifier.books.load import Books
@@ -152,9 +152,14 @@ def _theme_errors(root: Path) -> Iterator[None]:
     templates does not parse, rather than with a traceback."""
     import jinja2
 
+    from notifier.printer import DocumentError
+
     templates = Path("site") / "templates"
     try:
         yield
+    except DocumentError as error:  # a document's template (site/documents/), named with its line
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_PROBLEMS)
     except jinja2.TemplateSyntaxError as error:
         click.echo(f"{templates / (error.name or '?')}:{error.lineno}: {error.message}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -311,8 +316,8 @@ def build(root: Path, out: Path | None, as_of: date | None, demo: bool, cache: P
     if result is None:
         from notifier.printer import Printer
 
-        # Something changed, so pages change, and with them, all but always, a PDF: WeasyPrint
-        # loads beside the books, the checks and the pages, not after them.
+        # Something changed, so pages change, and with them, all but always, a PDF: Typst and its
+        # fonts load beside the books, the checks and the pages, not after them.
         printer = Printer()
         try:
             from notifier.portal.site import build_site  # a build with nothing to do needs none

@@ -1,33 +1,69 @@
-"""Printing HTML to PDF with WeasyPrint, here or in a process of its own.
+"""Printing documents to PDF with Typst: a template of the theme (`site/documents/NAME.typ`) and
+its data as JSON (`sys.inputs.data` in the template), with the fonts of `site/fonts` only, so a
+document prints the same on every machine.
 
-Light on purpose: `notifier build` starts the printing process before it imports anything heavy."""
+Typst runs in a process of its own, forked for it, never in the process that asks: once Typst has
+compiled in a process, a process forked from it hangs on its first compile (its worker threads do
+not survive the fork), and the commands fork (workers, checks, task sheets). The printing process
+keeps one compiler per template for its life, and the theme's fonts once for all its compilers
+(one compile takes about 10 ms of CPU for an invoice: fonts, parsed templates and the layouts of
+what did not change are reused)."""
 
 from __future__ import annotations
 
-import contextlib
+import atexit
+import json
 import multiprocessing
 import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+DOCUMENTS = "documents"  # the templates' folder in the theme
+FONTS = "fonts"  # the fonts' folder in the theme: the only fonts a document is printed with
 
 
-def print_pdf(html: str, base_url: str) -> bytes:
-    """`html` printed to PDF in this process."""
-    from weasyprint import HTML  # imported here: it takes a while to load and most runs need none
+class DocumentError(Exception):
+    """A document that could not be printed: its template missing or wrong (the message names the
+    template, and the line), or its data refused."""
 
-    # Without HarfBuzz's subsetter, WeasyPrint embeds fonts with fontTools, which stamps each with
-    # the time unless told a fixed one: the same invoice would print to other bytes each time.
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
-    data: bytes = HTML(string=html, base_url=base_url).write_pdf()
-    return data
+
+@dataclass(frozen=True)
+class Request:
+    """One document to print: the theme's folder (`site/`), the template's name in its
+    `documents/` folder, the data as JSON, and the day the PDF says it was made (so the same
+    document gives the same bytes)."""
+
+    theme: str
+    template: str
+    data: str
+    day: date
+
+
+def request(theme: Path, template: str, data: dict[str, Any], day: date) -> Request:
+    """A `Request` for `template` of `theme`, with `data` (strings, numbers, lists, dicts)."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return Request(str(theme.resolve()), template, text, day)
+
+
+def print_document(document: Request) -> bytes:
+    """`document` printed by this process's own printer (started at the first document)."""
+    printer = _OWN.get(os.getpid())
+    if printer is None:
+        printer = _OWN[os.getpid()] = Printer()
+    return printer.print(document)
+
+
+_OWN: dict[int, Printer] = {}  # this process's printer, by process id (a fork makes its own)
 
 
 class Printer:
-    """WeasyPrint in a process of its own, forked at once so that its import (about 1 s: most of
-    the cost of a build that prints one PDF) goes on beside the work that comes before the first
-    PDF: loading the books, checking them, rendering the pages. And a PDF is printed there while
-    this process goes on (`send`): rendering the next page, the dashboard.
+    """A printing process, forked at once (its import and fonts load beside the work that comes
+    before the first PDF), that prints one document at a time while this process goes on (`send`).
 
-    Used from the process that made it; a process forked from that one prints for itself."""
+    Used from the process that made it; a process forked from that one uses its own."""
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
@@ -38,23 +74,24 @@ class Printer:
         theirs.close()
         self._closed = False
         self._printing: PrintJob | None = None  # sent, its PDF not yet taken in
+        atexit.register(self.close)
 
-    def print(self, html: str, base_url: str) -> bytes:
-        return self.send(html, base_url).result()
+    def print(self, document: Request) -> bytes:
+        return self.send(document).result()
 
-    def send(self, html: str, base_url: str) -> PrintJob:
-        """Start printing `html`; the job's `result()` waits for the PDF and gives it (or raises
-        what printing raised). One PDF is printed at a time: sending another first takes this one
+    def send(self, document: Request) -> PrintJob:
+        """Start printing `document`; the job's `result()` waits for the PDF and gives it (or
+        raises DocumentError). One PDF is printed at a time: sending another first takes this one
         in (the pipe holds only so much, both ways)."""
-        job = PrintJob(self, html, base_url)
+        job = PrintJob(self, document)
         if os.getpid() != self._owner or self._closed:
-            job.take(print_pdf(html, base_url))
+            job.take(print_document(document))
             return job
         self._take_in()
         try:
-            self._connection.send((html, base_url))
-        except OSError:  # it stopped (an error it could not send back): print here
-            job.take(print_pdf(html, base_url))
+            self._connection.send(document)
+        except OSError:  # it stopped: another prints
+            job.take(_another(document))
             return job
         self._printing = job
         return job
@@ -66,16 +103,16 @@ class Printer:
             return
         try:
             data, error = self._connection.recv()
-        except (EOFError, OSError):  # it stopped: print here
-            job.take(print_pdf(job.html, job.base_url))
+        except (EOFError, OSError):  # it stopped: another prints
+            job.take(_another(job.document))
             return
         if error is not None:
-            job.failed(error)
+            job.failed(DocumentError(error))
         else:
             job.take(data)
 
     def close(self) -> None:
-        """Stop the printing process, wherever it is: nothing it does is kept but what it sent."""
+        """Stop the printing process: nothing it does is kept but what it sent."""
         if os.getpid() != self._owner or self._closed:
             return
         self._closed = True
@@ -85,13 +122,19 @@ class Printer:
         self._process.join()
 
 
+def _another(document: Request) -> bytes:
+    """`document` printed by a new printing process, after one stopped (killed, out of memory)."""
+    _OWN.pop(os.getpid(), None)
+    return print_document(document)
+
+
 class PrintJob:
     """One PDF asked of a `Printer`."""
 
-    def __init__(self, printer: Printer, html: str, base_url: str) -> None:
-        self.printer, self.html, self.base_url = printer, html, base_url
+    def __init__(self, printer: Printer, document: Request) -> None:
+        self.printer, self.document = printer, document
         self._data: bytes | None = None
-        self._error: BaseException | None = None
+        self._error: DocumentError | None = None
 
     @property
     def done(self) -> bool:
@@ -99,17 +142,17 @@ class PrintJob:
         return self._data is not None or self._error is not None
 
     def take(self, data: bytes) -> None:
-        self._data, self.html = data, ""
+        self._data = data
 
-    def failed(self, error: BaseException) -> None:
-        self._error, self.html = error, ""
+    def failed(self, error: DocumentError) -> None:
+        self._error = error
 
     def result(self) -> bytes:
         if not self.done:
             if self.printer._printing is self:
                 self.printer._take_in()
-            else:  # the printer was closed before this PDF came back: print here
-                self.take(print_pdf(self.html, self.base_url))
+            else:  # the printer was closed before this PDF came back
+                self.take(print_document(self.document))
         if self._error is not None:
             raise self._error
         assert self._data is not None
@@ -117,17 +160,67 @@ class PrintJob:
 
 
 def _serve(connection: Connection) -> None:
-    """The printing process: import WeasyPrint, then print each HTML sent until the pipe closes.
-    An error goes back to be raised where the PDF was asked for."""
-    # The import is the point: now, not when asked. If it fails, printing says why.
-    with contextlib.suppress(Exception):
-        import weasyprint  # noqa: F401
+    """The printing process: print each document sent until the pipe closes. What went wrong goes
+    back as text, to be raised where the PDF was asked for."""
+    import typst  # the point of the process: here, never in the process that asks
+
+    compilers: dict[tuple[str, str], typst.Compiler] = {}
+    fonts: dict[str, typst.Fonts] = {}
     while True:
         try:
-            html, base_url = connection.recv()
+            document: Request = connection.recv()
         except EOFError:
             return
         try:
-            connection.send((print_pdf(html, base_url), None))
+            connection.send((_compile(typst, compilers, fonts, document), None))
         except Exception as error:
-            connection.send((None, error))
+            connection.send((None, _message(document, error)))
+
+
+def _compile(
+    typst: Any, compilers: dict[tuple[str, str], Any], fonts: dict[str, Any], document: Request
+) -> bytes:
+    theme = Path(document.theme)
+    template = theme / DOCUMENTS / document.template
+    if not template.is_file():
+        raise FileNotFoundError(template)
+    key = (document.theme, document.template)
+    compiler = compilers.get(key)
+    if compiler is None:
+        if document.theme not in fonts:  # found once, shared by the theme's templates
+            fonts[document.theme] = typst.Fonts(  # the theme's only, never Typst's own
+                include_system_fonts=False, include_embedded_fonts=False, font_paths=[theme / FONTS]
+            )
+        compiler = compilers[key] = typst.Compiler(
+            template, root=theme, font_paths=fonts[document.theme]
+        )
+    day = document.day
+    data: bytes = compiler.compile(
+        format="pdf",
+        sys_inputs={"data": document.data},
+        timestamp=datetime(day.year, day.month, day.day, tzinfo=UTC),
+    )
+    return data
+
+
+def _message(document: Request, error: Exception) -> str:
+    """What went wrong printing `document`, naming the template (and the line, for Typst's own
+    errors) relative to the theme's folder's parent: `site/documents/invoice.typ:12: ...`."""
+    name = f"{Path(document.theme).name}/{DOCUMENTS}/{document.template}"
+    if isinstance(error, FileNotFoundError):
+        return (
+            f"notifier: the theme has no {name} (in {Path(document.theme).parent}); this version "
+            "of notifier prints with it: copy it from the template repository"
+        )
+    text = str(getattr(error, "message", None) or error)
+    line = _line_of(getattr(error, "diagnostic", ""))
+    return f"{name}:{line}: {text}" if line else f"{name}: {text}"
+
+
+def _line_of(diagnostic: str) -> str:
+    """The line Typst's diagnostic points at (`┌─ documents/invoice.typ:12:5`), if it says."""
+    for part in diagnostic.split():
+        pieces = part.rsplit(":", 2)
+        if len(pieces) == 3 and pieces[0].endswith(".typ") and pieces[1].isdigit():
+            return pieces[1]
+    return ""

@@ -47,7 +47,7 @@ def test_the_account_does_not_reach_up_to_an_output() -> None:
 
 @pytest.mark.parametrize(
     ("library", "home"),
-    [("nh3", "sanitize.py"), ("weasyprint", "printer.py")],
+    [("nh3", "sanitize.py"), ("typst", "printer.py")],
 )
 def test_a_concept_several_outputs_share_lives_in_one_module_below_them(
     library: str, home: str

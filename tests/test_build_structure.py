@@ -4,6 +4,7 @@ client; the template environment is made once per build; workers change nothing 
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pypdf
 import pytest
 from click.testing import CliRunner
 
@@ -36,7 +38,7 @@ from notifier.portal.documents import Pending, prune_cache
 from notifier.portal.last_build import RENDERING_LIBRARIES, code_digest, installed, read_state
 from notifier.portal.site import build_site
 from notifier.portal.views import client_views
-from notifier.printer import Printer, PrintJob
+from notifier.printer import DocumentError, Printer, PrintJob, Request, request
 from tests.scratch import example_books
 
 AS_OF = date(2026, 11, 23)
@@ -248,7 +250,7 @@ def test_pdfs_and_qr_codes_are_drawn_once_for_the_same_content(
         raise AssertionError("drawn again")
 
     monkeypatch.setattr("zxingcpp.create_barcode", drawn)
-    monkeypatch.setattr("weasyprint.HTML", drawn)
+    monkeypatch.setattr("notifier.portal.documents.print_document", drawn)
     build_site(root, books, AS_OF, SECRET, tmp_path / "two", cache, workers=1)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
@@ -267,7 +269,7 @@ def change_a_price(root: Path, number: str = "HP-2026-030") -> Books:
 def test_a_build_removes_what_it_replaced_and_looks_through_the_whole_cache_once_a_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     books, _ = check_books(root)
     out, cache = tmp_path / "public", tmp_path / "pdf"
@@ -336,23 +338,18 @@ def test_the_dashboard_works_out_only_the_changed_clients_ledger(
     assert tree(out) == tree(fresh)
 
 
-class _HTMLAsPDF:
-    """WeasyPrint's HTML, printing nothing: the "PDF" is the HTML it was given."""
-
-    def __init__(self, string: str = "", base_url: str | None = None) -> None:
-        self.string = string
-
-    def write_pdf(self) -> bytes:
-        return self.string.encode("utf-8")
+def _data_as_pdf(document: Request) -> bytes:
+    """Printing nothing: the "PDF" is the data it would print."""
+    return document.data.encode("utf-8")
 
 
 def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str | None, Document]]:
-    """Each invoice's PDF key and the HTML its PDF is printed from, as of `as_of` (no cache)."""
+    """Each invoice's PDF key and the data its PDF is printed from, as of `as_of` (no cache)."""
     return {number: found[1] for number, found in documents(root, as_of).items()}
 
 
 def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Document]]]:
-    """Each invoice's page, PDF (its HTML) and calendar as of `as_of` (no cache), with their keys
+    """Each invoice's page, PDF (its data) and calendar as of `as_of` (no cache), with their keys
     (None for a page made every day)."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
@@ -370,7 +367,7 @@ def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Docum
 def test_the_root_spelled_relative_or_in_full_finds_the_same_documents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     books, _ = check_books(root)
     cache = tmp_path / "cache"
@@ -407,7 +404,7 @@ def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
 def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     days = [documents(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
     kept = [0, 0, 0]
@@ -431,7 +428,7 @@ CLAIM_DAYS = (date(2026, 12, 2), date(2026, 12, 3))
 def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     books, _ = check_books(root)
     states = ledger(books, AS_OF)
@@ -460,7 +457,7 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
 def test_a_page_that_shows_what_it_showed_at_the_last_build_is_not_rendered_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     books, _ = check_books(root)
     cache, public = tmp_path / "cache", tmp_path / "public"
@@ -495,23 +492,20 @@ def test_a_page_that_shows_what_it_showed_at_the_last_build_is_not_rendered_agai
     assert tree(public) == tree(tmp_path / "afresh")
 
 
-def test_a_pdf_key_holds_the_date_when_the_template_shows_it_and_the_theme(
+def test_a_pdf_key_holds_what_it_shows_and_the_theme_never_the_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     today = pdf_sources(root, AS_OF)
-    macros = root / "site" / "templates" / "macros.html"
-    macros.write_text(
-        macros.read_text(encoding="utf-8").replace(
-            '{{ _("Paid") }}', '{{ _("Paid") }} {{ as_of }}'
-        ),
-        encoding="utf-8",
-    )
-    with_date = pdf_sources(root, AS_OF)
-    assert all(with_date[n][0] != key for n, (key, _) in today.items())  # the theme changed
+    paid = {n for n, (_, data) in today.items() if "Paid in full" in str(data)}
+    assert paid
     next_day = pdf_sources(root, AS_OF + timedelta(days=1))
-    assert all(next_day[n][0] != key for n, (key, _) in with_date.items())
+    assert all(next_day[n][0] == today[n][0] for n in paid)
+    template = root / "site" / "documents" / "invoice.typ"
+    template.write_text(template.read_text(encoding="utf-8") + "\n// restyled\n", encoding="utf-8")
+    restyled = pdf_sources(root, AS_OF)
+    assert all(restyled[n][0] != key for n, (key, _) in today.items())  # the theme changed
 
 
 def test_a_qr_codes_key_names_the_version_zxing_cpp_itself_gives() -> None:
@@ -524,34 +518,41 @@ def test_a_qr_codes_key_names_the_version_zxing_cpp_itself_gives() -> None:
     assert documents_module._drawing_version() == code_digest() + version
 
 
-class _HTMLAsPDFOrError(_HTMLAsPDF):
-    def write_pdf(self) -> bytes:
-        if self.string == "error":
-            raise ValueError("cannot print this")
-        return super().write_pdf()
-
-
-def test_the_printer_gives_each_pdf_and_each_error_to_whoever_asked(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDFOrError)  # the printer, forked, has it too
+def test_the_printer_gives_each_pdf_and_each_error_to_whoever_asked(tmp_path: Path) -> None:
+    theme = tmp_path / "site"
+    (theme / "documents").mkdir(parents=True)
+    (theme / "documents" / "note.typ").write_text(
+        '#let data = json(bytes(sys.inputs.at("data")))\n#data.text\n', encoding="utf-8"
+    )
+    (theme / "documents" / "wrong.typ").write_text("\n#undefined-thing\n", encoding="utf-8")
+    day = AS_OF
     printer = Printer()
     try:
-        one, two = printer.send("one", "."), printer.send("two", ".")  # two: once one is in
-        failing = printer.send("error", ".")
-        assert (two.result(), one.result()) == (b"two", b"one")
-        with pytest.raises(ValueError, match="cannot print this"):
+        one = printer.send(request(theme, "note.typ", {"text": "one"}, day))
+        two = printer.send(request(theme, "note.typ", {"text": "two"}, day))  # once one is in
+        failing = printer.send(request(theme, "wrong.typ", {}, day))
+        missing = printer.send(request(theme, "gone.typ", {}, day))
+        first, second = two.result(), one.result()
+        with pytest.raises(DocumentError) as wrong:
             failing.result()
-        late = printer.send("late", ".")
+        with pytest.raises(DocumentError) as gone:
+            missing.result()
+        late = printer.send(request(theme, "note.typ", {"text": "late"}, day))
     finally:
         printer.close()
-    assert late.result() == b"late"  # the printer stopped before it was in: printed here
+    assert "two" in pypdf.PdfReader(io.BytesIO(first)).pages[0].extract_text()
+    assert "one" in pypdf.PdfReader(io.BytesIO(second)).pages[0].extract_text()
+    assert str(wrong.value) == "site/documents/wrong.typ:2: unknown variable: undefined-thing"
+    assert str(gone.value) == (
+        f"notifier: the theme has no site/documents/gone.typ (in {tmp_path.resolve()}); this"
+        " version of notifier prints with it: copy it from the template repository"
+    )
+    assert late.result().startswith(b"%PDF")  # the printer stopped before it was in: another
 
 
 def test_a_pdf_is_printed_while_the_build_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("weasyprint.HTML", _HTMLAsPDF)
     root = example_books(tmp_path)
     books, _ = check_books(root)
     out, cache = tmp_path / "public", tmp_path / "pdf"

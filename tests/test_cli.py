@@ -97,12 +97,12 @@ def test_a_theme_without_a_template_this_version_needs_is_named_not_a_traceback(
     root = tmp_path / "books"
     for part in ("data", "content", "site"):
         shutil.copytree(ROOT / part, root / part)
-    (root / "site" / "templates" / "invoice-pdf.html").unlink()  # a theme from before it
+    (root / "site" / "documents" / "invoice.typ").unlink()  # a theme from before it
     result = run("--root", str(root), "build", "--demo", "--as-of", "2026-11-23")
     assert result.returncode == 1
     assert result.stderr == (
-        f"notifier: the theme has no site/templates/invoice-pdf.html (in {root}); this version"
-        " of notifier renders with it: copy it from the template repository\n"
+        f"notifier: the theme has no site/documents/invoice.typ (in {root}); this version"
+        " of notifier prints with it: copy it from the template repository\n"
     )
 
 

@@ -17,7 +17,8 @@ COMPLETE = ["de", "fr", "es", "it"]
 
 
 def extracted() -> set[str]:
-    """Every message the templates and the portal's code ask for, as `make translations` finds it."""
+    """Every message the templates, the portal's and the documents' code ask for, as `make
+    translations` finds it."""
     found: set[str] = set()
     methods = [("**.html", "jinja2")]
     options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
@@ -26,10 +27,11 @@ def extracted() -> set[str]:
         THEME / "templates", methods, keywords=keywords, options_map=options
     ):
         found.add(message if isinstance(message, str) else message[0])
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT / "notifier" / "portal", [("**.py", "python")], keywords=keywords
-    ):
-        found.add(message if isinstance(message, str) else message[0])
+    for package in ("portal", "documents"):  # as babel.cfg names them
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / "notifier" / package, [("**.py", "python")], keywords=keywords
+        ):
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 

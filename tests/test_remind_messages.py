@@ -22,7 +22,7 @@ from notifier.books.checks import check_books
 from notifier.cli import cli
 from notifier.problems import errors
 from notifier.reminders.compose import UnsafeHeader, compose_email, header_value
-from notifier.reminders.notice import notice_html
+from notifier.reminders.notice import notice_request
 from notifier.reminders.plan import Email, Item, Receipt
 from notifier.reminders.preview import run_moment
 from tests.scratch import example_books
@@ -177,7 +177,7 @@ def test_the_thank_you_and_the_notice_letter_render(books_and_states, client):
         (),
         {stage.name: "n-1"},
     )
-    letter = notice_html(books, notice, day, Secret(b"k", demo=False))
+    letter = notice_request(books, notice, day, Secret(b"k", demo=False)).data
     assert number in letter
     assert {
         "kessler": "28. Dezember 2026",

@@ -16,7 +16,7 @@ from notifier.books.checks import check_books
 from notifier.books.load import Books
 from notifier.problems import errors
 from notifier.reminders import compose, deliver, render, sample, tasks
-from notifier.reminders.notice import notice_html
+from notifier.reminders.notice import notice_request
 from notifier.reminders.plan import plan_run
 from notifier.reminders.preview import run_moment
 from notifier.reminders.text_checks import check_texts, reached
@@ -65,7 +65,7 @@ def _real_contexts(books: Books, monkeypatch: pytest.MonkeyPatch) -> list[dict[s
         finals = [e for e in plan.emails if e.stage and e.stage.deadline_days]
         for email in finals:
             monkeypatch.setattr("notifier.reminders.notice.render", keeping(render.render))
-            notice_html(books, email, day, secret)
+            notice_request(books, email, day, secret)
     return found
 
 

@@ -42,12 +42,12 @@ from notifier.portal.documents import (
     documents_digest,
     due_dates_calendar,
     epc_qr_svg,
-    pdf_base_url,
-    pdf_from_html,
+    pdf_of,
+    printed_key,
     template_variables,
 )
 from notifier.portal.last_build import code_digest
-from notifier.portal.views import ClientView, InvoiceView, client_views, invoice_document
+from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.printer import Printer
 from notifier.report.charts import bar_chart
 from notifier.report.receivables import BUCKETS, HORIZON_DAYS, PERIOD_DAYS, Report
@@ -386,24 +386,25 @@ class Portal:
     ) -> tuple[str, Path | bytes | Pending]:
         """The invoice's key in the cache (which the build keeps from pruning) and its PDF: the
         cache's file, or the bytes printed when there is no cache, or the PDF the printer is
-        printing into the cache (see `pdf_from_html`). The PDF shows the invoice as a document
-        (see `InvoiceDocument`), so one that shows the same as yesterday's is found in the cache
-        (see `_key`) before its HTML is rendered: most PDFs are not printed again the next day."""
-        template = "invoice-pdf.html"
-        language, context = self._context(
-            view,
-            **self._invoice_parts(view, invoice, formatting.language(view.locale)),
-            document=invoice_document(invoice),
-            pdf=True,
-        )
-        key = self._key(template, language, context)
-        return key, pdf_from_html(
-            key,
-            lambda: self.theme.render(template, language, **context),
-            pdf_base_url(self.root),
-            self.cache,
-            self.printer,
-        )
+        printing into the cache (see `pdf_of`). The key is a digest of what the PDF shows (see
+        `InvoiceDocument`), so most PDFs are found in the cache the next day, not printed again."""
+        from notifier.portal.printed import invoice_request
+
+        document = invoice_request(self, view, invoice)
+        key = printed_key(self._common_digest(), document)
+        return key, pdf_of(key, document, self.cache, self.printer)
+
+    def receipt_pdfs(
+        self, view: ClientView, invoice: InvoiceView
+    ) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]]:
+        """A receipt for each payment of the invoice: its file's name, and its key and PDF."""
+        from notifier.portal.printed import receipt_requests
+
+        found: list[tuple[str, tuple[str | None, Path | bytes | Pending]]] = []
+        for name, document in receipt_requests(self, view, invoice):
+            key = printed_key(self._common_digest(), document)
+            found.append((name, (key, pdf_of(key, document, self.cache, self.printer))))
+        return found
 
     def calendar(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
         """The invoice's calendar of due dates: its key in the cache and the file (or bytes)."""

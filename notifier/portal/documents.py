@@ -1,4 +1,5 @@
-"""Files beside each invoice page: its PDF, a calendar of its due dates, and an EPC QR code."""
+"""Files beside each invoice page: its PDF, its receipts, a calendar of its due dates, and an EPC QR
+code; and the cache that keeps them between builds."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from notifier.account import Instalment, InvoiceState
 from notifier.files import write_atomically
 from notifier.portal import epc
 from notifier.portal.last_build import add_files, code_digest
-from notifier.printer import Printer, PrintJob, print_pdf
+from notifier.printer import Printer, PrintJob, Request, print_document
 
 QR_DAYS = 7  # a cached QR code unused this long is removed
 DOCUMENT_SUFFIXES = ("pdf", "html", "ics")  # what the cache keeps for the latest build only
@@ -29,17 +30,21 @@ SWEEP_SECONDS = 86400
 
 
 def documents_digest(root: Path) -> bytes:
-    """What every PDF of `root`'s portal is made with: the code, the Python and the libraries that
-    render and print (see `code_digest`), the theme (templates, translations, styles), the
-    content, and the folder WeasyPrint resolves relative addresses against (`pdf_base_url`)."""
+    """What every document of `root`'s portal is made with: the code, the Python and the libraries
+    that render and print (see `code_digest`), the theme (templates, translations, styles, fonts)
+    and the content. Never the root's path: spelt another way, it is the same portal."""
     digest = hashlib.sha256(code_digest())
-    digest.update(pdf_base_url(root).encode() + b"\0")
     add_files(digest, root, ("site", "content"))
     return digest.digest()
 
 
-def pdf_base_url(root: Path) -> str:
-    return str(root / "site" / "static")
+def printed_key(common: bytes, document: Request) -> str:
+    """The cache key of a printed document: a digest of its template and of the data it shows
+    (everything it prints is in that data, formatted), and `common` (see `documents_digest`)."""
+    digest = hashlib.sha256(common)
+    digest.update(f"{document.template}\0{document.day}\0".encode())
+    digest.update(document.data.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def template_variables(environment: Environment, name: str) -> set[str] | None:
@@ -111,25 +116,19 @@ class Pending:
         return self.cached
 
 
-def pdf_from_html(
-    key: str,
-    html: Callable[[], str],
-    base_url: str,
-    cache: Path | None,
-    printer: Printer | None = None,
+def pdf_of(
+    key: str, document: Request, cache: Path | None, printer: Printer | None = None
 ) -> Path | bytes | Pending:
-    """The PDF of `key` (see `cached_document`), `html()` printed with WeasyPrint if the cache
-    has none. Printing is slow (about 0.2 s a page) and rendering the HTML not free, so both are
-    done only when the cache has no PDF for `key`. With a `printer` and a cache, the PDF is
-    `Pending`: printed there while this process goes on."""
+    """The PDF of `key` (see `cached_document`), `document` printed if the cache has none. With a
+    `printer` and a cache, the PDF is `Pending`: printed there while this process goes on."""
     if printer is None:
-        return cached_document(key, ".pdf", lambda: print_pdf(html(), base_url), cache)
+        return cached_document(key, ".pdf", lambda: print_document(document), cache)
     if cache is None:
-        return printer.print(html(), base_url)
+        return printer.print(document)
     cached = cache / f"{key}.pdf"
     if cached.is_file():
         return cached
-    return Pending(cached, printer.send(html(), base_url))
+    return Pending(cached, printer.send(document))
 
 
 def prune_cache(

@@ -71,7 +71,8 @@ RENDERING_LIBRARIES = (
     "markdown",
     "nh3",
     "icalendar",
-    "weasyprint",
+    "typst",
+    "qrbill",
 )
 
 

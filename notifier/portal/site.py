@@ -256,6 +256,8 @@ def _render_task(clients: list[str]) -> _Rendered:
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, portal.calendar(view, invoice)))
+            for receipt, made in portal.receipt_pdfs(view, invoice):
+                documents.append((receipt, made))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
                 if document is None:  # as the site has it

@@ -27,6 +27,7 @@ from notifier.account import (
 )
 from notifier.addresses import Secret
 from notifier.books import schema
+from notifier.documents.receipt import receipt_file, receipts_of
 
 STATEMENT_DAYS = 365
 
@@ -93,6 +94,11 @@ class InvoiceView:
     @property
     def pay_now(self) -> int:
         return self.account.pay_now
+
+    @property
+    def receipts(self) -> dict[str, str]:
+        """The receipt (its PDF's file name) of each payment received, by the payment's id."""
+        return {p.id: receipt_file(self.number, p) for p in receipts_of(self.account)}
 
 
 @dataclass(frozen=True)

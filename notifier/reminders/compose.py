@@ -30,6 +30,7 @@ from notifier.brand import brand_of
 from notifier.reminders.notice import notice_pdf
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import THANKS, Email
+from notifier.reminders.receipts import receipt_attachments
 from notifier.reminders.render import (
     EmailBrand,
     Rendered,
@@ -172,6 +173,8 @@ def compose_email(
         attachments.append((header_value("filename", letter.filename), letter.pdf))
     if with_notice and email.stage is not None and email.stage.issued:
         attachments.extend(_invoice_pdfs(books, email, as_of, secret))
+    if with_notice:
+        attachments.extend(receipt_attachments(books, email, secret))
     draft = Draft(
         source,
         text,

@@ -10,55 +10,18 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-import jinja2
-from markupsafe import Markup
-
 from notifier import formatting, languages
 from notifier.addresses import Secret
 from notifier.books.load import Books
-from notifier.printer import print_pdf
+from notifier.documents.blocks import html_blocks
+from notifier.printer import Request, print_document, request
 from notifier.reminders.placeholders import common, deadline, locale_of
 from notifier.reminders.plan import Email
 from notifier.reminders.render import render
 from notifier.reminders.texts import load_text
 
 NOTICE_TEXT = "notice"
-
-_LETTER = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(
-    """<!DOCTYPE html>
-<html lang="{{ language }}">
-<head>
-<meta charset="utf-8">
-<title>{{ title }}</title>
-<style>
-@page { size: A4; margin: 22mm 20mm 24mm 20mm;
-  @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; } }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10pt;
-  line-height: 1.45; color: #111; }
-.letterhead { text-align: right; font-size: 9pt; color: #333; margin-bottom: 18mm; }
-.letterhead strong { font-size: 12pt; color: #111; }
-.addressee { white-space: pre-line; margin-bottom: 12mm; }
-.date { text-align: right; margin-bottom: 8mm; }
-h1 { font-size: 14pt; margin: 0 0 6mm 0; }
-table { border-collapse: collapse; width: 100%; margin: 4mm 0 6mm 0; }
-th, td { border-bottom: 0.5pt solid #999; padding: 2mm 1.5mm; text-align: left; }
-th:not(:first-child), td:not(:first-child) { text-align: right; }
-.signature { margin-top: 12mm; }
-</style>
-</head>
-<body>
-<div class="letterhead"><strong>{{ business.legal_name }}</strong><br>
-{% for line in business.address.splitlines() %}{{ line }}<br>{% endfor %}
-{{ business.email }}{% if business.phone %} · {{ business.phone }}{% endif %}
-{% if business.tax_id %}<br>{{ business.tax_id }}{% endif %}</div>
-<div class="addressee">{{ addressee }}</div>
-<div class="date">{{ today }}</div>
-<h1>{{ title }}</h1>
-{{ body }}
-</body>
-</html>
-"""
-)
+TEMPLATE = "notice.typ"  # in the theme's documents/
 
 
 @dataclass(frozen=True)
@@ -67,8 +30,9 @@ class Letter:
     pdf: bytes
 
 
-def notice_html(books: Books, email: Email, as_of: date, secret: Secret) -> str:
-    """The letter as HTML, for WeasyPrint (and for reading in tests)."""
+def notice_request(books: Books, email: Email, as_of: date, secret: Secret) -> Request:
+    """The letter as the printer is asked for it: `site/documents/notice.typ` with the letter's
+    words (`content/reminders/notice.LANG.md`, filled in) as blocks, dated `as_of`."""
     assert books.settings is not None
     business = books.settings.business
     wanted = locale_of(books, email.client)
@@ -87,25 +51,38 @@ def notice_html(books: Books, email: Email, as_of: date, secret: Secret) -> str:
     context["deadline"] = formatting.day(new_deadline, locale)
     rendered = render(words, context)
     client = email.client
-    addressee = "\n".join(line for line in (client.name, (client.address or "").strip()) if line)
-    return _LETTER.render(
-        language=words.language,
-        title=rendered.subject,
-        business=context["business"],
-        addressee=addressee,
-        today=context["today"],
-        body=Markup(rendered.html),
-    )
+    addressee = [client.name, *(line.strip() for line in (client.address or "").splitlines())]
+    shown = context["business"]
+    contact = " · ".join(part for part in (shown.email, shown.phone, shown.tax_id) if part)
+    data = {
+        "lang": words.language,
+        "business": {
+            "name": shown.name,
+            "legal_name": shown.legal_name,
+            "address": [line.strip() for line in shown.address.splitlines() if line.strip()],
+            "contact": contact,
+            "footer": f"{shown.legal_name} · {' '.join(shown.address.split())}",
+            "logo": None,
+        },
+        "words": {"page": "{page} / {pages}"},
+        "notice": {
+            "title": rendered.subject,
+            "addressee": [line for line in addressee if line],
+            "date": context["today"],
+            "body": html_blocks(rendered.html),
+        },
+    }
+    return request(books.root / "site", TEMPLATE, data, as_of)
 
 
 def notice_pdf(books: Books, email: Email, as_of: date, secret: Secret) -> Letter:
     """The final notice letter for `email` as a PDF; the same inputs give the same bytes."""
-    html = notice_html(books, email, as_of, secret)
-    return Letter(f"{email.stage_name}-{email.client.id}-{as_of}.pdf", _pdf(html))
+    document = notice_request(books, email, as_of, secret)
+    return Letter(f"{email.stage_name}-{email.client.id}-{as_of}.pdf", _pdf(document))
 
 
 @lru_cache(maxsize=64)
-def _pdf(html: str) -> bytes:
-    """The letter's PDF, made once per content (a PDF costs a fifth of a second or more), by the
-    same printer as the invoices'. The letter loads nothing: no folder to resolve addresses in."""
-    return print_pdf(html, ".")
+def _pdf(document: Request) -> bytes:
+    """The letter's PDF, printed once per content (the same letter is asked for again by a task
+    sheet, a preview), by the same printer as the invoices'."""
+    return print_document(document)
