@@ -210,4 +210,4 @@ def test_every_yes_no_field_takes_true_or_false_only() -> None:
             if bool in types:
                 found.append(f"{model.__name__}.{name}")
                 assert any(getattr(m, "strict", False) for m in field.metadata), name
-    assert found == ["Invoice.draft", "Invoice.waive_fees"]
+    assert found == ["PaymentSettings.charges_first", "Invoice.draft", "Invoice.waive_fees"]

@@ -176,3 +176,14 @@ def test_a_text_that_cannot_be_filled_in_names_its_line_in_remind_too() -> None:
     assert str(caught.value) == (
         "content/reminders/notice.en.md:8: unknown placeholder: 'clientname' is undefined"
     )
+
+
+def test_the_owners_email_text_is_checked(books: Books) -> None:
+    """The owner's email after a run is filled in like any text: a misspelt placeholder is a
+    problem `check` names, not a run that fails on the first day it has a call to report."""
+    text = books.root / "content" / "reminders" / "owner.en.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\n{{ calls[0].phon }}\n", "utf-8")
+    line = len(text.read_text(encoding="utf-8").splitlines())
+    assert [str(p) for p in check_texts(books)] == [
+        f"content/reminders/owner.en.md:{line}: unknown placeholder `calls[0].phon`; did you mean `calls[0].phone`?"
+    ]

@@ -36,14 +36,14 @@ from notifier.books.load import Books
 from notifier.payments.review import open_reviews
 from notifier.reminders import record
 from notifier.reminders.compose import ascii_address, header_value, message_id
-from notifier.reminders.placeholders import history, phone_line, sums
+from notifier.reminders.placeholders import HistoryView, history, phone_line, sums
 from notifier.reminders.plan import EMAIL, THANKS, unresolved
 from notifier.reminders.preview import simulate, steps
 from notifier.reminders.render import email_html, link, render
 from notifier.reminders.send import Delivery, Sender
-from notifier.reminders.texts import load_text
+from notifier.reminders.texts import OWNER_TEXT, load_text
 
-TEXT = "owner"
+TEXT = OWNER_TEXT
 HANDOFFS = ("collections", "legal")
 ATTACH_UP_TO = 5 * 1024 * 1024  # a bundle larger than this is named by its path, not attached
 WEEK = 7
@@ -150,6 +150,70 @@ def gather(books: Books, today: date, secret: Secret, problems: list[str]) -> Ne
     }
     needs = bool(calls or handoffs or reviews or doubts or problems)
     return News(today, context, tuple(attachments), needs, bool(sent))
+
+
+def sample_contexts(books: Books, locale: str) -> dict[str, dict[str, Any]]:
+    """What `check` fills the owner's text in with: a `full` context, every list with an entry
+    shaped as `gather` makes it, and a `lean` one, nothing to say. Keep in step with `gather`."""
+    assert books.settings is not None
+    business = books.settings.business
+    day = date(2026, 3, 16)
+    owed = formatting.amount(123456, business.currency, locale)
+    seen = formatting.day(day, locale, "medium")
+    entry: dict[str, Any] = {
+        "client": "Sample Client Ltd",
+        "phone": "Alex Sample, +44 20 7946 0000",
+        "owed": owed,
+        "invoices": "SAMPLE-1, SAMPLE-2#2",
+        "stage": "call",
+        "channel": "phone",
+        "history": [HistoryView(seen, "friendly", "email", "sent", "SAMPLE-1", "")],
+    }
+    full: dict[str, Any] = {
+        "business": business.name,
+        "today": formatting.day(day, locale),
+        "dashboard": link("https://pay.example.com/b/sample/"),
+        "calls": [entry],
+        "handoffs": [{**entry, "bundle": "data/records/collections/sample.zip", "attached": True}],
+        "reviews": [
+            {
+                "id": "ch_sample",
+                "amount": "1234.56 GBP",
+                "reason": "no invoice named",
+                "candidates": "SAMPLE-1",
+            }
+        ],
+        "doubts": [
+            {
+                "id": "sample-id",
+                "client": "Sample Client Ltd",
+                "day": formatting.day(day, locale),
+                "sent": "notifier remind --resolve sample-id sent",
+                "unsent": "notifier remind --resolve sample-id unsent",
+            }
+        ],
+        "problems": ["Stripe could not be reached"],
+        "sent": [
+            {
+                "client": "Sample Client Ltd",
+                "stages": "friendly",
+                "invoices": "SAMPLE-1",
+                "to": "alex@client.example",
+            }
+        ],
+        "week": ["2026-03-17  email  sample-client  follow-up-1"],
+    }
+    lean = {
+        **full,
+        "calls": [],
+        "handoffs": [],
+        "reviews": [],
+        "doubts": [],
+        "problems": [],
+        "sent": [],
+        "week": [],
+    }
+    return {"full": full, "lean": lean}
 
 
 def _sent_today(books: Books, todays: list[schema.Message]) -> list[dict[str, str]]:

@@ -27,13 +27,13 @@ from notifier.reminders.plan import Item, Receipt
 SAMPLE_DAY = date(2026, 3, 16)
 CLIENT_ID = "sample-client"
 
-Kind = Literal["email", "thanks", "task"]
+Kind = Literal["email", "thanks", "task", "owner"]
 
 
 @dataclass(frozen=True)
 class Use:
-    """How a text is filled in: for an email stage (with a deadline or not), a thank-you alone, or
-    a task (read by the business, in its formats)."""
+    """How a text is filled in: for an email stage (with a deadline or not), a thank-you alone, a
+    task (read by the business, in its formats), or the owner's email after a run."""
 
     kind: Kind
     stage: schema.Stage | None  # None for a thank-you alone
@@ -44,6 +44,10 @@ def contexts(books: Books, use: Use) -> dict[str, dict[str, Any]]:
     """The placeholders of a `full` and a `lean` sample message for `use`. Raises what the ledger
     raises on settings it cannot work with (which `check` reports on its own)."""
     assert books.settings is not None
+    if use.kind == "owner":
+        from notifier.reminders.owner import sample_contexts  # the run's own email, made there
+
+        return sample_contexts(books, use.locale)
     day, locale, stage = SAMPLE_DAY, use.locale, use.stage
     client = _client(books.settings, locale)
     states = _accounts(books, client, day)

@@ -31,7 +31,14 @@ from notifier.reminders.notice import NOTICE_TEXT
 from notifier.reminders.plan import THANKS
 from notifier.reminders.render import compile_text, parse, placeholder, render_source, render_text
 from notifier.reminders.sample import Use, contexts
-from notifier.reminders.texts import Text, TextError, parse_text, read_text, text_path
+from notifier.reminders.texts import (
+    OWNER_TEXT,
+    Text,
+    TextError,
+    parse_text,
+    read_text,
+    text_path,
+)
 
 # Names only some texts have: said when another text uses one.
 _ONLY = {
@@ -70,8 +77,8 @@ def reached(
 ) -> dict[tuple[str, str], list[Use]]:
     """By text and language, each way a run fills it in: an email stage's text in every language
     (in the locale of its first client in it; a language `written` that no client reads, in the
-    language's own), a task's in the business's, the thank-you and the notice letter (when a stage
-    has a deadline) in every language."""
+    language's own), a task's in the business's, the thank-you, the notice letter (when a stage
+    has a deadline) and the owner's email (unless turned off) in every language."""
     business = settings.business.locale
     locales = {formatting.language(business): business}
     for client_id in sorted(clients):
@@ -99,6 +106,8 @@ def reached(
             reach(THANKS, language, Use("thanks", None, locale))
         if finals:
             reach(NOTICE_TEXT, language, Use("email", finals[0], locale))
+        if settings.reminders.owner_email != "never":
+            reach(OWNER_TEXT, language, Use("owner", None, locale))
     return {key: list(uses.values()) for key, uses in found.items()}
 
 

@@ -28,6 +28,7 @@ class TextError(ValueError):
         return error
 
 
+OWNER_TEXT = "owner"  # the words of the owner's email after a run (notifier.reminders.owner)
 _BRACE = "must be in quotes when it starts with `{` (YAML reads `{` as the start of a mapping)"
 
 
