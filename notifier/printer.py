@@ -69,7 +69,7 @@ class Printer:
         context = multiprocessing.get_context("fork")
         self._owner = os.getpid()
         self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self._process = context.Process(target=_serve, args=(theirs, self._connection), daemon=True)
         self._process.start()
         theirs.close()
         self._closed = False
@@ -159,9 +159,12 @@ class PrintJob:
         return self._data
 
 
-def _serve(connection: Connection) -> None:
+def _serve(connection: Connection, asking: Connection) -> None:
     """The printing process: print each document sent until the pipe closes. What went wrong goes
-    back as text, to be raised where the PDF was asked for."""
+    back as text, to be raised where the PDF was asked for. `asking`, the other end, came with the
+    fork and is closed at once: held here, the pipe would never close, and a printer whose command
+    was killed would live on (holding the command's output open for whoever waits on it)."""
+    asking.close()
     import typst  # the point of the process: here, never in the process that asks
 
     compilers: dict[tuple[str, str], typst.Compiler] = {}

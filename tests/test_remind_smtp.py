@@ -392,8 +392,14 @@ CRASH = textwrap.dedent(
 def test_a_process_killed_between_sending_and_recording(mailbox, tmp_path):
     root = example_books(tmp_path)
     args = ["--root", str(root), "remind", "--as-of", BATCH_DAY, "--allow-stale-payments"]
+    # Within a time limit: a process the killed one started (the PDF printer) must not live on
+    # holding its output open.
     killed = subprocess.run(
-        [sys.executable, "-c", CRASH, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", CRASH, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert killed.returncode == -9, killed.stderr
     assert len(mailbox.received) == 2
