@@ -188,9 +188,7 @@ def _compile(
     compiler = compilers.get(key)
     if compiler is None:
         if document.theme not in fonts:  # found once, shared by the theme's templates
-            fonts[document.theme] = typst.Fonts(  # the theme's only, never Typst's own
-                include_system_fonts=False, include_embedded_fonts=False, font_paths=[theme / FONTS]
-            )
+            fonts[document.theme] = _theme_fonts(typst, theme / FONTS)
         compiler = compilers[key] = typst.Compiler(
             template, root=theme, font_paths=fonts[document.theme]
         )
@@ -201,6 +199,18 @@ def _compile(
         timestamp=datetime(day.year, day.month, day.day, tzinfo=UTC),
     )
     return data
+
+
+def _theme_fonts(typst: Any, folder: Path) -> Any:
+    """The fonts of the theme's `folder` only: never the system's, nor Typst's own, which would
+    stand in unseen for a sign the theme's fonts lack. Typst's own only for a theme with no
+    fonts at all (a bare theme still prints its words)."""
+    shipped = folder.is_dir() and any(
+        path.suffix.lower() in (".ttf", ".otf", ".ttc", ".otc") for path in folder.iterdir()
+    )
+    return typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=not shipped, font_paths=[folder]
+    )
 
 
 def _message(document: Request, error: Exception) -> str:
