@@ -69,7 +69,7 @@ class Printer:
         context = multiprocessing.get_context("fork")
         self._owner = os.getpid()
         self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self._process = context.Process(target=_serve, args=(theirs, self._connection), daemon=True)
         self._process.start()
         theirs.close()
         self._closed = False
@@ -159,9 +159,13 @@ class PrintJob:
         return self._data
 
 
-def _serve(connection: Connection) -> None:
+def _serve(connection: Connection, asking_end: Connection) -> None:
     """The printing process: print each document sent until the pipe closes. What went wrong goes
     back as text, to be raised where the PDF was asked for."""
+    # The asking process's end of the pipe, inherited by the fork: closed, so that the pipe closes
+    # when that process dies, however it dies (killed, it runs no atexit), and this one ends too,
+    # not holding its standard output open for ever.
+    asking_end.close()
     import typst  # the point of the process: here, never in the process that asks
 
     compilers: dict[tuple[str, str], typst.Compiler] = {}
