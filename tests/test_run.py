@@ -54,8 +54,8 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
         assert "  archived data/archive/2026-11-23-demo-payments.csv" in first.stdout
         assert list(inbox.iterdir()) == []
         assert (
-            "Built 26 pages for 7 clients as of 2026-11-23: 56 files written" in first.stdout
-        )  # 022: no calendar now
+            "Built 26 pages for 7 clients as of 2026-11-23: 63 files written" in first.stdout
+        )  # 022: no calendar now; a receipt for each of the 7 payments (the one imported included)
         sent = mailbox.messages()
         assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
             "camille@atelier-morel.example.org",  # the courtesy note before HP-2026-030 falls due
@@ -67,7 +67,7 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
         again = run(root, port, certificate[1])
         assert again.returncode == 0, again.stdout + again.stderr
         assert "  no exports waiting in data/inbox/" in again.stdout
-        assert ": 0 files written, 0 removed, 56 unchanged." in again.stdout
+        assert ": 0 files written, 0 removed, 63 unchanged." in again.stdout
         assert len(mailbox.messages()) == 2  # nothing sent twice
     finally:
         controller.stop()
