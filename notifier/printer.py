@@ -159,12 +159,13 @@ class PrintJob:
         return self._data
 
 
-def _serve(connection: Connection, asking: Connection) -> None:
+def _serve(connection: Connection, asking_end: Connection) -> None:
     """The printing process: print each document sent until the pipe closes. What went wrong goes
-    back as text, to be raised where the PDF was asked for. `asking`, the other end, came with the
-    fork and is closed at once: held here, the pipe would never close, and a printer whose command
-    was killed would live on (holding the command's output open for whoever waits on it)."""
-    asking.close()
+    back as text, to be raised where the PDF was asked for."""
+    # The asking process's end of the pipe, inherited by the fork: closed, so that the pipe closes
+    # when that process dies, however it dies (killed, it runs no atexit), and this one ends too,
+    # not holding its standard output open for ever.
+    asking_end.close()
     import typst  # the point of the process: here, never in the process that asks
 
     compilers: dict[tuple[str, str], typst.Compiler] = {}
@@ -191,9 +192,7 @@ def _compile(
     compiler = compilers.get(key)
     if compiler is None:
         if document.theme not in fonts:  # found once, shared by the theme's templates
-            fonts[document.theme] = typst.Fonts(  # the theme's only, never Typst's own
-                include_system_fonts=False, include_embedded_fonts=False, font_paths=[theme / FONTS]
-            )
+            fonts[document.theme] = _theme_fonts(typst, theme / FONTS)
         compiler = compilers[key] = typst.Compiler(
             template, root=theme, font_paths=fonts[document.theme]
         )
@@ -204,6 +203,18 @@ def _compile(
         timestamp=datetime(day.year, day.month, day.day, tzinfo=UTC),
     )
     return data
+
+
+def _theme_fonts(typst: Any, folder: Path) -> Any:
+    """The fonts of the theme's `folder` only: never the system's, nor Typst's own, which would
+    stand in unseen for a sign the theme's fonts lack. Typst's own only for a theme with no
+    fonts at all (a bare theme still prints its words)."""
+    shipped = folder.is_dir() and any(
+        path.suffix.lower() in (".ttf", ".otf", ".ttc", ".otc") for path in folder.iterdir()
+    )
+    return typst.Fonts(
+        include_system_fonts=False, include_embedded_fonts=not shipped, font_paths=[folder]
+    )
 
 
 def _message(document: Request, error: Exception) -> str:

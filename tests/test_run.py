@@ -54,8 +54,8 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
         assert "  archived data/archive/2026-11-23-demo-payments.csv" in first.stdout
         assert list(inbox.iterdir()) == []
         assert (
-            "Built 26 pages for 7 clients as of 2026-11-23: 58 files written" in first.stdout
-        )  # 022: no calendar now
+            "Built 26 pages for 7 clients as of 2026-11-23: 65 files written" in first.stdout
+        )  # 022: no calendar now; a receipt for each of the 7 payments (the one imported included)
         sent = mailbox.messages()
         assert sorted(m["To"].addresses[0].addr_spec for m in sent) == [
             "accounts@harbourpine.example.com",  # the owner's email: what went, what comes
@@ -72,7 +72,7 @@ def test_a_daily_run_and_its_rerun(tmp_path, certificate: tuple[ssl.SSLContext, 
         again = run(root, port, certificate[1])
         assert again.returncode == 0, again.stdout + again.stderr
         assert "  nothing waiting in data/inbox/" in again.stdout
-        assert ": 0 files written, 0 removed, 58 unchanged." in again.stdout
+        assert ": 0 files written, 0 removed, 65 unchanged." in again.stdout
         assert len(mailbox.messages()) == 3  # nothing sent twice, the owner's email included
     finally:
         controller.stop()

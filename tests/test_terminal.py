@@ -53,7 +53,7 @@ def test_quiet_still_shows_problems(tmp_path):
 def test_verbose_names_each_file(tmp_path):
     result = notifier(tmp_path, "--verbose", *BUILD)
     wrote = [line for line in result.stdout.splitlines() if line.startswith("  wrote ")]
-    assert len(wrote) == 59  # with the logo and the accent's style sheet
+    assert len(wrote) == 65  # with the logo, the accent's style sheet and a receipt a payment
     assert "  wrote robots.txt" in wrote
 
 
