@@ -36,7 +36,6 @@ from notifier.portal import i18n
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
     Pending,
-    cached_document,
     calendar_schedule,
     document_key,
     documents_digest,
@@ -406,8 +405,10 @@ class Portal:
             found.append((name, (key, pdf_of(key, document, self.cache, self.printer))))
         return found
 
-    def calendar(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
-        """The invoice's calendar of due dates: its key in the cache and the file (or bytes)."""
+    def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
+        """The invoice's calendar of due dates. Made every time, never kept in the cache: writing
+        it from its template costs less than finding it there (and the site's writer leaves a
+        file with the same bytes as it is)."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
@@ -415,18 +416,15 @@ class Portal:
             "Pay invoice {number} from {business}: {amount}"
         )
         state = invoice.state
-        made_of: dict[str, Any] = {
-            "number": state.invoice.number,
-            "issued": state.invoice.issue_date,
-            "currency": state.currency,
-            "schedule": calendar_schedule(state),
-            "business": business.name,
-            "host": urlsplit(str(business.portal_url)).hostname or "notifier",
-            "summary": summary,
-        }
-        shown = {name: repr(value) for name, value in made_of.items()}
-        key = document_key(self._common_digest(), "due_dates_calendar", language, shown)
-        return key, cached_document(key, ".ics", lambda: due_dates_calendar(**made_of), self.cache)
+        return due_dates_calendar(
+            number=state.invoice.number,
+            issued=state.invoice.issue_date,
+            currency=state.currency,
+            schedule=calendar_schedule(state),
+            business=business.name,
+            host=urlsplit(str(business.portal_url)).hostname or "notifier",
+            summary=summary,
+        )
 
     def _key(self, template: str, language: str, context: dict[str, Any]) -> str:
         """The cache key of `template` rendered in `language` with `context`: made of what the

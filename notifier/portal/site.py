@@ -255,7 +255,7 @@ def _render_task(clients: list[str]) -> _Rendered:
                 (invoice.page, (None, shown)),
             ]
             if invoice.state.status.is_open:
-                documents.append((invoice.ics, portal.calendar(view, invoice)))
+                documents.append((invoice.ics, (None, portal.calendar(view, invoice))))
             for receipt, made in portal.receipt_pdfs(view, invoice):
                 documents.append((receipt, made))
             for name, (key, document) in documents:
