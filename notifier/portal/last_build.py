@@ -70,7 +70,6 @@ RENDERING_LIBRARIES = (
     "babel",
     "markdown",
     "nh3",
-    "icalendar",
     "typst",
     "qrbill",
 )
