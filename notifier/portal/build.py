@@ -41,6 +41,7 @@ from notifier.portal.documents import (
     documents_digest,
     due_dates_calendar,
     epc_qr_svg,
+    new_build,
     pdf_of,
     printed_key,
     template_variables,
@@ -252,6 +253,7 @@ class Portal:
         # The documents' keys hold where the theme is (see `documents_digest`): `--root books`
         # and the same folder spelled in full must find the same documents.
         object.__setattr__(self, "root", self.root.resolve())
+        new_build()
 
     @property
     def brand(self) -> Brand:

@@ -169,6 +169,12 @@ def write_shares(out: Path, shares: dict[str, Any]) -> None:
     _keep(bookkeeping(out) / SHARES, shares)
 
 
+def forget_state(out: Path) -> None:
+    """Remove the last build's state: a build that is stopped leaves none, so the next compares
+    every file of the site again (see `writer._write_new`)."""
+    (bookkeeping(out) / STATE).unlink(missing_ok=True)
+
+
 def write_state(out: Path, state: dict[str, Any]) -> None:
     """Keep what this build was made from, for the next one (atomically; untouched if the same)."""
     _keep(bookkeeping(out) / STATE, state)

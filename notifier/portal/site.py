@@ -35,6 +35,7 @@ from notifier.portal.last_build import (
     Present,
     add_files,
     code_digest,
+    forget_state,
     read_shares,
     read_state,
     write_shares,
@@ -120,6 +121,7 @@ def build_site(
         for client, found in invoices.items()
     }
     state = read_state(out)
+    forget_state(out)  # until this build is done: what it writes straight may be cut short
     before = state.get("clients", {})
     last_pages = _pages_of(state)
     todo: list[str] = []
