@@ -227,7 +227,8 @@ def test_forked_workers_build_what_one_process_builds(
     books, _ = check_books(root)
     alone = build_site(root, books, AS_OF, SECRET, tmp_path / "one", tmp_path / "pdf", workers=1)
     monkeypatch.setattr(site_module, "PARALLEL_FROM", 0)  # fork even for these few invoices
-    shared = build_site(root, books, AS_OF, SECRET, tmp_path / "two", tmp_path / "pdf", workers=2)
+    # A cache of its own: the workers print the PDFs themselves (each starts its printer).
+    shared = build_site(root, books, AS_OF, SECRET, tmp_path / "two", tmp_path / "own", workers=2)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
     assert (shared.pages, shared.written, shared.clients) == (
         alone.pages,
