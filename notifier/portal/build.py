@@ -326,7 +326,7 @@ class Portal:
         return {
             "root": "../../",
             "client": view.client,
-            "terms": self._terms_in(language),
+            "terms": self.terms_in(language),
             "notes": render_markdown(notes) if notes else "",
         }
 
@@ -480,7 +480,7 @@ class Portal:
             **context,
         }
 
-    def _terms_in(self, language: str) -> str:
+    def terms_in(self, language: str) -> str:
         """The payment terms in `language` (else the business's), as HTML; "" if there are none."""
         terms = self._terms.get(language)
         if terms is None:
