@@ -115,6 +115,11 @@ class Pending:
             self._written = True
         return self.cached
 
+    def result(self) -> bytes:
+        """The PDF, for a writer that puts it in the site first and gives it its name in the
+        cache after (`SiteWriter.write_cached`): one file written, no temporary name."""
+        return self.job.result()
+
 
 def pdf_of(
     key: str, document: Request, cache: Path | None, printer: Printer | None = None

@@ -155,7 +155,7 @@ def build_site(
     own = SiteWriter(out)
     own.write(dashboard, portal.dashboard(assemble(as_of, list(books.clients), shares)).encode())
     for relative, pdf in rendered.pending:  # printed meanwhile
-        own.write(relative, pdf.wait())
+        own.write_cached(relative, pdf.result(), pdf.cached)
     writer.changed.extend(sorted([*rendered.changed, *own.changed]))
     for files in [*rendered.files.values(), [dashboard]]:
         for relative in files:
@@ -277,7 +277,7 @@ def _render_task(clients: list[str]) -> _Rendered:
     waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
     for relative, pdf in part.pending:
         if pdf.ready:
-            writer.write(relative, pdf.wait())
+            writer.write_cached(relative, pdf.result(), pdf.cached)
     part.pending = waiting
     part.changed = writer.changed
     return part

@@ -61,6 +61,18 @@ class SiteWriter:
             write_atomically(target, data)
         self.changed.append(relative)
 
+    def write_cached(self, relative: str, data: bytes, cached: Path) -> None:
+        """`write`, then the file also at `cached` (its name in the cache, which must appear only
+        whole: a link, made once the file is written). Where the two cannot share a file
+        (another file system), the cache gets a copy, written whole."""
+        self.write(relative, data)
+        try:
+            os.link(self.out / relative, cached)
+        except FileExistsError:
+            pass  # printed meanwhile by another build: the same key, the same PDF
+        except OSError:
+            write_atomically(cached, data)
+
     def keep(self, relative: str) -> None:
         """Count `relative` as part of this build without touching it: it is as it was (or another
         process of the same build wrote it)."""
