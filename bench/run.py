@@ -294,7 +294,7 @@ def books_size(
     add(
         COLD,
         measure(cli(root, "build", "--as-of", AS_OF), stub_env, runs, clean),
-        "no public/, no .cache/ at all; WeasyPrint replaced by bench/stubs (18 KiB per PDF)",
+        "no public/, no .cache/ at all; Typst replaced by bench/stubs (18 KiB per PDF)",
     )
     add(
         "build, nothing changed",
@@ -310,7 +310,7 @@ def books_size(
             lambda i: edit_one_invoice(root, changed, i),
         ),
         f"one unit price of {changed} edited: its file read again, one client and the "
-        "dashboard rendered; real WeasyPrint prints its one PDF",
+        "dashboard rendered; real Typst prints its one PDF",
     )
     add(
         ONE,
@@ -320,7 +320,7 @@ def books_size(
             runs,
             lambda i: edit_one_invoice(root, changed, runs + i),
         ),
-        "as above, with WeasyPrint replaced by bench/stubs: what the build itself costs",
+        "as above, with Typst replaced by bench/stubs: what the build itself costs",
     )
     pdfs = root / ".cache" / "pdf"
     before = {p.name for p in pdfs.glob("*.pdf")}

@@ -11,7 +11,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -82,8 +82,12 @@ def in_workers(task: Callable[[T], Any], shares: list[T], count: int) -> Iterato
     frozen_before = gc.get_freeze_count()
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(count) as pool:
-            yield from pool.imap_unordered(task, shares)
+        # Not multiprocessing's Pool: its workers are daemons, and a daemon may not start a
+        # process, which a worker's printer is (notifier.printer).
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(count, mp_context=context) as pool:
+            for done in as_completed([pool.submit(task, share) for share in shares]):
+                yield done.result()
     finally:
         if not frozen_before:
             gc.unfreeze()

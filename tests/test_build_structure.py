@@ -227,7 +227,8 @@ def test_forked_workers_build_what_one_process_builds(
     books, _ = check_books(root)
     alone = build_site(root, books, AS_OF, SECRET, tmp_path / "one", tmp_path / "pdf", workers=1)
     monkeypatch.setattr(site_module, "PARALLEL_FROM", 0)  # fork even for these few invoices
-    shared = build_site(root, books, AS_OF, SECRET, tmp_path / "two", tmp_path / "pdf", workers=2)
+    # A cache of its own: the workers print the PDFs themselves (each starts its printer).
+    shared = build_site(root, books, AS_OF, SECRET, tmp_path / "two", tmp_path / "own", workers=2)
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
     assert (shared.pages, shared.written, shared.clients) == (
         alone.pages,
@@ -349,15 +350,14 @@ def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str | None, Document
 
 
 def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Document]]]:
-    """Each invoice's page, PDF (its data) and calendar as of `as_of` (no cache), with their keys
-    (None for a page made every day)."""
+    """Each invoice's page and PDF (its data) as of `as_of` (no cache), with their keys (None for
+    a page made every day). Calendars have none: made every time, never kept."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
     return {
         invoice.number: [
             portal.invoice_page(view, invoice),
             portal.invoice_pdf(view, invoice),
-            portal.calendar(view, invoice),
         ]
         for view in client_views(account_of(books, as_of), SECRET)
         for invoice in view.invoices
@@ -401,13 +401,13 @@ def test_the_site_publishes_the_cached_pdfs_themselves_not_copies(
     assert not any(p.stat().st_nlink > 1 for p in (tmp_path / "copied").rglob("*.pdf"))
 
 
-def test_a_page_pdf_or_calendar_is_made_again_whenever_it_changes_and_only_then(
+def test_a_page_or_pdf_is_made_again_whenever_it_changes_and_only_then(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
     root = example_books(tmp_path)
     days = [documents(root, AS_OF + timedelta(days=n)) for n in (0, 1, 40)]
-    kept = [0, 0, 0]
+    kept = [0, 0]
     for before, after in itertools.pairwise(days):
         for number, made in before.items():
             for kind, ((key, data), (key_after, data_after)) in enumerate(
@@ -436,7 +436,7 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
     assert len(late) >= 3
     today, tomorrow = documents(root, AS_OF), documents(root, AS_OF + timedelta(days=1))
     for number in late:
-        (page, pdf, _), (page_after, pdf_after, _) = today[number], tomorrow[number]
+        (page, pdf), (page_after, pdf_after) = today[number], tomorrow[number]
         assert page_after != page  # the page says what is owed today, one day more late
         assert pdf_after == pdf, number  # the same document: neither rendered nor printed again
     # A month after its due date (3 Nov) interest is claimed: what is owed, and so the PDF, change.

@@ -36,12 +36,12 @@ from notifier.portal import i18n
 from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import (
     Pending,
-    cached_document,
     calendar_schedule,
     document_key,
     documents_digest,
     due_dates_calendar,
     epc_qr_svg,
+    new_build,
     pdf_of,
     printed_key,
     template_variables,
@@ -253,6 +253,7 @@ class Portal:
         # The documents' keys hold where the theme is (see `documents_digest`): `--root books`
         # and the same folder spelled in full must find the same documents.
         object.__setattr__(self, "root", self.root.resolve())
+        new_build()
 
     @property
     def brand(self) -> Brand:
@@ -325,7 +326,7 @@ class Portal:
         return {
             "root": "../../",
             "client": view.client,
-            "terms": self._terms_in(language),
+            "terms": self.terms_in(language),
             "notes": render_markdown(notes) if notes else "",
         }
 
@@ -406,8 +407,10 @@ class Portal:
             found.append((name, (key, pdf_of(key, document, self.cache, self.printer))))
         return found
 
-    def calendar(self, view: ClientView, invoice: InvoiceView) -> tuple[str, Path | bytes]:
-        """The invoice's calendar of due dates: its key in the cache and the file (or bytes)."""
+    def calendar(self, view: ClientView, invoice: InvoiceView) -> bytes:
+        """The invoice's calendar of due dates. Made every time, never kept in the cache: writing
+        it from its template costs less than finding it there (and the site's writer leaves a
+        file with the same bytes as it is)."""
         assert self.books.settings is not None
         business = self.books.settings.business
         language = formatting.language(view.locale)
@@ -415,18 +418,15 @@ class Portal:
             "Pay invoice {number} from {business}: {amount}"
         )
         state = invoice.state
-        made_of: dict[str, Any] = {
-            "number": state.invoice.number,
-            "issued": state.invoice.issue_date,
-            "currency": state.currency,
-            "schedule": calendar_schedule(state),
-            "business": business.name,
-            "host": urlsplit(str(business.portal_url)).hostname or "notifier",
-            "summary": summary,
-        }
-        shown = {name: repr(value) for name, value in made_of.items()}
-        key = document_key(self._common_digest(), "due_dates_calendar", language, shown)
-        return key, cached_document(key, ".ics", lambda: due_dates_calendar(**made_of), self.cache)
+        return due_dates_calendar(
+            number=state.invoice.number,
+            issued=state.invoice.issue_date,
+            currency=state.currency,
+            schedule=calendar_schedule(state),
+            business=business.name,
+            host=urlsplit(str(business.portal_url)).hostname or "notifier",
+            summary=summary,
+        )
 
     def _key(self, template: str, language: str, context: dict[str, Any]) -> str:
         """The cache key of `template` rendered in `language` with `context`: made of what the
@@ -480,7 +480,7 @@ class Portal:
             **context,
         }
 
-    def _terms_in(self, language: str) -> str:
+    def terms_in(self, language: str) -> str:
         """The payment terms in `language` (else the business's), as HTML; "" if there are none."""
         terms = self._terms.get(language)
         if terms is None:

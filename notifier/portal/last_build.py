@@ -70,7 +70,6 @@ RENDERING_LIBRARIES = (
     "babel",
     "markdown",
     "nh3",
-    "icalendar",
     "typst",
     "qrbill",
 )
@@ -168,6 +167,12 @@ def read_shares(out: Path) -> dict[str, Any]:
 
 def write_shares(out: Path, shares: dict[str, Any]) -> None:
     _keep(bookkeeping(out) / SHARES, shares)
+
+
+def forget_state(out: Path) -> None:
+    """Remove the last build's state: a build that is stopped leaves none, so the next compares
+    every file of the site again (see `writer._write_new`)."""
+    (bookkeeping(out) / STATE).unlink(missing_ok=True)
 
 
 def write_state(out: Path, state: dict[str, Any]) -> None:

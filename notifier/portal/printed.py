@@ -4,6 +4,7 @@ a receipt for each payment, each a template of `site/documents/` with its data (
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from notifier import formatting, money
@@ -13,7 +14,6 @@ from notifier.documents.common import Reader
 from notifier.documents.invoice import HowToPay, invoice_data
 from notifier.documents.receipt import receipt_data, receipt_file, receipts_of
 from notifier.documents.swiss_qr import qr_bill_svg
-from notifier.portal.content import localised, render_markdown
 from notifier.portal.documents import epc_qr_svg
 from notifier.portal.views import ClientView, InvoiceView, invoice_document
 from notifier.printer import Request, request
@@ -95,10 +95,10 @@ def page_url(portal: Portal, view: ClientView, invoice: InvoiceView) -> str:
 
 def terms_brief(portal: Portal, reader: Reader) -> str:
     """The first paragraph of the payment terms in the reader's language (else the business's)."""
-    assert portal.books.settings is not None
-    fallback = formatting.language(portal.books.settings.business.locale)
-    text = localised(portal.root / "content", "pages/terms", reader.language, fallback)
-    if not text:
-        return ""
-    paragraphs = plain_text(html_blocks(render_markdown(text)))
+    return _first_paragraph(portal.terms_in(reader.language))
+
+
+@cache  # the same few terms for every invoice of a build
+def _first_paragraph(html: str) -> str:
+    paragraphs = plain_text(html_blocks(html)) if html else []
     return " ".join(paragraphs[0].split()) if paragraphs else ""

@@ -35,6 +35,7 @@ from notifier.portal.last_build import (
     Present,
     add_files,
     code_digest,
+    forget_state,
     read_shares,
     read_state,
     write_shares,
@@ -120,6 +121,7 @@ def build_site(
         for client, found in invoices.items()
     }
     state = read_state(out)
+    forget_state(out)  # until this build is done: what it writes straight may be cut short
     before = state.get("clients", {})
     last_pages = _pages_of(state)
     todo: list[str] = []
@@ -153,7 +155,7 @@ def build_site(
     own = SiteWriter(out)
     own.write(dashboard, portal.dashboard(assemble(as_of, list(books.clients), shares)).encode())
     for relative, pdf in rendered.pending:  # printed meanwhile
-        own.write(relative, pdf.wait())
+        own.write_cached(relative, pdf.result(), pdf.cached)
     writer.changed.extend(sorted([*rendered.changed, *own.changed]))
     for files in [*rendered.files.values(), [dashboard]]:
         for relative in files:
@@ -255,7 +257,7 @@ def _render_task(clients: list[str]) -> _Rendered:
                 (invoice.page, (None, shown)),
             ]
             if invoice.state.status.is_open:
-                documents.append((invoice.ics, portal.calendar(view, invoice)))
+                documents.append((invoice.ics, (None, portal.calendar(view, invoice))))
             for receipt, made in portal.receipt_pdfs(view, invoice):
                 documents.append((receipt, made))
             for name, (key, document) in documents:
@@ -275,7 +277,7 @@ def _render_task(clients: list[str]) -> _Rendered:
     waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
     for relative, pdf in part.pending:
         if pdf.ready:
-            writer.write(relative, pdf.wait())
+            writer.write_cached(relative, pdf.result(), pdf.cached)
     part.pending = waiting
     part.changed = writer.changed
     return part

@@ -53,10 +53,25 @@ class SiteWriter:
             found = target.stat()
         except OSError:
             found = None
-        if found is not None and found.st_size == len(data) and target.read_bytes() == data:
+        if found is None:
+            _write_new(target, data)
+        elif found.st_size == len(data) and target.read_bytes() == data:
             return
-        write_atomically(target, data)
+        else:
+            write_atomically(target, data)
         self.changed.append(relative)
+
+    def write_cached(self, relative: str, data: bytes, cached: Path) -> None:
+        """`write`, then the file also at `cached` (its name in the cache, which must appear only
+        whole: a link, made once the file is written). Where the two cannot share a file
+        (another file system), the cache gets a copy, written whole."""
+        self.write(relative, data)
+        try:
+            os.link(self.out / relative, cached)
+        except FileExistsError:
+            pass  # printed meanwhile by another build: the same key, the same PDF
+        except OSError:
+            write_atomically(cached, data)
 
     def keep(self, relative: str) -> None:
         """Count `relative` as part of this build without touching it: it is as it was (or another
@@ -89,6 +104,26 @@ class SiteWriter:
         if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listing:
             write_atomically(manifest, listing.encode("utf-8"))
         (self.out / LEGACY_MANIFEST).unlink(missing_ok=True)  # it published every address
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """`data` written straight to `target`, a file that does not exist yet: no temporary name.
+
+    Only a file that replaces another is written through a temporary name and a rename. A new
+    one cannot be served half-written: hosts publish the folder once the build is done (README:
+    Running it every day; `notifier serve` is a preview), and nothing that a later build trusts
+    without reading it can be half-written either: a build forgets the last build's state before
+    it writes (see `build_site`), so after a build that was stopped every file is compared byte
+    for byte again, and a half-written one is replaced. The cache's files and the bookkeeping,
+    which builds do trust by name, are still written whole (`write_atomically`)."""
+    try:
+        with open(target, "xb") as stream:
+            stream.write(data)
+    except FileExistsError:  # written meanwhile (another build): replace it whole
+        write_atomically(target, data)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _same_file(target: Path, source: Path) -> bool:

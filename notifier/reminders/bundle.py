@@ -28,7 +28,7 @@ def bundle_name(task: Task) -> str:
 
 def bundle_files(books: Books, task: Task, as_of: date, secret: Secret) -> dict[str, bytes]:
     """Every file of the hand-off, by name inside the zip."""
-    # Imported here: the portal (Jinja, icalendar, zxing-cpp) is for the runs that make a hand-off.
+    # Imported here: the portal (Jinja, zxing-cpp) is for the runs that make a hand-off.
     from notifier.portal.build import invoice_pdf
 
     numbers = {item.state.invoice.number for item in task.items}
