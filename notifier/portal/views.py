@@ -27,6 +27,7 @@ from notifier.account import (
 )
 from notifier.addresses import Secret
 from notifier.books import schema
+from notifier.documents.credit_note import credit_note_file, credit_notes_of
 from notifier.documents.receipt import receipt_file, receipts_of
 
 STATEMENT_DAYS = 365
@@ -39,6 +40,7 @@ class StatementLine:
     reference: str  # the invoice's number
     amount: int  # positive: owed more; negative: paid
     document: str = ""  # a credit note's own number
+    file: str = ""  # its PDF, beside the client's page
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,11 @@ class InvoiceView:
     def receipts(self) -> dict[str, str]:
         """The receipt (its PDF's file name) of each payment received, by the payment's id."""
         return {p.id: receipt_file(self.number, p) for p in receipts_of(self.account)}
+
+    @property
+    def credit_note_files(self) -> dict[str, str]:
+        """The PDF of each credit note in force, by its number."""
+        return {n.number: credit_note_file(n.number) for n, _ in credit_notes_of(self.account)}
 
 
 @dataclass(frozen=True)
@@ -272,7 +279,14 @@ def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Stat
             lines.append(StatementLine(last, "discount", invoice.number, -state.discount_taken))
         # Credit moved from one invoice to another is the client's own money, already a line.
         lines.extend(
-            StatementLine(r.on, r.kind, invoice.number, -r.amount, r.reference)
+            StatementLine(
+                r.on,
+                r.kind,
+                invoice.number,
+                -r.amount,
+                r.reference,
+                credit_note_file(r.reference) if r.kind == "credit note" else "",
+            )
             for r in state.reductions
             if r.kind != "credit"
         )
