@@ -17,6 +17,7 @@ from notifier.account import (
     EarlyDiscount,
     InvoiceAccount,
     InvoiceState,
+    PayLink,
     PayOption,
     PlanOption,
     Reduction,
@@ -172,8 +173,9 @@ class PayAll:
 
     currency: str
     amount: int
-    reference: str
+    reference: str | None
     bank_accounts: tuple[schema.BankAccount, ...]
+    card: PayLink | None = None  # the statement's card link, while it charges `amount`
 
 
 @dataclass(frozen=True)
@@ -238,13 +240,14 @@ def _client_view(
 def _pay_all(client: ClientAccount) -> tuple[PayAll, ...]:
     """Per currency in which two or more invoices are open, one transfer for all of them."""
     reference = client.reference_grouped
-    if reference is None:
-        return ()
+    cards = dict(client.statement_links)
     found = []
     for currency, amount in client.pay_all:
         open_ = [i for i in client.invoices if i.status.is_open and i.currency == currency]
-        if len(open_) > 1 and open_[0].bank_accounts:
-            found.append(PayAll(currency, amount, reference, open_[0].bank_accounts))
+        banks = open_[0].bank_accounts if reference is not None and open_ else ()
+        card = cards.get(currency)
+        if len(open_) > 1 and (banks or card is not None):
+            found.append(PayAll(currency, amount, reference, banks, card))
     return tuple(found)
 
 
