@@ -106,3 +106,31 @@ def test_the_page_shows_the_statements_card_link_only_while_it_charges_what_is_a
     assert amount == "£4,852.00"
     # From 29 November HP-2026-033's early-payment discount is over: the link asks too little.
     assert BUTTON.findall(client_page(root, "2026-11-29")) == []
+
+
+HEADER = (
+    "id,Created date (UTC),Amount,Amount Refunded,Currency,Captured,Converted Amount,"
+    "Converted Amount Refunded,Converted Currency,Decline Reason,Description,Fee,"
+    "Refunded date (UTC),Statement Descriptor,Status,Seller Message,Taxes On Fee,Card ID,"
+    "Customer ID,Customer Description,Customer Email,Invoice ID,Transfer,statement (metadata)"
+)
+
+
+def test_a_payment_through_the_statements_link_waits_for_a_person_never_guessed(tmp_path):
+    root = example_books(tmp_path)
+    export = tmp_path / "payments.csv"
+    export.write_text(
+        HEADER + "\n"
+        "ch_3STATEMENT1,2026-11-23 10:00:00,4852.00,0,gbp,true,4852.00,0.00,gbp,,"
+        '"Invoices HP-2026-026, HP-2026-033 from Harbour & Pine Studio",70.55,,HARBOURPINE,'
+        "Paid,Payment complete.,0.00,,,,accounts@brightwater.example.com,,,brightwater\n",
+        encoding="utf-8",
+    )
+    payments = (root / "data/records/payments.yaml").read_text(encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--root", str(root), "reconcile", str(export)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{export}:2: ch_3STATEMENT1 4852.00 GBP: it pays client brightwater's statement "
+        "(every open invoice at once): record its share of each invoice by hand"
+    ) in result.output
+    assert (root / "data/records/payments.yaml").read_text(encoding="utf-8") == payments
