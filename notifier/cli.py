@@ -518,6 +518,11 @@ def _apply_payments(
     return None
 
 
+def _pays(invoice: str, target: str) -> str:
+    """What a link pays, as `links` says it: `HP-2026-033 full`, or `statement:CLIENT:CUR`."""
+    return f"{invoice} {target}" if invoice else target
+
+
 @cli.command()
 @as_of_option
 @click.option("--dry-run", is_flag=True, help="Show the links that would change; change nothing.")
@@ -546,9 +551,9 @@ def links(root: Path, as_of: date | None, dry_run: bool) -> None:
             click.echo("(NOTIFIER_SECRET is not set: the return addresses below are demo ones)")
         for request in plan.create:
             amount = money.format_plain(request.amount, request.currency)
-            click.echo(f"would create: {request.invoice} {request.target} {amount}")
+            click.echo(f"would create: {_pays(request.invoice, request.target)} {amount}")
         for link, why in plan.deactivate:
-            click.echo(f"would turn off: {link.invoice} {link.target} {link.id} ({why})")
+            click.echo(f"would turn off: {_pays(link.invoice, link.target)} {link.id} ({why})")
         click.echo(f"{len(plan.create)} to create, {len(plan.deactivate)} to turn off")
         return
     from notifier.payments import stripe_api  # only here: the stripe package is slow to load
@@ -557,9 +562,9 @@ def links(root: Path, as_of: date | None, dry_run: bool) -> None:
     run = payment_links.carry_out(plan, stripe_api.StripeLinks(client))
     payment_links.record_links(root, run.created, run.deactivated, now)
     for request, ident, url in run.created:
-        click.echo(f"created: {request.invoice} {request.target} {ident} {url}")
+        click.echo(f"created: {_pays(request.invoice, request.target)} {ident} {url}")
     for link in run.deactivated:
-        click.echo(f"turned off: {link.invoice} {link.target} {link.id}")
+        click.echo(f"turned off: {_pays(link.invoice, link.target)} {link.id}")
     click.echo(f"{len(run.created)} created, {len(run.deactivated)} turned off")
     if run.problem is not None:
         click.echo(f"notifier links: {run.problem}; the links above were recorded", err=True)

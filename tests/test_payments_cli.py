@@ -104,7 +104,7 @@ class FakeStripe:
             key = headers.get("Idempotency-Key", "")
             if key in self.keys:  # Stripe answers a repeated key with the first answer
                 return 200, self.keys[key]
-            ident = f"plink_test_{len(self.links) + 1}"
+            ident = f"plink_test_{len(self.keys) + 1}"  # one key per link made here
             link = {
                 "id": ident,
                 "object": "payment_link",
@@ -609,6 +609,9 @@ def expected_form(root: Path, target: str, amount: int, of: int) -> list[tuple[s
 
 def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
     fake, base = served
+    # The example books' link for Brightwater's statement, as Stripe would hold it.
+    demo = "plink_DEMO_statement_brightwater_GBP"
+    fake.links[demo] = {"id": demo, "object": "payment_link", "active": True}
     root = example_books(tmp_path)
     links_file = root / "data/records/payment-links.yaml"
     kept = [
@@ -651,7 +654,7 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
     assert [
         (r["invoice"], r["target"], r["id"], r["url"], str(r["amount"]), r["currency"], r["status"])
         for r in recorded
-        if r["invoice"] == "HP-2026-033"
+        if r.get("invoice") == "HP-2026-033"
     ] == [
         (
             "HP-2026-033",
@@ -678,37 +681,41 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
     old = "    - {description: Loyalty card redesign, unit_price: 1100.00, tax_rate: 20%}"
     assert old in text
     invoices.write_text(text.replace(old, old.replace("1100.00", "1200.00")), encoding="utf-8")
+    # The client's statement link (both its GBP invoices at once) is replaced with them.
+    statement = "statement:brightwater:GBP"
     assert links() == [
         *[
             f"created: HP-2026-033 {target} plink_test_{n} https://buy.stripe.com/test_plink_test_{n}"
             for n, target in enumerate(targets, start=3)
         ],
+        f"created: {statement} plink_test_5 https://buy.stripe.com/test_plink_test_5",
         *[
             f"turned off: HP-2026-033 {target} plink_test_{n}"
             for n, target in enumerate(targets, start=1)
         ],
-        "2 created, 2 turned off",
+        f"turned off: {statement} plink_DEMO_statement_brightwater_GBP",
+        "3 created, 3 turned off",
     ]
     second = fake.sent[2:]
     assert [s.form for s in second[:2]] == [
         expected_form(root, target, amount, 3)
         for target, amount in zip(targets, [141120, 48000], strict=True)
     ]
-    assert not {s.headers["Idempotency-Key"] for s in second[:2]} & set(keys)
-    assert [(s.method, s.path, s.form, s.headers["Idempotency-Key"]) for s in second[2:]] == [
+    assert not {s.headers["Idempotency-Key"] for s in second[:3]} & set(keys)
+    assert [(s.method, s.path, s.form, s.headers["Idempotency-Key"]) for s in second[3:]] == [
         (
             "post",
-            f"/v1/payment_links/plink_test_{n}",
+            f"/v1/payment_links/{ident}",
             [("active", "false")],
-            f"notifier-deactivate-plink_test_{n}",
+            f"notifier-deactivate-{ident}",
         )
-        for n in range(1, 3)
+        for ident in ("plink_test_1", "plink_test_2", "plink_DEMO_statement_brightwater_GBP")
     ]
-    assert [fake.links[f"plink_test_{n}"]["active"] for n in range(1, 5)] == [False] * 2 + [
+    assert [fake.links[f"plink_test_{n}"]["active"] for n in range(1, 6)] == [False] * 2 + [
         True
-    ] * 2
+    ] * 3
     recorded = yaml.safe_load(links_file.read_text(encoding="utf-8"))
-    assert [(r["id"], r["status"]) for r in recorded if r["invoice"] == "HP-2026-033"][2:] == [
+    assert [(r["id"], r["status"]) for r in recorded if r.get("invoice") == "HP-2026-033"][2:] == [
         *[(f"plink_test_{n}", "deactivated") for n in range(1, 3)],
         *[(f"plink_test_{n}", "active") for n in range(3, 5)],
     ]
@@ -718,4 +725,4 @@ def test_links_on_the_command_line_create_record_and_replace(tmp_path, served):
         "three-monthly#1": ("plink_test_4", 48000),
     }
     assert links() == ["0 created, 0 turned off"]
-    assert len(fake.sent) == 6
+    assert len(fake.sent) == 8

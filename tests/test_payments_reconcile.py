@@ -269,11 +269,20 @@ def test_check_reports_a_recorded_link_for_an_unknown_invoice_or_in_another_curr
             "amount: 10.00, currency: GBP, at: '2026-11-20T09:00:00Z'}\n"
             "- {invoice: HP-2026-033, target: full, id: plink_y, url: 'https://buy.stripe.com/y', "
             "amount: 10.00, currency: EUR, at: '2026-11-20T09:00:00Z'}\n"
+            "- {target: 'statement:brightwatr:GBP', id: plink_z, url: 'https://buy.stripe.com/z', "
+            "amount: 10.00, currency: GBP, at: '2026-11-20T09:00:00Z'}\n"
+            "- {target: 'statement:brightwater:EUR', id: plink_v, url: 'https://buy.stripe.com/v', "
+            "amount: 10.00, currency: GBP, at: '2026-11-20T09:00:00Z'}\n"
+            "- {target: full, id: plink_w, url: 'https://buy.stripe.com/w', "
+            "amount: 10.00, currency: GBP, at: '2026-11-20T09:00:00Z'}\n"
         )
     code, _, err = run(root, "check")
     assert code == 1
     assert err.splitlines() == [
-        "data/records/payment-links.yaml:18: invoice: unknown invoice `HP-2026-098`; did you mean `HP-2026-029`?",
-        "data/records/payment-links.yaml:19: currency: invoice HP-2026-033 is in GBP, not EUR",
-        "2 problems in the books",
+        "data/records/payment-links.yaml:22: invoice: unknown invoice `HP-2026-098`; did you mean `HP-2026-029`?",
+        "data/records/payment-links.yaml:23: currency: invoice HP-2026-033 is in GBP, not EUR",
+        "data/records/payment-links.yaml:24: target: unknown client `brightwatr`; did you mean `brightwater`?",
+        "data/records/payment-links.yaml:25: the target is for EUR, but `currency` is GBP",
+        "data/records/payment-links.yaml:26: give the `invoice` the link pays (only a `statement:` target has none)",
+        "5 problems in the books",
     ]

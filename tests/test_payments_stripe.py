@@ -172,16 +172,18 @@ def test_links_are_recorded_and_a_changed_amount_replaces_the_link(tmp_path):
     assert [(r.invoice, r.target, r.amount) for r in plan.create] == [
         ("HP-2026-033", "full", 141120),
         ("HP-2026-033", "three-monthly#1", 48000),
+        ("", "statement:brightwater:GBP", 496960),  # the client's statement, with it
     ]
     assert [(link.target, why) for link, why in plan.deactivate] == [
         ("full", "the amount changed from 1293.60 GBP to 1411.20 GBP"),
         ("three-monthly#1", "the amount changed from 440.00 GBP to 480.00 GBP"),
+        ("statement:brightwater:GBP", "the amount changed from 4852.00 GBP to 4969.60 GBP"),
     ]
-    recorder = Recorder([link_answer(f"plink_new_{i}") for i in range(2)] + [link_answer("x")] * 2)
+    recorder = Recorder([link_answer(f"plink_new_{i}") for i in range(3)] + [link_answer("x")] * 3)
     run = carry_out(
         plan, stripe_api.StripeLinks(stripe_api.make_client("sk_test", http_client=recorder))
     )
-    assert [(method, url, form) for method, url, _, form in recorder.sent[2:]] == [
+    assert [(method, url, form) for method, url, _, form in recorder.sent[3:]] == [
         ("post", f"https://api.stripe.com/v1/payment_links/{link.id}", [("active", "false")])
         for link, _ in plan.deactivate
     ]

@@ -108,9 +108,9 @@ WRITTEN_TWICE = {
     "already recorded at data/records/payments.yaml:8",
     "messages.yaml": "data/records/messages.yaml:21: id: message `20261119-kessler-friendly` is "
     "already recorded as `sent` at data/records/messages.yaml:20",
-    "payment-links.yaml": "data/records/payment-links.yaml:18: id: payment link "
-    "`plink_DEMO_HP-2026-034_full` is already recorded as `active` at "
-    "data/records/payment-links.yaml:17",
+    "payment-links.yaml": "data/records/payment-links.yaml:22: id: payment link "
+    "`plink_DEMO_statement_northfield_USD` is already recorded as `active` at "
+    "data/records/payment-links.yaml:21",
 }
 
 

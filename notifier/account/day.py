@@ -18,6 +18,7 @@ Rules it applies beyond the ledger's (docs/books.md, "What a page asks"):
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -38,7 +39,7 @@ from notifier.account.model import (
 from notifier.account.next_steps import last_written, spaced, steps_of
 from notifier.books import schema
 from notifier.books.load import Books
-from notifier.books.payment_links import Link, current_links
+from notifier.books.payment_links import Link, current_links, statement_links
 from notifier.ledger.credit import client_credits
 from notifier.ledger.fees import annual_rate, next_interest_day
 from notifier.ledger.plans import FULL, Instalment, PlanOption
@@ -99,23 +100,44 @@ def account_of(
                 as_of,
             )
         )
+    by_statement = statement_links(books)
     return Account(
         as_of,
         {
-            c: ClientAccount(
-                books.clients[c],
-                books.clients[c].locale or settings.business.locale,
-                emails[c],
-                spaced(by_client[c], written.get(c), as_of),
-                written.get(c),
-                tuple(messages.get(c, ())),
-                references.statement_reference(c) if rf else None,
-                tuple(sorted(credits.left.get(c, {}).items())),
+            c: _with_statement_links(
+                ClientAccount(
+                    books.clients[c],
+                    books.clients[c].locale or settings.business.locale,
+                    emails[c],
+                    spaced(by_client[c], written.get(c), as_of),
+                    written.get(c),
+                    tuple(messages.get(c, ())),
+                    references.statement_reference(c) if rf else None,
+                    tuple(sorted(credits.left.get(c, {}).items())),
+                ),
+                by_statement,
             )
             for c in wanted
         },
         tuple(states),
     )
+
+
+def _with_statement_links(
+    account: ClientAccount, links: dict[tuple[str, str], Link]
+) -> ClientAccount:
+    """`account` with the card link of its statement in each currency, where the books have one
+    that charges exactly what the statement asks today."""
+    client = account.client.id
+    valid = []
+    for currency, amount in account.statement_totals:
+        link = links.get((client, currency))
+        if link is not None and link.amount == amount:
+            url = link.url
+            if account.email and urlsplit(url).hostname in STRIPE_LINK_HOSTS:
+                url += ("&" if "?" in url else "?") + urlencode({"prefilled_email": account.email})
+            valid.append((currency, PayLink(link.target, "", None, url, link.amount)))
+    return dataclasses.replace(account, statement_links=tuple(valid)) if valid else account
 
 
 def _read_by_reminders(

@@ -145,6 +145,9 @@ class ClientAccount:
     # Credit no open invoice needed, per currency: what was paid beyond the invoices, kept for
     # the next one or refunded (see notifier.ledger.credit).
     credit: tuple[tuple[str, int], ...] = ()
+    # Per currency, the card link for the whole statement, only while it charges exactly what
+    # `statement_totals` asks today (`notifier links` keeps it so).
+    statement_links: tuple[tuple[str, PayLink], ...] = ()
 
     @property
     def reference_grouped(self) -> str | None:
@@ -159,6 +162,16 @@ class ClientAccount:
             if invoice.status.is_open:
                 totals[invoice.currency] += invoice.settles
         return tuple(sorted((c, m) for c, m in totals.items() if m > 0))
+
+    @property
+    def statement_totals(self) -> tuple[tuple[str, int], ...]:
+        """`pay_all` in the currencies where two or more invoices are open: what one payment of
+        the statement settles (a single open invoice is paid by its own ways)."""
+        counts: dict[str, int] = defaultdict(int)
+        for invoice in self.invoices:
+            if invoice.status.is_open:
+                counts[invoice.currency] += 1
+        return tuple((c, m) for c, m in self.pay_all if counts[c] > 1)
 
     @property
     def issued(self) -> tuple[InvoiceAccount, ...]:

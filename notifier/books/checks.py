@@ -763,6 +763,17 @@ def _recorded_twice(
     )
 
 
+def _statement_link(
+    books: Books, origin: Origin, record: schema.PaymentLinkRecord
+) -> Iterator[Problem]:
+    client = record.target.removeprefix(schema.STATEMENT_TARGET).rpartition(":")[0]
+    if client not in books.clients:
+        if not books.may_exist(schema.Client, client):
+            yield origin.problem(_unknown("client", client, books.clients), "target")
+        return
+    yield from _amount(origin, record.amount, record.currency, "amount")
+
+
 def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
     """Payment Links the tool recorded: each once as `active` and at most once as `deactivated`,
     for an invoice the books have, in its currency."""
@@ -772,6 +783,9 @@ def _link_records(books: Books, settings: schema.Settings) -> Iterator[Problem]:
         twice = _recorded_twice(first, origin, "payment link", record.id, record.status)
         if twice is not None:
             yield twice
+            continue
+        if record.invoice is None:  # a statement's link: its client, in its currency
+            yield from _statement_link(books, origin, record)
             continue
         invoice = books.invoices.get(record.invoice)
         if invoice is None:

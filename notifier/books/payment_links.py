@@ -15,12 +15,25 @@ from notifier.books.load import Books
 class Link:
     """A Payment Link the books know: written on the invoice by hand, or recorded by the tool."""
 
-    invoice: str
+    invoice: str  # empty for a statement's link (`statement:CLIENT:CUR`)
     target: str
     url: str
     id: str | None
     amount: int | None  # minor units of `currency`; None if a hand-written link does not say
     currency: str | None
+
+
+def statement_target(client: str, currency: str) -> str:
+    """The target of a link for everything `client` owes in `currency`: `statement:CLIENT:CUR`."""
+    return f"{schema.STATEMENT_TARGET}{client}:{currency}"
+
+
+def statement_of(target: str) -> tuple[str, str] | None:
+    """The client and currency of a statement link's target; None for an invoice's."""
+    if not target.startswith(schema.STATEMENT_TARGET):
+        return None
+    client, _, currency = target.removeprefix(schema.STATEMENT_TARGET).rpartition(":")
+    return client, currency
 
 
 def parse_target(target: str) -> tuple[str | None, int | None]:
@@ -50,12 +63,29 @@ def current_links(books: Books) -> dict[str, dict[str, Link]]:
                 _currency(books, invoice),
             )
     for record in books.payment_links:
+        if record.invoice is None:
+            continue  # a statement's link (see `statement_links`)
         targets = found.setdefault(record.invoice, {})
         if record.status == "active":
             targets[record.target] = _from_record(record)
         elif record.target in targets and targets[record.target].id == record.id:
             del targets[record.target]
     return {number: targets for number, targets in found.items() if targets}
+
+
+def statement_links(books: Books) -> dict[tuple[str, str], Link]:
+    """The links that take payments now for a client's whole statement, by client and currency:
+    the latest `active` record of each `statement:CLIENT:CUR` target, unless turned off since."""
+    found: dict[tuple[str, str], Link] = {}
+    for record in books.payment_links:
+        whose = statement_of(record.target)
+        if whose is None:
+            continue
+        if record.status == "active":
+            found[whose] = _from_record(record)
+        elif whose in found and found[whose].id == record.id:
+            del found[whose]
+    return found
 
 
 def links_by_id(books: Books) -> dict[str, Link]:
@@ -75,7 +105,7 @@ def links_by_id(books: Books) -> dict[str, Link]:
 
 def _from_record(record: schema.PaymentLinkRecord) -> Link:
     return Link(
-        record.invoice,
+        record.invoice or "",  # none for a statement's link
         record.target,
         str(record.url),
         record.id,

@@ -116,6 +116,7 @@ def _bic(value: str) -> str:
 
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
 NUMBER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+STATEMENT_TARGET = "statement:"  # a Payment Link's target for a client's whole statement
 
 Currency = Annotated[str, AfterValidator(_currency)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
@@ -662,13 +663,31 @@ class Import(Model):
 class PaymentLinkRecord(Model):
     """A Stripe Payment Link that `notifier links` created (`active`) or turned off
     (`deactivated`), one line each, in `data/records/payment-links.yaml`. The latest line for an
-    invoice's `target` is the link its page shows and reconcile matches."""
+    invoice's `target` is the link its page shows and reconcile matches. A link for a client's
+    whole statement in one currency (`statement:CLIENT:CUR`) names no invoice."""
 
-    invoice: InvoiceNumber
-    target: Annotated[str, Field(pattern=rf"^(full|{NAME_PATTERN}#[1-9][0-9]?)$")]
+    invoice: InvoiceNumber | None = None
+    target: Annotated[
+        str,
+        Field(pattern=rf"^(full|{NAME_PATTERN}#[1-9][0-9]?|statement:{NAME_PATTERN}:[A-Z]{{3}})$"),
+    ]
     id: Annotated[str, Field(min_length=1, max_length=255)]
     url: HttpUrl
     amount: PositiveAmount
     currency: Currency
     at: Moment
     status: Literal["active", "deactivated"] = "active"
+
+    @model_validator(mode="after")
+    def _invoice_or_statement(self) -> PaymentLinkRecord:
+        if self.target.startswith(STATEMENT_TARGET):
+            if self.invoice is not None:
+                raise ValueError("a link for a client's statement names no `invoice`")
+            named = self.target.rpartition(":")[2]
+            if named != self.currency:
+                raise ValueError(f"the target is for {named}, but `currency` is {self.currency}")
+        elif self.invoice is None:
+            raise ValueError(
+                "give the `invoice` the link pays (only a `statement:` target has none)"
+            )
+        return self

@@ -39,7 +39,7 @@ from notifier.books.records import implicit_resolvers, plain
 
 METADATA_SUFFIX = " (metadata)"
 # The metadata keys the Payment Links set (`notifier links`); other keys are not read.
-METADATA_KEYS = ("invoice", "instalment")
+METADATA_KEYS = ("invoice", "instalment", "statement")
 
 Export = Literal["payments", "balance"]
 
@@ -110,7 +110,8 @@ def match_key(
     named = metadata.get("invoice", "") if metadata else ""
     if named:
         return (currency, link, reference, named, metadata.get("instalment", ""))
-    return (currency, link, reference, description)
+    statement = metadata.get("statement", "") if metadata else ""
+    return (currency, link, reference, description, statement)
 
 
 # A new match key as `PaidRows` sends it: its index, then the values of a row `Matcher.match` reads

@@ -3,7 +3,10 @@ or turn off. Pure: the Stripe calls are in `stripe_api`, the writing in `apply_l
 
 A link pays one `target` of an invoice: `full`, or `PLAN#N` (instalment N of plan PLAN). Its
 Payment Intent carries the metadata keys `invoice` and `instalment` (the target, when it is an
-instalment), so payments through it reach the Payments export already matched.
+instalment), so payments through it reach the Payments export already matched. A client with
+several invoices open in a currency also has a link for all of them, `statement:CLIENT:CUR`,
+whose payments carry the key `statement` (the client) and are spread over those invoices as a
+bank transfer of the statement is.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ from pathlib import Path
 from typing import Protocol
 
 from notifier import money
-from notifier.account import FULL, InvoiceAccount, InvoiceState, account_of
+from notifier.account import FULL, ClientAccount, InvoiceAccount, InvoiceState, account_of
 from notifier.addresses import Secret, absolute, client_page, client_token
 from notifier.books import schema
 from notifier.books.load import PAYMENT_LINKS_FILE, Books
-from notifier.books.payment_links import Link, current_links, parse_target
+from notifier.books.payment_links import (
+    Link,
+    current_links,
+    parse_target,
+    statement_links,
+    statement_target,
+)
 from notifier.books.records import append_records
 
 # Planning ---------------------------------------------------------------------------------------
@@ -30,7 +39,7 @@ from notifier.books.records import append_records
 class LinkRequest:
     """A Payment Link to create: everything Stripe needs, and the key that makes a retry safe."""
 
-    invoice: str
+    invoice: str  # empty for a client's statement (target `statement:CLIENT:CUR`)
     target: str
     amount: int
     currency: str
@@ -80,7 +89,8 @@ def plan_links(books: Books, as_of: date, secret: Secret) -> LinkPlan:
     have = current_links(books)
     create: list[LinkRequest] = []
     deactivate: list[tuple[Link, str]] = []
-    for number, invoice in account_of(books, as_of).invoices.items():
+    account = account_of(books, as_of)
+    for number, invoice in account.invoices.items():
         state = invoice.state
         wanted = wanted_links(invoice)
         existing = have.get(number, {})
@@ -101,6 +111,61 @@ def plan_links(books: Books, as_of: date, secret: Secret) -> LinkPlan:
             if link_now is not None and (link_now.amount in (None, amount)):
                 continue
             create.append(_request(settings, state, target, amount, secret))
+    for client in account.clients.values():
+        statement = _statement_plan(settings, client, statement_links(books), secret)
+        create += statement.create
+        deactivate += statement.deactivate
+    return LinkPlan(tuple(create), tuple(deactivate))
+
+
+def _statement_plan(
+    settings: schema.Settings,
+    client: ClientAccount,
+    have: dict[tuple[str, str], Link],
+    secret: Secret,
+) -> LinkPlan:
+    """The link of the client's statement in each currency in which several invoices are open,
+    for what paying them all at once asks today (`ClientAccount.statement_totals`): created,
+    replaced when that changes, turned off when the statement no longer offers it."""
+    ident = client.client.id
+    wanted = dict(client.statement_totals)
+    deactivate: list[tuple[Link, str]] = []
+    create: list[LinkRequest] = []
+    for (whose, currency), link in sorted(have.items()):
+        if whose != ident or link.id is None or link.amount is None:
+            continue
+        if currency not in wanted:
+            why = f"client {ident} no longer has several invoices open in {currency}"
+            deactivate.append((link, why))
+        elif link.amount != wanted[currency]:
+            was = money.format_plain(link.amount, currency)
+            now = money.format_plain(wanted[currency], currency)
+            deactivate.append((link, f"the amount changed from {was} to {now}"))
+    for currency, amount in sorted(wanted.items()):
+        link_now = have.get((ident, currency))
+        if link_now is not None and link_now.amount in (None, amount):
+            continue
+        numbers = [i.number for i in client.invoices if i.status.is_open and i.currency == currency]
+        target = statement_target(ident, currency)
+        name = f"Invoices {', '.join(numbers)}"
+        key = hashlib.sha256(
+            "\0".join((target, str(amount), currency)).encode("utf-8")
+        ).hexdigest()[:32]
+        page = client_page(client_token(secret, ident, client.client.page_rotation))
+        create.append(
+            LinkRequest(
+                invoice="",
+                target=target,
+                amount=amount,
+                currency=currency,
+                name=name,
+                description=f"{name} from {settings.business.name}",
+                metadata={"statement": ident},
+                redirect=absolute(str(settings.business.portal_url), page),
+                payment_methods=tuple(settings.payments.payment_methods),
+                idempotency_key=f"notifier-link-{key}",
+            )
+        )
     return LinkPlan(tuple(create), tuple(deactivate))
 
 
@@ -190,7 +255,7 @@ def link_records(
     """The records of the links turned off, then of those created."""
     records = [
         schema.PaymentLinkRecord(
-            invoice=link.invoice,
+            invoice=link.invoice or None,  # none for a statement's link
             target=link.target,
             id=link.id or "",
             url=link.url,
@@ -203,7 +268,7 @@ def link_records(
     ]
     records += [
         schema.PaymentLinkRecord(
-            invoice=request.invoice,
+            invoice=request.invoice or None,
             target=request.target,
             id=ident,
             url=url,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from notifier.books.checks import payment_warning
 from notifier.books.load import Books
-from notifier.books.payment_links import links_by_id, parse_target
+from notifier.books.payment_links import links_by_id, parse_target, statement_of
 from notifier.ledger.plans import plan_options
 from notifier.ledger.terms import InvoiceTerms, invoice_terms
 from notifier.ledger.totals import invoice_totals
@@ -62,7 +62,12 @@ class Matcher:
         self.currencies: dict[str, str] = {}
         self.instalments: dict[str, dict[str, int]] = {}
         self.by_link: dict[str, Match] = {}
+        self.statements: dict[str, str] = {}  # a statement's link id: its client
         for ident, link in links_by_id(books).items():
+            whose = statement_of(link.target)
+            if whose is not None:
+                self.statements[ident] = whose[0]
+                continue
             plan, instalment = parse_target(link.target)
             self.by_link[ident] = Match(link.invoice, plan, instalment, "payment link")
         # The portal writes an invoice number as a Client Reference ID with anything but letters,
@@ -101,7 +106,8 @@ class Matcher:
                 metadata.get("instalment", ""),
             )
         else:
-            key = (currency, link, reference, description)
+            statement = metadata.get("statement", "") if metadata else ""
+            key = (currency, link, reference, description, statement)
         found = self.known.get(key)
         if found is None:
             found = self._match(row)
@@ -110,6 +116,14 @@ class Matcher:
         return found
 
     def _match(self, row: StripeRow) -> Match | str:
+        statement = row.metadata.get("statement", "") if row.metadata else ""
+        statement = statement or self.statements.get(row.payment_link, "")
+        if statement:
+            # Not yet spread over the invoices here (a bank transfer of the statement is).
+            return (
+                f"it pays client {statement}'s statement (every open invoice at once): "
+                "record its share of each invoice by hand"
+            )
         found: list[tuple[str, Match]] = []
         named = row.metadata.get("invoice", "") if row.metadata else ""
         if named:

@@ -398,11 +398,13 @@ class Portal:
     def receipt_pdfs(
         self, view: ClientView, invoice: InvoiceView
     ) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]]:
-        """A receipt for each payment of the invoice: its file's name, and its key and PDF."""
-        from notifier.portal.printed import receipt_requests
+        """A receipt for each payment of the invoice, and a PDF of each of its credit notes: its
+        file's name, and its key and PDF."""
+        from notifier.portal.printed import credit_note_requests, receipt_requests
 
         found: list[tuple[str, tuple[str | None, Path | bytes | Pending]]] = []
-        for name, document in receipt_requests(self, view, invoice):
+        kept = receipt_requests(self, view, invoice) + credit_note_requests(self, view, invoice)
+        for name, document in kept:
             key = printed_key(self._common_digest(), document)
             found.append((name, (key, pdf_of(key, document, self.cache, self.printer))))
         return found

@@ -1,5 +1,5 @@
-"""The documents beside an invoice's page, as the printer is asked for them: the invoice's PDF and
-a receipt for each payment, each a template of `site/documents/` with its data (see
+"""The documents beside an invoice's page, as the printer is asked for them: the invoice's PDF, a
+receipt for each payment and a PDF of each credit note, each a template of `site/documents/` with its data (see
 `notifier.documents`)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from notifier import formatting, money
 from notifier.addresses import absolute
 from notifier.documents.blocks import html_blocks, plain_text
 from notifier.documents.common import Reader
+from notifier.documents.credit_note import credit_note_data, credit_note_file, credit_notes_of
 from notifier.documents.invoice import HowToPay, invoice_data
 from notifier.documents.receipt import receipt_data, receipt_file, receipts_of
 from notifier.documents.swiss_qr import qr_bill_svg
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 INVOICE = "invoice.typ"
 RECEIPT = "receipt.typ"
+CREDIT_NOTE = "credit-note.typ"
 
 
 def reader_of(portal: Portal, view: ClientView) -> Reader:
@@ -85,6 +87,29 @@ def receipt_requests(
             ),
         )
         for payment in receipts_of(invoice.account)
+    ]
+
+
+def credit_note_requests(
+    portal: Portal, view: ClientView, invoice: InvoiceView
+) -> list[tuple[str, Request]]:
+    """Each credit note of the invoice in force that day: its file's name beside the invoice's
+    page, and what to print. A credit note is dated its own day."""
+    assert portal.books.settings is not None
+    business = portal.books.settings.business
+    reader = reader_of(portal, view)
+    url = page_url(portal, view, invoice)
+    return [
+        (
+            credit_note_file(note.number),
+            request(
+                portal.root / "site",
+                CREDIT_NOTE,
+                credit_note_data(business, reader, invoice.account, note, reduction, url),
+                note.date,
+            ),
+        )
+        for note, reduction in credit_notes_of(invoice.account)
     ]
 
 

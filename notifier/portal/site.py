@@ -330,6 +330,7 @@ def _client_key(
     digest = books.digest
     record = books.clients.get(client)
     parts = [common] if record is None else [common, digest(record)]
+    parts.extend(related.get(f"{schema.STATEMENT_TARGET}{client}", ()))
     for invoice in invoices:
         parts.append(digest(invoice))
         parts.extend(related.get(invoice.number, ()))
@@ -345,7 +346,8 @@ def _related(books: Books) -> dict[str, list[bytes]]:
         for item in message.items:
             found[item].append(books.digest(message))
     for link in books.payment_links:
-        found[link.invoice].append(books.digest(link))
+        # A statement's link (`statement:CLIENT:CUR`) names its client, not an invoice.
+        found[link.invoice or link.target.rpartition(":")[0]].append(books.digest(link))
     return found
 
 

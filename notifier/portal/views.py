@@ -17,6 +17,7 @@ from notifier.account import (
     EarlyDiscount,
     InvoiceAccount,
     InvoiceState,
+    PayLink,
     PayOption,
     PlanOption,
     Reduction,
@@ -27,6 +28,7 @@ from notifier.account import (
 )
 from notifier.addresses import Secret
 from notifier.books import schema
+from notifier.documents.credit_note import credit_note_file, credit_notes_of
 from notifier.documents.receipt import receipt_file, receipts_of
 
 STATEMENT_DAYS = 365
@@ -39,6 +41,7 @@ class StatementLine:
     reference: str  # the invoice's number
     amount: int  # positive: owed more; negative: paid
     document: str = ""  # a credit note's own number
+    file: str = ""  # its PDF, beside the client's page
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,11 @@ class InvoiceView:
     def receipts(self) -> dict[str, str]:
         """The receipt (its PDF's file name) of each payment received, by the payment's id."""
         return {p.id: receipt_file(self.number, p) for p in receipts_of(self.account)}
+
+    @property
+    def credit_note_files(self) -> dict[str, str]:
+        """The PDF of each credit note in force, by its number."""
+        return {n.number: credit_note_file(n.number) for n, _ in credit_notes_of(self.account)}
 
 
 @dataclass(frozen=True)
@@ -165,8 +173,9 @@ class PayAll:
 
     currency: str
     amount: int
-    reference: str
+    reference: str | None
     bank_accounts: tuple[schema.BankAccount, ...]
+    card: PayLink | None = None  # the statement's card link, while it charges `amount`
 
 
 @dataclass(frozen=True)
@@ -231,13 +240,14 @@ def _client_view(
 def _pay_all(client: ClientAccount) -> tuple[PayAll, ...]:
     """Per currency in which two or more invoices are open, one transfer for all of them."""
     reference = client.reference_grouped
-    if reference is None:
-        return ()
+    cards = dict(client.statement_links)
     found = []
     for currency, amount in client.pay_all:
         open_ = [i for i in client.invoices if i.status.is_open and i.currency == currency]
-        if len(open_) > 1 and open_[0].bank_accounts:
-            found.append(PayAll(currency, amount, reference, open_[0].bank_accounts))
+        banks = open_[0].bank_accounts if reference is not None and open_ else ()
+        card = cards.get(currency)
+        if len(open_) > 1 and (banks or card is not None):
+            found.append(PayAll(currency, amount, reference, banks, card))
     return tuple(found)
 
 
@@ -272,7 +282,14 @@ def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Stat
             lines.append(StatementLine(last, "discount", invoice.number, -state.discount_taken))
         # Credit moved from one invoice to another is the client's own money, already a line.
         lines.extend(
-            StatementLine(r.on, r.kind, invoice.number, -r.amount, r.reference)
+            StatementLine(
+                r.on,
+                r.kind,
+                invoice.number,
+                -r.amount,
+                r.reference,
+                credit_note_file(r.reference) if r.kind == "credit note" else "",
+            )
             for r in state.reductions
             if r.kind != "credit"
         )
