@@ -55,7 +55,7 @@ def test_a_credit_note_prints_on_one_page_with_what_the_account_says(root):
         for i in v.invoices
         if i.number == "HP-2026-033"
     )
-    ((name, (_, pdf)),) = portal.receipt_pdfs(view, invoice)
+    ((name, (_, pdf)),) = portal.kept_pdfs(view, invoice)
     assert name == "CN-2026-007.pdf"
     assert isinstance(pdf, bytes)
     assert_theme_fonts_only(pdf)
@@ -113,7 +113,7 @@ def test_a_french_clients_credit_note_is_in_french(tmp_path):
         for i in v.invoices
         if i.number == "HP-2026-030"
     )
-    ((_, (_, pdf)),) = portal.receipt_pdfs(view, invoice)
+    ((_, (_, pdf)),) = portal.kept_pdfs(view, invoice)
     assert isinstance(pdf, bytes)
     text = " ".join(pdf_text(pdf)[0].split())
     assert "Avoir CN-2026-001" in text

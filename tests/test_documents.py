@@ -150,7 +150,7 @@ def test_every_document_is_set_in_the_themes_fonts_only(examples, tmp_path):
     portal = Portal(root, books, Theme(root), AS_OF, False, None)
     for view in client_views(account_of(books, AS_OF), SECRET):
         for invoice in view.invoices:
-            for _, (_, receipt) in portal.receipt_pdfs(view, invoice):
+            for _, (_, receipt) in portal.kept_pdfs(view, invoice):
                 assert isinstance(receipt, bytes)
                 assert_theme_fonts_only(receipt)
 
@@ -241,7 +241,7 @@ def test_a_receipt_says_what_was_paid_how_for_what_and_what_remains(tmp_path):
         for i in v.invoices
         if i.number == "HP-2026-029"
     )
-    ((name, (_, pdf)),) = portal.receipt_pdfs(view, invoice)
+    ((name, (_, pdf)),) = portal.kept_pdfs(view, invoice)
     assert name == "HP-2026-029-R0FE848.pdf"
     assert isinstance(pdf, bytes)
     text = " ".join(pdf_text(pdf)[0].split())
@@ -292,7 +292,7 @@ def test_a_german_or_french_clients_documents_have_no_english_theme_word(example
             continue
         for invoice in view.invoices:
             documents = [examples[invoice.number][2]]
-            documents += [pdf for _, (_, pdf) in portal.receipt_pdfs(view, invoice)]
+            documents += [pdf for _, (_, pdf) in portal.kept_pdfs(view, invoice)]
             for pdf in documents:
                 assert isinstance(pdf, bytes)
                 words = " ".join(" ".join(pdf_text(pdf)).split()).casefold()

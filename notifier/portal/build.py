@@ -395,7 +395,7 @@ class Portal:
         key = printed_key(self._common_digest(), document)
         return key, pdf_of(key, document, self.cache, self.printer)
 
-    def receipt_pdfs(
+    def kept_pdfs(
         self, view: ClientView, invoice: InvoiceView
     ) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]]:
         """A receipt for each payment of the invoice, and a PDF of each of its credit notes: its

@@ -258,7 +258,7 @@ def _render_task(clients: list[str]) -> _Rendered:
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, (None, portal.calendar(view, invoice))))
-            for receipt, made in portal.receipt_pdfs(view, invoice):
+            for receipt, made in portal.kept_pdfs(view, invoice):
                 documents.append((receipt, made))
             for name, (key, document) in documents:
                 files.append(view.folder + name)
