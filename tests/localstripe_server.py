@@ -11,11 +11,15 @@ _ADDRESS: list[str] = []
 
 
 def localstripe_address() -> str:
-    """The address of localstripe, started (in a daemon thread) on the first call."""
+    """The address of localstripe, started (in a daemon thread) on the first call, and emptied
+    on every call: each test meets a Stripe account with nothing in it yet (another test's
+    payments would be read back as this one's)."""
+    from localstripe import resources  # type: ignore[import-untyped]
+
     if _ADDRESS:
+        resources.store.clear()
         return _ADDRESS[0]
     from aiohttp import web
-    from localstripe import resources  # type: ignore[import-untyped]
     from localstripe.server import app  # type: ignore[import-untyped]
 
     # localstripe would pickle its store into the working folder after every request.

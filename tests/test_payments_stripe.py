@@ -242,7 +242,7 @@ def test_links_needs_its_secret_and_key_and_dry_run_needs_neither(tmp_path, monk
 # localstripe on 127.0.0.1 -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def localstripe_url() -> str:
     return localstripe_address()
 
