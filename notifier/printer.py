@@ -173,12 +173,19 @@ def _serve(connection: Connection, asking_end: Connection) -> None:
     while True:
         try:
             document: Request = connection.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the asking process closed its end, or is gone
             return
         try:
-            connection.send((_compile(typst, compilers, fonts, document), None))
+            reply: tuple[bytes | None, str | None] = (
+                _compile(typst, compilers, fonts, document),
+                None,
+            )
         except Exception as error:
-            connection.send((None, _message(document, error)))
+            reply = (None, _message(document, error))
+        try:
+            connection.send(reply)
+        except OSError:  # gone while this one printed (it stopped on an error): nothing to say
+            return
 
 
 def _compile(

@@ -22,6 +22,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from notifier import addresses
+from notifier.account.references import grouped, invoice_reference
 from notifier.addresses import Secret
 from notifier.books.checks import check_books
 from notifier.portal.serve import fingerprint, start_server, watch
@@ -127,14 +128,19 @@ def test_a_german_client_reads_german(page, base, requests_seen):
     assert page.locator(".summary .as-of").inner_text() == (
         "Rate 2, fällig am 30. November 2026. Insgesamt noch 6.000,00\xa0€ offen."
     )
-    assert "Verwendungszweck\nHP-2026-029" in page.locator(".bank dl").inner_text()
+    # The structured creditor reference (ISO 11649) the bank carries back, in groups of four.
+    reference = grouped(invoice_reference("HP-2026-029"))
+    assert reference == "RF07 HP20 2602 9"
+    assert f"Verwendungszweck\n{reference}" in page.locator(".bank dl").inner_text()
     assert page.locator("svg.qr title").text_content() == "EPC-QR-Code für eine SEPA-Überweisung"
     # The code as Chromium draws it, read as a banking app would: the instalment due.
     drawn = Image.open(io.BytesIO(page.locator("svg.qr").screenshot()))
     found = zxingcpp.read_barcode(drawn)
     assert found is not None
+    # The RF reference in the structured-reference field, the same the page shows.
     assert found.bytes.split(b"\n")[5:] == [
-        b"Harbour & Pine Studio Ltd", b"DE89370400440532013000", b"EUR3000", b"", b"", b"HP-2026-029"
+        b"Harbour & Pine Studio Ltd", b"DE89370400440532013000", b"EUR3000", b"",
+        reference.replace(" ", "").encode(),
     ]  # fmt: skip
     assert page.locator("svg.qr").bounding_box()["width"] == 160  # its whole box: 10rem
     assert all(seen.startswith(base) for seen in requests_seen), requests_seen
