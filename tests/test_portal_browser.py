@@ -64,7 +64,9 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(base: str) -> Iterator[Browser]:
+    """Chromium, started once the site is built: the build forks its workers, and a process
+    forked while Playwright's threads run may hang on a lock one of them held."""
     assert CHROMIUM.exists(), (
         "Debian's chromium is missing: .ci/run installs it (apt-get install chromium)"
     )
