@@ -17,7 +17,7 @@ from notifier.books.checks import check_books
 from notifier.portal.build import Portal, Theme
 from notifier.portal.views import client_views
 from tests.scratch import example_books
-from tests.test_documents import SECRET, assert_theme_fonts_only, pdf_text
+from tests.test_documents import SECRET, assert_theme_fonts_only, kept_pdf, pdf_text
 
 AS_OF = date(2026, 11, 23)
 NOTE = (
@@ -105,16 +105,7 @@ def test_a_french_clients_credit_note_is_in_french(tmp_path):
         "  credit_notes:\n"
         "    - {number: CN-2026-001, date: 2026-11-20, amount: 650.00, reason: Retouches}\n",
     )
-    books, _ = check_books(root)
-    portal = Portal(root, books, Theme(root), AS_OF, False, None)
-    view, invoice = next(
-        (v, i)
-        for v in client_views(account_of(books, AS_OF), SECRET)
-        for i in v.invoices
-        if i.number == "HP-2026-030"
-    )
-    ((_, (_, pdf)),) = portal.kept_pdfs(view, invoice)
-    assert isinstance(pdf, bytes)
+    _, pdf = kept_pdf(root, "HP-2026-030")
     text = " ".join(pdf_text(pdf)[0].split())
     assert "Avoir CN-2026-001" in text
     assert "Réduit la facture HP-2026-030" in text

@@ -53,6 +53,22 @@ def embedded_fonts(pdf: bytes) -> set[str]:
     return found
 
 
+def kept_pdf(root: Path, number: str) -> tuple[str, bytes]:
+    """The one PDF kept beside invoice `number`'s page (a receipt or a credit note): its file's
+    name and bytes."""
+    books, _ = check_books(root)
+    portal = Portal(root, books, Theme(root), AS_OF, False, None)
+    view, invoice = next(
+        (v, i)
+        for v in client_views(account_of(books, AS_OF), SECRET)
+        for i in v.invoices
+        if i.number == number
+    )
+    ((name, (_, pdf)),) = portal.kept_pdfs(view, invoice)
+    assert isinstance(pdf, bytes)
+    return name, pdf
+
+
 def assert_theme_fonts_only(pdf: bytes) -> None:
     fonts = embedded_fonts(pdf)
     # Embedded and subset (a six-letter tag before the name), each one of the theme's.
@@ -232,18 +248,8 @@ def test_a_franc_invoice_of_ten_lines_and_its_swiss_qr_bill_fit_on_one_page(tmp_
 
 
 def test_a_receipt_says_what_was_paid_how_for_what_and_what_remains(tmp_path):
-    root = example_books(tmp_path)
-    books, _ = check_books(root)
-    portal = Portal(root, books, Theme(root), AS_OF, False, None)
-    view, invoice = next(
-        (v, i)
-        for v in client_views(account_of(books, AS_OF), SECRET)
-        for i in v.invoices
-        if i.number == "HP-2026-029"
-    )
-    ((name, (_, pdf)),) = portal.kept_pdfs(view, invoice)
+    name, pdf = kept_pdf(example_books(tmp_path), "HP-2026-029")
     assert name == "HP-2026-029-R0FE848.pdf"
-    assert isinstance(pdf, bytes)
     text = " ".join(pdf_text(pdf)[0].split())
     snapshot = Path(__file__).parent / "snapshots" / "receipt-HP-2026-029.txt"
     assert text == snapshot.read_text(encoding="utf-8").strip()
