@@ -94,6 +94,37 @@ def test_the_same_or_an_overlapping_statement_again_changes_nothing(tmp_path):
     assert ": 0 applied, 1 waiting for review, 1 ignored, 4 already recorded" in out
 
 
+def only_entry(tmp_path: Path, keep: int, reference: str) -> Path:
+    """The demo CAMT.053 with only its entry `keep` (1-based), whose bank reference is `reference`."""
+    text = (FIXTURES / "camt053-demo.xml").read_text()
+    head, *entries = re.split(r"(?=      <Ntry>)", text)
+    tail = entries[-1][entries[-1].index("</Ntry>") + len("</Ntry>\n") :]
+    entries[-1] = entries[-1][: len(entries[-1]) - len(tail)]
+    entry = re.sub(
+        r"<AcctSvcrRef>\d+</AcctSvcrRef>",
+        f"<AcctSvcrRef>{reference}</AcctSvcrRef>",
+        entries[keep - 1],
+    )
+    path = tmp_path / f"entry-{keep}.xml"
+    path.write_text(head + entry + tail)
+    return path
+
+
+def test_a_bank_reference_that_says_there_is_none_is_no_id(tmp_path):
+    # Banks write NOTPROVIDED (or NONREF) where the schema wants a reference and they have none:
+    # taken for an id, the second day's transfer would look already recorded and be lost.
+    root = example_books(tmp_path)
+    first, second = only_entry(tmp_path, 1, "NOTPROVIDED"), only_entry(tmp_path, 2, "NOTPROVIDED")
+    assert run(root, "reconcile", str(first))[0] == 0
+    code, out, _ = run(root, "reconcile", str(second))
+    assert code == 0
+    assert ": 1 applied, 0 waiting for review, 0 ignored, 0 already recorded" in out
+    assert statuses(root, "HP-2026-030", "HP-2026-028") == ["paid", "paid"]
+    # Each is still recorded once when its statement comes again.
+    code, out, _ = run(root, "reconcile", str(first), str(second))
+    assert ": 0 applied, 0 waiting for review, 0 ignored, 2 already recorded" in out
+
+
 def test_mt940_ofx_and_a_mapped_csv_are_recognised_by_their_content(tmp_path):
     root = example_books(tmp_path)
     with_csv_mapping(root)

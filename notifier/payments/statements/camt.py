@@ -18,6 +18,7 @@ from notifier.payments.statements.credit import (
     known_currency,
     minor_units,
     numbered,
+    own_reference,
 )
 
 NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.0([2-8])")
@@ -116,7 +117,7 @@ def _entry(
         )
     booked = _day(tree, entry, "BookgDt", at)
     value = _day(tree, entry, "ValDt", at) if tree.one(entry, "ValDt") is not None else booked
-    bank_id = tree.text(entry, "AcctSvcrRef")
+    bank_id = own_reference(tree.text(entry, "AcctSvcrRef"))
     details = tree.all(entry, "NtryDtls/TxDtls")
     extra = tree.text(entry, "AddtlNtryInf")
     if len(details) <= 1:
@@ -134,7 +135,9 @@ def _entry(
         part_currency, part_minor = _value(found, f"{part_at}/Amt", kept_in)
         if part_minor <= 0:
             raise _Problem(f"{part_at}/Amt", "a credit is more than zero")
-        own = tree.text(part, "Refs/AcctSvcrRef") or (f"{bank_id}-{n}" if bank_id else "")
+        own = own_reference(tree.text(part, "Refs/AcctSvcrRef")) or (
+            f"{bank_id}-{n}" if bank_id else ""
+        )
         _credit(
             tree,
             part,
@@ -167,7 +170,7 @@ def _credit(
     if part is not None:
         texts = [e.text.strip() for e in tree.all(part, "RmtInf/Ustrd") if e.text]
         texts += [e.text.strip() for e in tree.all(part, "RmtInf/Strd/CdtrRefInf/Ref") if e.text]
-        bank_id = bank_id or tree.text(part, "Refs/AcctSvcrRef")
+        bank_id = bank_id or own_reference(tree.text(part, "Refs/AcctSvcrRef"))
         counterparty = tree.text(part, "RltdPties/Dbtr/Nm", "RltdPties/Dbtr/Pty/Nm")
     if extra:
         texts.append(extra)

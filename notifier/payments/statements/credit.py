@@ -97,6 +97,17 @@ def known_currency(code: str) -> str:
     return code
 
 
+# What banks write where a reference is mandatory and they have none: not an id. Taken for one,
+# every such transfer after the first would look already recorded, and be lost.
+_NO_REFERENCE = frozenset({"NOTPROVIDED", "NONREF", "NONE"})
+
+
+def own_reference(text: str) -> str:
+    """The bank's reference `text`, or "" where it says it has none."""
+    text = text.strip()
+    return "" if text.upper() in _NO_REFERENCE else text
+
+
 def digest_id(account: str, day: date, minor: int, currency: str, remittance: str) -> str:
     """An id for a transaction whose statement gives none of its own: the same in every statement
     that holds it (so overlapping statements add it once)."""

@@ -19,6 +19,7 @@ from notifier.payments.statements.credit import (
     known_currency,
     minor_units,
     numbered,
+    own_reference,
 )
 
 PREAMBLE = 30  # rows looked through for the header
@@ -98,7 +99,7 @@ def _row(values: dict[str, str], line: int, mapping: schema.BankCsv, statement: 
     day = _day(values["date"], mapping)
     account = values.get("account", "")
     remittance = values["remittance"]
-    ident = values.get("id", "")
+    ident = own_reference(values.get("id", ""))
     statement.credits.append(
         BankCredit(
             statement.path,

@@ -21,6 +21,7 @@ from notifier.payments.statements.credit import (
     known_currency,
     minor_units,
     numbered,
+    own_reference,
 )
 
 _TAG = re.compile(r"^:(\d\d[A-Z]?):", re.MULTILINE)
@@ -124,8 +125,7 @@ def _transaction(
     if customer and customer != "NONREF":
         texts.append(customer)
     remittance = " ".join(" ".join(str(t).split()) for t in texts if t)
-    reference = str(data.get("bank_reference") or "")
-    ident = reference if reference and reference != "NONREF" else ""
+    ident = own_reference(str(data.get("bank_reference") or ""))
     counterparty = str(data.get("applicant_name") or "")
     statement.credits.append(
         BankCredit(
