@@ -32,20 +32,19 @@ export, but for a fingerprint of each id (`_Fingerprints`). Most rows of a large
 
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 import operator
 import re
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, cast
 
+import polars as pl
 import yaml
 
 from notifier import money, speed
@@ -169,6 +168,9 @@ class Outcome:
     # the rest, refunds and disputes.
     paid: dict[int, tuple[Match, str, dict[date, int]]] = field(default_factory=dict)
     paid_rows: dict[int, tuple[Match, str, dict[str, int]]] = field(default_factory=dict)
+    # The sums of the paid rows taken a batch at a time (`_PaidTaker`): a table each of the
+    # group in `paid_rows`, the day as text and the sum of minor units.
+    paid_sums: list[pl.DataFrame] = field(default_factory=list, repr=False, compare=False)
     sums: dict[tuple[str, date, Kind, str | None, str], int] = field(default_factory=dict)
     count: int = 0
     pending: PendingLines | None = field(default=None, repr=False, compare=False)
@@ -239,6 +241,13 @@ class Outcome:
         for reason, count in sorted(self.ignored.items()):
             lines.append(f"  ignored: {count} × {reason}")
         return lines
+
+    def compact_sums(self) -> None:
+        """Add up `paid_sums` into one table when there are many: it then has a row per invoice
+        and day at most, whatever the size of the export."""
+        if len(self.paid_sums) >= _SUMS_KEPT:
+            both = pl.concat(self.paid_sums)
+            self.paid_sums = [both.group_by("group", "day").agg(pl.col("minor").sum())]
 
     def warn(self, source: str, line: int, ident: str, message: str) -> None:
         """Warn of a payment applied to `ident`'s invoice (void or draft), at `source:line`."""
@@ -367,7 +376,8 @@ class _Ledger:
     def note_paid(
         self, ids: list[str], hashes: list[int], keys: list[_Key], minors: list[int]
     ) -> None:
-        """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys."""
+        """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys
+        (needed only when this import's ids are held as they are, not as fingerprints)."""
         if self.added is not None:
             self.added.add_all(hashes)
         else:
@@ -442,45 +452,28 @@ def _held_by(line: str) -> tuple[str, Match | None, Amount | None]:
 
 class _Fingerprints:
     """The ids of the payments an import added, as fingerprints: each id's `hash` (64 bits), in
-    65,536 buckets of 8 bytes each, about 10 MB for a million ids (the ids themselves would take
-    ten times that). A fingerprint says an id may be held, never that it is: two ids can share
-    one (for a million ids, about one chance in 10**7), and the line written is read back to see.
-    A batch is looked up and added with Python's own loops (map), by its ids' `hashes`."""
+    a set (some 70 bytes an id; the ids themselves would take more). A fingerprint says an id may
+    be held, never that it is: two ids can share one (for a million ids, about one chance in
+    10**7), and the line written is read back to see. A batch is looked up and added by its ids'
+    `hashes` at once."""
 
     def __init__(self) -> None:
-        self.buckets = [bytearray() for _ in range(_BUCKETS)]
+        self.hashes: set[int] = set()
 
     def add(self, ident: str) -> None:
-        number = hash(ident)
-        self.buckets[number & _BUCKET] += _PACK(number)
+        self.hashes.add(hash(ident))
 
     def may_hold(self, ident: str) -> bool:
-        number = hash(ident)
-        bucket = self.buckets[number & _BUCKET]
-        fingerprint = _PACK(number)
-        at = bucket.find(fingerprint)
-        while at >= 0:
-            if at % 8 == 0:
-                return True
-            at = bucket.find(fingerprint, at + 1)  # it ran across two: not one of them
-        return False
+        return hash(ident) in self.hashes
 
     def add_all(self, hashes: list[int]) -> None:
-        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
-        collections.deque(map(bytearray.extend, buckets, map(_PACK, hashes)), maxlen=0)
+        self.hashes.update(hashes)
 
     def may_hold_any(self, hashes: list[int]) -> bool:
         """Whether any of the ids of `hashes` may be held, or one is there twice."""
         if len(set(hashes)) < len(hashes):
             return True
-        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
-        return max(map(bytearray.find, buckets, map(_PACK, hashes)), default=-1) >= 0
-
-
-_BUCKETS = 1 << 16
-_BUCKET = _BUCKETS - 1
-_BUCKETS_OF = itertools.repeat(_BUCKET)
-_PACK = struct.Struct("<q").pack
+        return not self.hashes.isdisjoint(hashes)
 
 
 # A row's values by name, taken in one step: a StripeRow is a tuple, and this is quicker than
@@ -548,6 +541,7 @@ def reconcile(
         outcome.count = 0
         outcome.paid.clear()
         outcome.paid_rows.clear()
+        outcome.paid_sums.clear()
         outcome.sums.clear()
     return outcome
 
@@ -619,6 +613,22 @@ _HEAD = operator.attrgetter("head")
 _TAIL = operator.attrgetter("tail")
 
 
+class _Columns:
+    """The paid rows of a batch as lists, a column each (see `PAID_COLUMNS`), for the batches
+    not taken at once: read a row at a time, lists are quicker than the table."""
+
+    def __init__(self, batch: PaidRows) -> None:
+        self.source = batch.source
+        columns = batch.paid.to_dict(as_series=False)
+        self.id: list[str] = columns["id"]
+        self.line: list[int] = columns["line"]
+        self.day: list[str] = columns["day"]
+        self.minor: list[int] = columns["minor"]
+        self.amount: list[str] = columns["amount"]
+        self.reference: list[str] = columns["reference"]
+        self.key: list[int] = columns["key"]
+
+
 class _PaidTaker:
     """Takes `PaidRows` as `reconcile` takes the rows they stand for, one at a time, in order.
 
@@ -664,18 +674,20 @@ class _PaidTaker:
             )
         for (has_id, status, captured), count in batch.unmoved.items():
             outcome.ignored[_unmoved(has_id, status, captured)] += count
-        if batch.days:
-            newest = date.fromisoformat(max(batch.days))
+        if batch.paid.height:
+            newest = date.fromisoformat(cast(str, batch.paid.get_column("day").max()))
             if outcome.newest is None or newest > outcome.newest:
                 outcome.newest = newest
+        self._answer(batch.paid)
         if self._at_once(batch):
             return
+        columns = _Columns(batch)
         start = 0
         for before, row in batch.others:
-            self._paid(batch, start, before)
+            self._paid(columns, start, before)
             _take(row, outcome, self.matcher, self.held, self.today)
             start = before
-        self._paid(batch, start, len(batch.ids))
+        self._paid(columns, start, batch.paid.height)
 
     def _at_once(self, batch: PaidRows) -> bool:
         """Take the whole batch, the paid rows at once, if that adds what taking the rows in
@@ -687,13 +699,10 @@ class _PaidTaker:
         order of the lines in payments.yaml depends on the order the rows are taken in, and the
         other rows' lines are put where they stand."""
         outcome, held = self.outcome, self.held
-        if outcome.pending is None or outcome.count < SHOWN:
+        paid = batch.paid
+        if outcome.pending is None or outcome.count < SHOWN or not self._answered(paid):
             return False
-        keys = list(map(self.keys.__getitem__, batch.keys))
-        heads = list(map(_HEAD, keys))
-        if None in heads:
-            return False
-        ids = batch.ids
+        ids = paid.get_column("id").to_list()
         if batch.others:
             others = {row.id for _, row in batch.others}
             if len(others) < len(batch.others) or not others.isdisjoint(ids):
@@ -701,64 +710,114 @@ class _PaidTaker:
         hashes = list(map(hash, ids))
         if held.may_hold_any(ids, hashes):
             return False
-        references = batch.references
-        lines = list(
-            map(
-                "".join,
-                zip(
-                    itertools.repeat("- {id: "),
-                    ids,
-                    heads,
-                    batch.days,
-                    itertools.repeat(", amount: "),
-                    batch.amounts,
-                    map(_TAIL, keys),
-                    map(_reference, references) if any(references) else _NO_REFERENCES,
-                    itertools.repeat("}\n"),
-                ),
-            )
-        )
-        for key, day, minor in zip(keys, batch.days, batch.minors, strict=True):
-            sums = key.days
-            sums[day] = sums.get(day, 0) + minor
-        held.note_paid(ids, hashes, keys, batch.minors)
-        outcome.applied_rows += len(ids)
-        count = len(ids)
+        lines = self._lines(paid)
         if batch.others:
             # The other rows' lines are kept aside, then put between the paid rows' lines.
-            placed: list[tuple[int, list[str]]] = []
+            placed: list[tuple[int, int, str]] = []
             outcome.aside = []
             try:
                 for before, row in batch.others:
                     start = len(outcome.aside)
                     _take(row, outcome, self.matcher, held, self.today)
-                    placed.append((before, outcome.aside[start:]))
+                    placed.extend((before, 0, line) for line in outcome.aside[start:])
             finally:
-                count += len(outcome.aside)
+                aside = len(outcome.aside)
                 outcome.aside = None
-            for before, written in reversed(placed):
-                lines[before:before] = written
+            if placed:
+                # A paid row's line goes after the other rows' placed before it (see `PaidRows`).
+                where = pl.DataFrame(placed, schema=["place", "kind", "line"], orient="row")
+                mine = pl.DataFrame({"place": pl.int_range(0, paid.height, eager=True)})
+                mine = mine.with_columns(pl.lit(1).alias("kind"), line=lines)
+                both = pl.concat([where, mine], how="vertical_relaxed")
+                lines = both.sort(["place", "kind"], maintain_order=True).get_column("line")
+        else:
+            aside = 0
+        self._taken(paid, ids, hashes)
         assert outcome.pending is not None
-        outcome.pending.write("".join(lines), count)
-        outcome.count += len(ids)
+        outcome.pending.write(cast(str, lines.str.join("").item()), paid.height + aside)
+        outcome.count += paid.height
+        outcome.applied_rows += paid.height
         return True
 
-    def _paid(self, batch: PaidRows, start: int, end: int) -> None:
+    def _answer(self, paid: pl.DataFrame) -> None:
+        """Answer now the keys of the rows of `paid` whose answer does not depend on when they
+        are asked: all but those of a plan's instalment of an invoice not yet on that plan (the
+        first payment of a plan puts the invoice on it, see `_result`)."""
+        for number in paid.get_column("key").unique().to_list():
+            key = self.keys[number]
+            if key.result is not None:
+                continue
+            found = self.matcher.match(key.row)
+            if (
+                isinstance(found, str)
+                or found.plan is None
+                or self.held.plan_of.get(found.invoice) == found.plan
+            ):
+                self._result(key)
+
+    def _answered(self, paid: pl.DataFrame) -> bool:
+        """Whether the key of each row of `paid` is answered with an invoice whose payments are
+        written as they are."""
+        numbers = paid.get_column("key").unique().to_list()
+        return all(self.keys[number].head is not None for number in numbers)
+
+    def _lines(self, paid: pl.DataFrame) -> pl.Series:
+        """The lines of payments.yaml of the rows of `paid`, whose keys are `_answered`."""
+        numbers = paid.get_column("key").unique().to_list()
+        keys = [self.keys[number] for number in numbers]
+        heads = [cast(str, key.head) for key in keys]
+        tails = [key.tail for key in keys]
+        key = pl.col("key")
+        reference = pl.col("reference")
+        return paid.select(
+            pl.concat_str(
+                pl.lit("- {id: "),
+                pl.col("id"),
+                key.replace_strict(numbers, heads, return_dtype=pl.String),
+                pl.col("day"),
+                pl.lit(", amount: "),
+                pl.col("amount"),
+                key.replace_strict(numbers, tails, return_dtype=pl.String),
+                pl.when(reference != "").then(", reference: " + reference).otherwise(pl.lit("")),
+                pl.lit("}\n"),
+            )
+        ).to_series()
+
+    def _taken(self, paid: pl.DataFrame, ids: list[str], hashes: list[int]) -> None:
+        """Hold the rows of `paid` (their `ids` and their `hashes`), written as they are, and add
+        their sums by day to their invoices'."""
+        numbers = paid.get_column("key").unique().to_list()
+        groups = [id(self.keys[number].result) for number in numbers]
+        self.outcome.paid_sums.append(
+            paid.group_by(
+                pl.col("key").replace_strict(numbers, groups, return_dtype=pl.Int64).alias("group"),
+                "day",
+            ).agg(pl.col("minor").sum())
+        )
+        self.outcome.compact_sums()
+        keys = []
+        if self.held.added is None:
+            keys = list(map(self.keys.__getitem__, paid.get_column("key").to_list()))
+        self.held.note_paid(ids, hashes, keys, paid.get_column("minor").to_list())
+
+    def _paid(self, batch: _Columns, start: int, end: int) -> None:
+        """The paid rows from `start` to `end` of a batch not taken at once: written at once if
+        their keys are answered and their ids new, else one by one."""
         if start == end:
             return
         outcome = self.outcome
         if outcome.pending is None or outcome.count < SHOWN:
             self._one_by_one(batch, start, end)
             return
-        ids = batch.ids[start:end]
-        keys = list(map(self.keys.__getitem__, batch.keys[start:end]))
+        ids = batch.id[start:end]
+        keys = list(map(self.keys.__getitem__, batch.key[start:end]))
         heads = list(map(_HEAD, keys))
         hashes = list(map(hash, ids))
         if None in heads or self.held.may_hold_any(ids, hashes):
             self._one_by_one(batch, start, end)
             return
-        days = batch.days[start:end]
-        references = batch.references[start:end]
+        days = batch.day[start:end]
+        references = batch.reference[start:end]
         outcome.pending.write(
             "".join(
                 itertools.chain.from_iterable(
@@ -768,9 +827,9 @@ class _PaidTaker:
                         heads,
                         days,
                         itertools.repeat(", amount: "),
-                        batch.amounts[start:end],
+                        batch.amount[start:end],
                         map(_TAIL, keys),
-                        map(_reference, references) if any(references) else _NO_REFERENCES,
+                        map(_reference, references),
                         itertools.repeat("}\n"),
                     )
                 )
@@ -779,19 +838,19 @@ class _PaidTaker:
         )
         outcome.count += end - start
         outcome.applied_rows += end - start
-        minors = batch.minors[start:end]
+        minors = batch.minor[start:end]
         for key, day, minor in zip(keys, days, minors, strict=True):
             sums = key.days
             sums[day] = sums.get(day, 0) + minor
         self.held.note_paid(ids, hashes, keys, minors)
 
-    def _one_by_one(self, batch: PaidRows, start: int, end: int) -> None:
+    def _one_by_one(self, batch: _Columns, start: int, end: int) -> None:
         """The paid rows from `start` to `end`, as `_money_in` takes each."""
         outcome, held = self.outcome, self.held
         for index in range(start, end):
-            ident = batch.ids[index]
-            key = self.keys[batch.keys[index]]
-            minor = batch.minors[index]
+            ident = batch.id[index]
+            key = self.keys[batch.key[index]]
+            minor = batch.minor[index]
             found: Match | str
             if held.get(ident) is not NOT_HELD:  # a paid row adds nothing else
                 other = _other_amount(held, ident, minor, key.currency)
@@ -802,18 +861,16 @@ class _PaidTaker:
             else:
                 found = self._result(key)
             if isinstance(found, str):
-                _review(
-                    outcome, batch.source, batch.lines[index], ident, minor, key.currency, found
-                )
+                _review(outcome, batch.source, batch.line[index], ident, minor, key.currency, found)
                 outcome.review_rows += 1
                 continue
             outcome.applied_rows += 1
-            day = batch.days[index]
+            day = batch.day[index]
             key.days[day] = key.days.get(day, 0) + minor
             if key.head is not None and outcome.pending is not None and outcome.count >= SHOWN:
                 line = (
-                    f"- {{id: {ident}{key.head}{day}, amount: {batch.amounts[index]}"
-                    f"{key.tail}{_reference(batch.references[index])}}}\n"
+                    f"- {{id: {ident}{key.head}{day}, amount: {batch.amount[index]}"
+                    f"{key.tail}{_reference(batch.reference[index])}}}\n"
                 )
                 outcome.pending.write(line)
                 outcome.count += 1
@@ -821,7 +878,7 @@ class _PaidTaker:
                 continue
             warning = self.matcher.warnings.get(found.invoice)
             if warning is not None:
-                outcome.warn(batch.source, batch.lines[index], ident, warning)
+                outcome.warn(batch.source, batch.line[index], ident, warning)
             entry = Entry(
                 ident,
                 found.invoice,
@@ -831,7 +888,7 @@ class _PaidTaker:
                 "payment",
                 found.plan,
                 found.instalment,
-                batch.references[index] or None,
+                batch.reference[index] or None,
             )
             held.note(entry, found, outcome.keep(entry))
 
@@ -860,9 +917,6 @@ class _PaidTaker:
                 group = self.outcome.paid_rows[id(found)] = (found, key.currency, {})
             key.days = group[2]
         return found
-
-
-_NO_REFERENCES = itertools.repeat("")
 
 
 def _reference(reference: str) -> str:
@@ -1157,10 +1211,18 @@ def _day_sums(outcome: Outcome) -> dict[str, list[Moved]]:
         by_day.extend((day, "payment", found.plan, currency, minor) for day, minor in days.items())
     read: dict[str, date] = {}
     for found, currency, by_text in outcome.paid_rows.values():
+        if not by_text:
+            continue  # a key answered ahead of its rows (`_PaidTaker._answer`), none applied
         by_day = sums.setdefault(found.invoice, [])
         for text, minor in by_text.items():
             day = read.get(text) or read.setdefault(text, date.fromisoformat(text))
             by_day.append((day, "payment", found.plan, currency, minor))
+    if outcome.paid_sums:
+        table = pl.concat(outcome.paid_sums).group_by("group", "day").agg(pl.col("minor").sum())
+        for group, text, minor in table.sort("group", "day").iter_rows():
+            found, currency, _ = outcome.paid_rows[group]
+            day = read.get(text) or read.setdefault(text, date.fromisoformat(text))
+            sums.setdefault(found.invoice, []).append((day, "payment", found.plan, currency, minor))
     for (invoice, day, kind, plan, currency), minor in outcome.sums.items():
         sums.setdefault(invoice, []).append((day, kind, plan, currency, minor))
     return sums
@@ -1270,5 +1332,6 @@ class _Tail:
         return text
 
 
+_SUMS_KEPT = 16  # tables of sums kept before they are added up into one (`compact_sums`)
 _LARGE = 10**18  # an amount beyond this is written by `record_line`, as Decimal prints it
 _REMEMBERED = 100_000  # amounts remembered as text per currency: memory stays flat
