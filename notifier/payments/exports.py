@@ -587,7 +587,8 @@ class _Reader:
 
         A column's values repeat (a currency, an amount, an hour, a status), so each distinct
         value is parsed once, in Python, as a row read by itself would parse it, and put in
-        place by polars; only the ids, unique to a row, are stripped by polars itself."""
+        place by polars; text that is only stripped (ids, statuses, descriptions, metadata) is
+        stripped by polars itself."""
         count = table.height
         empty = pl.Series([""] * count, dtype=pl.String)
 
@@ -613,7 +614,7 @@ class _Reader:
         keyed = currency.fill_null("") + "\0"
         got: dict[str, pl.Series] = {"id": ids, "Created (UTC)": self._days(raw("Created (UTC)"))}
         slow.append(got["Created (UTC)"].is_null())
-        got["Status"] = parsed(raw("Status"), str.strip, pl.String)
+        got["Status"] = raw("Status").str.strip_chars(_SPACE)
         got["Currency"] = currency
         for name in _AMOUNTS:
             got[name] = parsed(keyed + raw(name), self._parse_amount, pl.Int64)
@@ -623,11 +624,11 @@ class _Reader:
             got[name] = days
         got["Captured"] = parsed(raw("Captured"), _captured, pl.Boolean)
         for name in ("Description", "Payment Link ID", "Client Reference ID", "PaymentIntent ID"):
-            got[name] = parsed(raw(name), str.strip, pl.String)
+            got[name] = raw(name).str.strip_chars(_SPACE)
         got["Dispute Status"] = parsed(raw("Dispute Status"), _lower, pl.String)
         for key in self.layout.metadata:
             name = f"{key}{METADATA_SUFFIX}"
-            got[name] = parsed(raw(name), str.strip, pl.String)
+            got[name] = raw(name).str.strip_chars(_SPACE)
         got["slow"] = functools.reduce(operator.or_, slow)
         got["blank"] = table.select(pl.all_horizontal(pl.all() == "")).to_series()
         return got
