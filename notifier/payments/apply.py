@@ -598,10 +598,11 @@ class _Key:
     written as they are, the text of a payment's line before the day and after the amount, and
     the sums by day."""
 
-    __slots__ = ("currency", "days", "head", "result", "row", "tail")
+    __slots__ = ("currency", "days", "head", "number", "result", "row", "tail")
 
-    def __init__(self, row: StripeRow) -> None:
+    def __init__(self, row: StripeRow, number: int = -1) -> None:
         self.row = row
+        self.number = number
         self.currency = row.currency
         self.result: Match | str | None = None
         self.head: str | None = None
@@ -646,6 +647,14 @@ class _PaidTaker:
         self.today = today
         self.reader = ""
         self.keys: dict[int, _Key] = {}
+        # The keys not answered yet, and those whose payments are not written as they are
+        # (unanswered, for review, of a void or draft invoice): the batches these are not in
+        # are taken at once.
+        self.unanswered: set[int] = set()
+        self.blocked: set[int] = set()
+        # The keys whose payments are written as they are: the text of their lines and the
+        # group of their sums (`written`), made again when one is added.
+        self.table: pl.DataFrame | None = None
 
     def take(self, batch: PaidRows) -> None:
         outcome = self.outcome
@@ -654,8 +663,13 @@ class _PaidTaker:
             return
         if batch.reader != self.reader or batch.forget:
             self.keys.clear()
+            self.unanswered.clear()
+            self.blocked.clear()
+            self.table = None
             self.reader = batch.reader
         for number, currency, link, reference, description, metadata in batch.new_keys:
+            self.unanswered.add(number)
+            self.blocked.add(number)
             self.keys[number] = _Key(
                 StripeRow(
                     batch.source,
@@ -670,7 +684,8 @@ class _PaidTaker:
                     metadata=metadata or NO_METADATA,
                     payment_link=link,
                     client_reference=reference,
-                )
+                ),
+                number,
             )
         for (has_id, status, captured), count in batch.unmoved.items():
             outcome.ignored[_unmoved(has_id, status, captured)] += count
@@ -710,6 +725,7 @@ class _PaidTaker:
         hashes = list(map(hash, ids))
         if held.may_hold_any(ids, hashes):
             return False
+        paid = paid.join(self._written(), on="key", how="left", maintain_order="left")
         lines = self._lines(paid)
         if batch.others:
             # The other rows' lines are kept aside, then put between the paid rows' lines.
@@ -743,10 +759,12 @@ class _PaidTaker:
         """Answer now the keys of the rows of `paid` whose answer does not depend on when they
         are asked: all but those of a plan's instalment of an invoice not yet on that plan (the
         first payment of a plan puts the invoice on it, see `_result`)."""
-        for number in paid.get_column("key").unique().to_list():
+        if not self.unanswered:
+            return
+        keys = paid.get_column("key")
+        waiting = keys.filter(keys.is_in(list(self.unanswered))).unique().sort().to_list()
+        for number in waiting:
             key = self.keys[number]
-            if key.result is not None:
-                continue
             found = self.matcher.match(key.row)
             if (
                 isinstance(found, str)
@@ -758,26 +776,37 @@ class _PaidTaker:
     def _answered(self, paid: pl.DataFrame) -> bool:
         """Whether the key of each row of `paid` is answered with an invoice whose payments are
         written as they are."""
-        numbers = paid.get_column("key").unique().to_list()
-        return all(self.keys[number].head is not None for number in numbers)
+        return not self.blocked or not paid.get_column("key").is_in(list(self.blocked)).any()
+
+    def _written(self) -> pl.DataFrame:
+        """The keys whose payments are written as they are: `key`, the `head` and `tail` of
+        their lines, and the `group` of their sums (in `Outcome.paid_rows`)."""
+        if self.table is None:
+            keys = [key for key in self.keys.values() if key.head is not None]
+            self.table = pl.DataFrame(
+                {
+                    "key": [key.number for key in keys],
+                    "head": [key.head for key in keys],
+                    "tail": [key.tail for key in keys],
+                    "group": [id(key.result) for key in keys],
+                },
+                schema={"key": pl.Int64, "head": pl.String, "tail": pl.String, "group": pl.Int64},
+            )
+        return self.table
 
     def _lines(self, paid: pl.DataFrame) -> pl.Series:
-        """The lines of payments.yaml of the rows of `paid`, whose keys are `_answered`."""
-        numbers = paid.get_column("key").unique().to_list()
-        keys = [self.keys[number] for number in numbers]
-        heads = [cast(str, key.head) for key in keys]
-        tails = [key.tail for key in keys]
-        key = pl.col("key")
+        """The lines of payments.yaml of the rows of `paid`, whose keys are `_answered`, joined
+        with their keys' `_written` text."""
         reference = pl.col("reference")
         return paid.select(
             pl.concat_str(
                 pl.lit("- {id: "),
                 pl.col("id"),
-                key.replace_strict(numbers, heads, return_dtype=pl.String),
+                pl.col("head"),
                 pl.col("day"),
                 pl.lit(", amount: "),
                 pl.col("amount"),
-                key.replace_strict(numbers, tails, return_dtype=pl.String),
+                pl.col("tail"),
                 pl.when(reference != "").then(", reference: " + reference).otherwise(pl.lit("")),
                 pl.lit("}\n"),
             )
@@ -785,15 +814,9 @@ class _PaidTaker:
 
     def _taken(self, paid: pl.DataFrame, ids: list[str], hashes: list[int]) -> None:
         """Hold the rows of `paid` (their `ids` and their `hashes`), written as they are, and add
-        their sums by day to their invoices'."""
-        numbers = paid.get_column("key").unique().to_list()
-        groups = [id(self.keys[number].result) for number in numbers]
-        self.outcome.paid_sums.append(
-            paid.group_by(
-                pl.col("key").replace_strict(numbers, groups, return_dtype=pl.Int64).alias("group"),
-                "day",
-            ).agg(pl.col("minor").sum())
-        )
+        their sums by day to their invoices' (`paid` is joined with its keys' `_written`)."""
+        sums = paid.group_by("group", "day").agg(pl.col("minor").sum())
+        self.outcome.paid_sums.append(sums)
         self.outcome.compact_sums()
         keys = []
         if self.held.added is None:
@@ -905,6 +928,7 @@ class _PaidTaker:
             elif chosen != found.plan:
                 found = _other_plan(found.plan, found.invoice, chosen)
         key.result = found
+        self.unanswered.discard(key.number)
         if isinstance(found, Match):
             lines = self.outcome.lines
             head = lines.head(found.invoice)
@@ -912,6 +936,8 @@ class _PaidTaker:
             # A payment of a void or draft invoice is warned of, so taken by itself.
             if head and tail and found.invoice not in self.matcher.warnings:
                 key.head, key.tail = head, tail
+                self.blocked.discard(key.number)
+                self.table = None
             group = self.outcome.paid_rows.get(id(found))
             if group is None:
                 group = self.outcome.paid_rows[id(found)] = (found, key.currency, {})
