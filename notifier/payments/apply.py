@@ -27,7 +27,10 @@ An export can hold a million rows, so the rows are streamed, and each payment to
 `PendingLines`, `reconcile` writes each line there as it goes (to a temporary file, put in place
 by `write_outcome`) and keeps neither the entries nor their ids: memory does not grow with the
 export, but for a fingerprint of each id (`_Fingerprints`). Most rows of a large export come in
-`PaidRows` batches (`exports.read_compact`), taken a batch at a time (`_PaidTaker`).
+`PaidRows` batches (`exports.read_compact`), taken a batch at a time (`_PaidTaker`): the ids of
+a batch are looked up at once (none held: none needs a look each), and its lines are made, its
+sums by invoice and day added up, by polars; only the rows that take money back, wait for review
+or are met again go a row at a time.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Two exports are understood: the Payments export (its default columns, the all-co
 the older layout whose date column is `Created (UTC)`) and the Balance history export. A file is
 read in chunks of whole records, so memory does not grow with the file: polars reads a chunk's
 columns the import uses (every one as text), each distinct value is parsed once (amounts exactly,
-as integer minor units), and a Payments export's rows that only bring money in come as
-`PaidRows` columns. A value that does not parse is a `RowProblem` naming the file, line and
+as integer minor units), and a Payments export's rows that only bring money in come as one
+polars table a chunk (`PaidRows`), their amounts and days already as payments.yaml writes them. A value that does not parse is a `RowProblem` naming the file, line and
 column; the row is not skipped silently. So is a row whose number of fields differs from the
 header's, or a quoted value still open at the end of the file: what a file cut short (or changed
 by hand) looks like. Such rows, and chunks of any other shape, are read by the csv module, a row
