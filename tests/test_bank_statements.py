@@ -288,3 +288,28 @@ def test_run_imports_a_statement_dropped_in_the_inbox(tmp_path, monkeypatch):
     assert "3 applied, 1 waiting for review" in result.stdout
     assert list(inbox.iterdir()) == []
     assert statuses(root, "HP-2026-030")[0] == Status.PAID.value
+
+
+def test_each_file_is_told_by_its_content_and_a_stripe_export_loads_no_statement_reader():
+    """Telling a Stripe export from a statement reads its first bytes only: the statement readers
+    (ofxtools, mt-940: a second to load) are loaded only to read a statement of their format."""
+    import subprocess
+    import sys
+
+    stripe = Path(__file__).parent / "fixtures" / "stripe" / "demo-payments.csv"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from notifier.payments.statements import is_statement\n"
+        "print([is_statement(Path(p), None) for p in sys.argv[1:]],"
+        " sorted(m for m in ('ofxtools', 'mt940') if m in sys.modules))\n"
+    )
+    files = [stripe, *(FIXTURES / name for name in ("camt053-demo.xml", "mt940-demo.sta"))]
+    files += [FIXTURES / "ofx1-demo.ofx", FIXTURES / "ofx2-demo.ofx", FIXTURES / "bank-demo.csv"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "[False, True, True, True, True, False] []\n"

@@ -27,25 +27,27 @@ An export can hold a million rows, so the rows are streamed, and each payment to
 `PendingLines`, `reconcile` writes each line there as it goes (to a temporary file, put in place
 by `write_outcome`) and keeps neither the entries nor their ids: memory does not grow with the
 export, but for a fingerprint of each id (`_Fingerprints`). Most rows of a large export come in
-`PaidRows` batches (`exports.read_compact`), taken a batch at a time (`_PaidTaker`).
+`PaidRows` batches (`exports.read_compact`), taken a batch at a time (`_PaidTaker`): the ids of
+a batch are looked up at once (none held: none needs a look each), and its lines are made, its
+sums by invoice and day added up, by polars; only the rows that take money back, wait for review
+or are met again go a row at a time.
 """
 
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 import operator
 import re
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, cast
 
+import polars as pl
 import yaml
 
 from notifier import money, speed
@@ -169,6 +171,9 @@ class Outcome:
     # the rest, refunds and disputes.
     paid: dict[int, tuple[Match, str, dict[date, int]]] = field(default_factory=dict)
     paid_rows: dict[int, tuple[Match, str, dict[str, int]]] = field(default_factory=dict)
+    # The sums of the paid rows taken a batch at a time (`_PaidTaker`): a table each of the
+    # group in `paid_rows`, the day as text and the sum of minor units.
+    paid_sums: list[pl.DataFrame] = field(default_factory=list, repr=False, compare=False)
     sums: dict[tuple[str, date, Kind, str | None, str], int] = field(default_factory=dict)
     count: int = 0
     pending: PendingLines | None = field(default=None, repr=False, compare=False)
@@ -239,6 +244,13 @@ class Outcome:
         for reason, count in sorted(self.ignored.items()):
             lines.append(f"  ignored: {count} × {reason}")
         return lines
+
+    def compact_sums(self) -> None:
+        """Add up `paid_sums` into one table when there are many: it then has a row per invoice
+        and day at most, whatever the size of the export."""
+        if len(self.paid_sums) >= _SUMS_KEPT:
+            both = pl.concat(self.paid_sums)
+            self.paid_sums = [both.group_by("group", "day").agg(pl.col("minor").sum())]
 
     def warn(self, source: str, line: int, ident: str, message: str) -> None:
         """Warn of a payment applied to `ident`'s invoice (void or draft), at `source:line`."""
@@ -367,7 +379,8 @@ class _Ledger:
     def note_paid(
         self, ids: list[str], hashes: list[int], keys: list[_Key], minors: list[int]
     ) -> None:
-        """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys."""
+        """Hold the payments of `PaidRows` written as they are (`_PaidTaker`), by their keys
+        (needed only when this import's ids are held as they are, not as fingerprints)."""
         if self.added is not None:
             self.added.add_all(hashes)
         else:
@@ -442,45 +455,28 @@ def _held_by(line: str) -> tuple[str, Match | None, Amount | None]:
 
 class _Fingerprints:
     """The ids of the payments an import added, as fingerprints: each id's `hash` (64 bits), in
-    65,536 buckets of 8 bytes each, about 10 MB for a million ids (the ids themselves would take
-    ten times that). A fingerprint says an id may be held, never that it is: two ids can share
-    one (for a million ids, about one chance in 10**7), and the line written is read back to see.
-    A batch is looked up and added with Python's own loops (map), by its ids' `hashes`."""
+    a set (some 70 bytes an id; the ids themselves would take more). A fingerprint says an id may
+    be held, never that it is: two ids can share one (for a million ids, about one chance in
+    10**7), and the line written is read back to see. A batch is looked up and added by its ids'
+    `hashes` at once."""
 
     def __init__(self) -> None:
-        self.buckets = [bytearray() for _ in range(_BUCKETS)]
+        self.hashes: set[int] = set()
 
     def add(self, ident: str) -> None:
-        number = hash(ident)
-        self.buckets[number & _BUCKET] += _PACK(number)
+        self.hashes.add(hash(ident))
 
     def may_hold(self, ident: str) -> bool:
-        number = hash(ident)
-        bucket = self.buckets[number & _BUCKET]
-        fingerprint = _PACK(number)
-        at = bucket.find(fingerprint)
-        while at >= 0:
-            if at % 8 == 0:
-                return True
-            at = bucket.find(fingerprint, at + 1)  # it ran across two: not one of them
-        return False
+        return hash(ident) in self.hashes
 
     def add_all(self, hashes: list[int]) -> None:
-        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
-        collections.deque(map(bytearray.extend, buckets, map(_PACK, hashes)), maxlen=0)
+        self.hashes.update(hashes)
 
     def may_hold_any(self, hashes: list[int]) -> bool:
         """Whether any of the ids of `hashes` may be held, or one is there twice."""
         if len(set(hashes)) < len(hashes):
             return True
-        buckets = map(self.buckets.__getitem__, map(operator.and_, hashes, _BUCKETS_OF))
-        return max(map(bytearray.find, buckets, map(_PACK, hashes)), default=-1) >= 0
-
-
-_BUCKETS = 1 << 16
-_BUCKET = _BUCKETS - 1
-_BUCKETS_OF = itertools.repeat(_BUCKET)
-_PACK = struct.Struct("<q").pack
+        return not self.hashes.isdisjoint(hashes)
 
 
 # A row's values by name, taken in one step: a StripeRow is a tuple, and this is quicker than
@@ -548,6 +544,7 @@ def reconcile(
         outcome.count = 0
         outcome.paid.clear()
         outcome.paid_rows.clear()
+        outcome.paid_sums.clear()
         outcome.sums.clear()
     return outcome
 
@@ -604,10 +601,11 @@ class _Key:
     written as they are, the text of a payment's line before the day and after the amount, and
     the sums by day."""
 
-    __slots__ = ("currency", "days", "head", "result", "row", "tail")
+    __slots__ = ("currency", "days", "head", "number", "result", "row", "tail")
 
-    def __init__(self, row: StripeRow) -> None:
+    def __init__(self, row: StripeRow, number: int = -1) -> None:
         self.row = row
+        self.number = number
         self.currency = row.currency
         self.result: Match | str | None = None
         self.head: str | None = None
@@ -617,6 +615,22 @@ class _Key:
 
 _HEAD = operator.attrgetter("head")
 _TAIL = operator.attrgetter("tail")
+
+
+class _Columns:
+    """The paid rows of a batch as lists, a column each (see `PAID_COLUMNS`), for the batches
+    not taken at once: read a row at a time, lists are quicker than the table."""
+
+    def __init__(self, batch: PaidRows) -> None:
+        self.source = batch.source
+        columns = batch.paid.to_dict(as_series=False)
+        self.id: list[str] = columns["id"]
+        self.line: list[int] = columns["line"]
+        self.day: list[str] = columns["day"]
+        self.minor: list[int] = columns["minor"]
+        self.amount: list[str] = columns["amount"]
+        self.reference: list[str] = columns["reference"]
+        self.key: list[int] = columns["key"]
 
 
 class _PaidTaker:
@@ -636,6 +650,14 @@ class _PaidTaker:
         self.today = today
         self.reader = ""
         self.keys: dict[int, _Key] = {}
+        # The keys not answered yet, and those whose payments are not written as they are
+        # (unanswered, for review, of a void or draft invoice): the batches these are not in
+        # are taken at once.
+        self.unanswered: set[int] = set()
+        self.blocked: set[int] = set()
+        # The keys whose payments are written as they are: the text of their lines and the
+        # group of their sums (`written`), made again when one is added.
+        self.table: pl.DataFrame | None = None
 
     def take(self, batch: PaidRows) -> None:
         outcome = self.outcome
@@ -644,8 +666,13 @@ class _PaidTaker:
             return
         if batch.reader != self.reader or batch.forget:
             self.keys.clear()
+            self.unanswered.clear()
+            self.blocked.clear()
+            self.table = None
             self.reader = batch.reader
         for number, currency, link, reference, description, metadata in batch.new_keys:
+            self.unanswered.add(number)
+            self.blocked.add(number)
             self.keys[number] = _Key(
                 StripeRow(
                     batch.source,
@@ -660,22 +687,25 @@ class _PaidTaker:
                     metadata=metadata or NO_METADATA,
                     payment_link=link,
                     client_reference=reference,
-                )
+                ),
+                number,
             )
         for (has_id, status, captured), count in batch.unmoved.items():
             outcome.ignored[_unmoved(has_id, status, captured)] += count
-        if batch.days:
-            newest = date.fromisoformat(max(batch.days))
+        if batch.paid.height:
+            newest = date.fromisoformat(cast(str, batch.paid.get_column("day").max()))
             if outcome.newest is None or newest > outcome.newest:
                 outcome.newest = newest
+        self._answer(batch.paid)
         if self._at_once(batch):
             return
+        columns = _Columns(batch)
         start = 0
         for before, row in batch.others:
-            self._paid(batch, start, before)
+            self._paid(columns, start, before)
             _take(row, outcome, self.matcher, self.held, self.today)
             start = before
-        self._paid(batch, start, len(batch.ids))
+        self._paid(columns, start, batch.paid.height)
 
     def _at_once(self, batch: PaidRows) -> bool:
         """Take the whole batch, the paid rows at once, if that adds what taking the rows in
@@ -687,13 +717,10 @@ class _PaidTaker:
         order of the lines in payments.yaml depends on the order the rows are taken in, and the
         other rows' lines are put where they stand."""
         outcome, held = self.outcome, self.held
-        if outcome.pending is None or outcome.count < SHOWN:
+        paid = batch.paid
+        if outcome.pending is None or outcome.count < SHOWN or not self._answered(paid):
             return False
-        keys = list(map(self.keys.__getitem__, batch.keys))
-        heads = list(map(_HEAD, keys))
-        if None in heads:
-            return False
-        ids = batch.ids
+        ids = paid.get_column("id").to_list()
         if batch.others:
             others = {row.id for _, row in batch.others}
             if len(others) < len(batch.others) or not others.isdisjoint(ids):
@@ -701,64 +728,122 @@ class _PaidTaker:
         hashes = list(map(hash, ids))
         if held.may_hold_any(ids, hashes):
             return False
-        references = batch.references
-        lines = list(
-            map(
-                "".join,
-                zip(
-                    itertools.repeat("- {id: "),
-                    ids,
-                    heads,
-                    batch.days,
-                    itertools.repeat(", amount: "),
-                    batch.amounts,
-                    map(_TAIL, keys),
-                    map(_reference, references) if any(references) else _NO_REFERENCES,
-                    itertools.repeat("}\n"),
-                ),
-            )
-        )
-        for key, day, minor in zip(keys, batch.days, batch.minors, strict=True):
-            sums = key.days
-            sums[day] = sums.get(day, 0) + minor
-        held.note_paid(ids, hashes, keys, batch.minors)
-        outcome.applied_rows += len(ids)
-        count = len(ids)
+        paid = paid.join(self._written(), on="key", how="left", maintain_order="left")
+        lines = self._lines(paid)
         if batch.others:
             # The other rows' lines are kept aside, then put between the paid rows' lines.
-            placed: list[tuple[int, list[str]]] = []
+            placed: list[tuple[int, int, str]] = []
             outcome.aside = []
             try:
                 for before, row in batch.others:
                     start = len(outcome.aside)
                     _take(row, outcome, self.matcher, held, self.today)
-                    placed.append((before, outcome.aside[start:]))
+                    placed.extend((before, 0, line) for line in outcome.aside[start:])
             finally:
-                count += len(outcome.aside)
+                aside = len(outcome.aside)
                 outcome.aside = None
-            for before, written in reversed(placed):
-                lines[before:before] = written
+            if placed:
+                # A paid row's line goes after the other rows' placed before it (see `PaidRows`).
+                where = pl.DataFrame(placed, schema=["place", "kind", "line"], orient="row")
+                mine = pl.DataFrame({"place": pl.int_range(0, paid.height, eager=True)})
+                mine = mine.with_columns(pl.lit(1).alias("kind"), line=lines)
+                both = pl.concat([where, mine], how="vertical_relaxed")
+                lines = both.sort(["place", "kind"], maintain_order=True).get_column("line")
+        else:
+            aside = 0
+        self._taken(paid, ids, hashes)
         assert outcome.pending is not None
-        outcome.pending.write("".join(lines), count)
-        outcome.count += len(ids)
+        outcome.pending.write(cast(str, lines.str.join("").item()), paid.height + aside)
+        outcome.count += paid.height
+        outcome.applied_rows += paid.height
         return True
 
-    def _paid(self, batch: PaidRows, start: int, end: int) -> None:
+    def _answer(self, paid: pl.DataFrame) -> None:
+        """Answer now the keys of the rows of `paid` whose answer does not depend on when they
+        are asked: all but those of a plan's instalment of an invoice not yet on that plan (the
+        first payment of a plan puts the invoice on it, see `_result`)."""
+        if not self.unanswered:
+            return
+        keys = paid.get_column("key")
+        waiting = keys.filter(keys.is_in(list(self.unanswered))).unique().sort().to_list()
+        for number in waiting:
+            key = self.keys[number]
+            found = self.matcher.match(key.row)
+            if (
+                isinstance(found, str)
+                or found.plan is None
+                or self.held.plan_of.get(found.invoice) == found.plan
+            ):
+                self._result(key)
+
+    def _answered(self, paid: pl.DataFrame) -> bool:
+        """Whether the key of each row of `paid` is answered with an invoice whose payments are
+        written as they are."""
+        return not self.blocked or not paid.get_column("key").is_in(list(self.blocked)).any()
+
+    def _written(self) -> pl.DataFrame:
+        """The keys whose payments are written as they are: `key`, the `head` and `tail` of
+        their lines, and the `group` of their sums (in `Outcome.paid_rows`)."""
+        if self.table is None:
+            keys = [key for key in self.keys.values() if key.head is not None]
+            self.table = pl.DataFrame(
+                {
+                    "key": [key.number for key in keys],
+                    "head": [key.head for key in keys],
+                    "tail": [key.tail for key in keys],
+                    "group": [id(key.result) for key in keys],
+                },
+                schema={"key": pl.Int64, "head": pl.String, "tail": pl.String, "group": pl.Int64},
+            )
+        return self.table
+
+    def _lines(self, paid: pl.DataFrame) -> pl.Series:
+        """The lines of payments.yaml of the rows of `paid`, whose keys are `_answered`, joined
+        with their keys' `_written` text."""
+        reference = pl.col("reference")
+        return paid.select(
+            pl.concat_str(
+                pl.lit("- {id: "),
+                pl.col("id"),
+                pl.col("head"),
+                pl.col("day"),
+                pl.lit(", amount: "),
+                pl.col("amount"),
+                pl.col("tail"),
+                pl.when(reference != "").then(", reference: " + reference).otherwise(pl.lit("")),
+                pl.lit("}\n"),
+            )
+        ).to_series()
+
+    def _taken(self, paid: pl.DataFrame, ids: list[str], hashes: list[int]) -> None:
+        """Hold the rows of `paid` (their `ids` and their `hashes`), written as they are, and add
+        their sums by day to their invoices' (`paid` is joined with its keys' `_written`)."""
+        sums = paid.group_by("group", "day").agg(pl.col("minor").sum())
+        self.outcome.paid_sums.append(sums)
+        self.outcome.compact_sums()
+        keys = []
+        if self.held.added is None:
+            keys = list(map(self.keys.__getitem__, paid.get_column("key").to_list()))
+        self.held.note_paid(ids, hashes, keys, paid.get_column("minor").to_list())
+
+    def _paid(self, batch: _Columns, start: int, end: int) -> None:
+        """The paid rows from `start` to `end` of a batch not taken at once: written at once if
+        their keys are answered and their ids new, else one by one."""
         if start == end:
             return
         outcome = self.outcome
         if outcome.pending is None or outcome.count < SHOWN:
             self._one_by_one(batch, start, end)
             return
-        ids = batch.ids[start:end]
-        keys = list(map(self.keys.__getitem__, batch.keys[start:end]))
+        ids = batch.id[start:end]
+        keys = list(map(self.keys.__getitem__, batch.key[start:end]))
         heads = list(map(_HEAD, keys))
         hashes = list(map(hash, ids))
         if None in heads or self.held.may_hold_any(ids, hashes):
             self._one_by_one(batch, start, end)
             return
-        days = batch.days[start:end]
-        references = batch.references[start:end]
+        days = batch.day[start:end]
+        references = batch.reference[start:end]
         outcome.pending.write(
             "".join(
                 itertools.chain.from_iterable(
@@ -768,9 +853,9 @@ class _PaidTaker:
                         heads,
                         days,
                         itertools.repeat(", amount: "),
-                        batch.amounts[start:end],
+                        batch.amount[start:end],
                         map(_TAIL, keys),
-                        map(_reference, references) if any(references) else _NO_REFERENCES,
+                        map(_reference, references),
                         itertools.repeat("}\n"),
                     )
                 )
@@ -779,19 +864,19 @@ class _PaidTaker:
         )
         outcome.count += end - start
         outcome.applied_rows += end - start
-        minors = batch.minors[start:end]
+        minors = batch.minor[start:end]
         for key, day, minor in zip(keys, days, minors, strict=True):
             sums = key.days
             sums[day] = sums.get(day, 0) + minor
         self.held.note_paid(ids, hashes, keys, minors)
 
-    def _one_by_one(self, batch: PaidRows, start: int, end: int) -> None:
+    def _one_by_one(self, batch: _Columns, start: int, end: int) -> None:
         """The paid rows from `start` to `end`, as `_money_in` takes each."""
         outcome, held = self.outcome, self.held
         for index in range(start, end):
-            ident = batch.ids[index]
-            key = self.keys[batch.keys[index]]
-            minor = batch.minors[index]
+            ident = batch.id[index]
+            key = self.keys[batch.key[index]]
+            minor = batch.minor[index]
             found: Match | str
             if held.get(ident) is not NOT_HELD:  # a paid row adds nothing else
                 other = _other_amount(held, ident, minor, key.currency)
@@ -802,18 +887,16 @@ class _PaidTaker:
             else:
                 found = self._result(key)
             if isinstance(found, str):
-                _review(
-                    outcome, batch.source, batch.lines[index], ident, minor, key.currency, found
-                )
+                _review(outcome, batch.source, batch.line[index], ident, minor, key.currency, found)
                 outcome.review_rows += 1
                 continue
             outcome.applied_rows += 1
-            day = batch.days[index]
+            day = batch.day[index]
             key.days[day] = key.days.get(day, 0) + minor
             if key.head is not None and outcome.pending is not None and outcome.count >= SHOWN:
                 line = (
-                    f"- {{id: {ident}{key.head}{day}, amount: {batch.amounts[index]}"
-                    f"{key.tail}{_reference(batch.references[index])}}}\n"
+                    f"- {{id: {ident}{key.head}{day}, amount: {batch.amount[index]}"
+                    f"{key.tail}{_reference(batch.reference[index])}}}\n"
                 )
                 outcome.pending.write(line)
                 outcome.count += 1
@@ -821,7 +904,7 @@ class _PaidTaker:
                 continue
             warning = self.matcher.warnings.get(found.invoice)
             if warning is not None:
-                outcome.warn(batch.source, batch.lines[index], ident, warning)
+                outcome.warn(batch.source, batch.line[index], ident, warning)
             entry = Entry(
                 ident,
                 found.invoice,
@@ -831,7 +914,7 @@ class _PaidTaker:
                 "payment",
                 found.plan,
                 found.instalment,
-                batch.references[index] or None,
+                batch.reference[index] or None,
             )
             held.note(entry, found, outcome.keep(entry))
 
@@ -848,6 +931,7 @@ class _PaidTaker:
             elif chosen != found.plan:
                 found = _other_plan(found.plan, found.invoice, chosen)
         key.result = found
+        self.unanswered.discard(key.number)
         if isinstance(found, Match):
             lines = self.outcome.lines
             head = lines.head(found.invoice)
@@ -855,14 +939,13 @@ class _PaidTaker:
             # A payment of a void or draft invoice is warned of, so taken by itself.
             if head and tail and found.invoice not in self.matcher.warnings:
                 key.head, key.tail = head, tail
+                self.blocked.discard(key.number)
+                self.table = None
             group = self.outcome.paid_rows.get(id(found))
             if group is None:
                 group = self.outcome.paid_rows[id(found)] = (found, key.currency, {})
             key.days = group[2]
         return found
-
-
-_NO_REFERENCES = itertools.repeat("")
 
 
 def _reference(reference: str) -> str:
@@ -1157,10 +1240,18 @@ def _day_sums(outcome: Outcome) -> dict[str, list[Moved]]:
         by_day.extend((day, "payment", found.plan, currency, minor) for day, minor in days.items())
     read: dict[str, date] = {}
     for found, currency, by_text in outcome.paid_rows.values():
+        if not by_text:
+            continue  # a key answered ahead of its rows (`_PaidTaker._answer`), none applied
         by_day = sums.setdefault(found.invoice, [])
         for text, minor in by_text.items():
             day = read.get(text) or read.setdefault(text, date.fromisoformat(text))
             by_day.append((day, "payment", found.plan, currency, minor))
+    if outcome.paid_sums:
+        table = pl.concat(outcome.paid_sums).group_by("group", "day").agg(pl.col("minor").sum())
+        for group, text, minor in table.sort("group", "day").iter_rows():
+            found, currency, _ = outcome.paid_rows[group]
+            day = read.get(text) or read.setdefault(text, date.fromisoformat(text))
+            sums.setdefault(found.invoice, []).append((day, "payment", found.plan, currency, minor))
     for (invoice, day, kind, plan, currency), minor in outcome.sums.items():
         sums.setdefault(invoice, []).append((day, kind, plan, currency, minor))
     return sums
@@ -1270,5 +1361,6 @@ class _Tail:
         return text
 
 
+_SUMS_KEPT = 16  # tables of sums kept before they are added up into one (`compact_sums`)
 _LARGE = 10**18  # an amount beyond this is written by `record_line`, as Decimal prints it
 _REMEMBERED = 100_000  # amounts remembered as text per currency: memory stays flat

@@ -5,8 +5,8 @@ Two exports are understood: the Payments export (its default columns, the all-co
 the older layout whose date column is `Created (UTC)`) and the Balance history export. A file is
 read in chunks of whole records, so memory does not grow with the file: polars reads a chunk's
 columns the import uses (every one as text), each distinct value is parsed once (amounts exactly,
-as integer minor units), and a Payments export's rows that only bring money in come as
-`PaidRows` columns. A value that does not parse is a `RowProblem` naming the file, line and
+as integer minor units), and a Payments export's rows that only bring money in come as one
+polars table a chunk (`PaidRows`), their amounts and days already as payments.yaml writes them. A value that does not parse is a `RowProblem` naming the file, line and
 column; the row is not skipped silently. So is a row whose number of fields differs from the
 header's, or a quoted value still open at the end of the file: what a file cut short (or changed
 by hand) looks like. Such rows, and chunks of any other shape, are read by the csv module, a row
@@ -126,21 +126,16 @@ class PaidRows(NamedTuple):
     """A batch of a Payments export in a compact form, read with `read_export(compact=True)`.
 
     The rows that only bring money in (paid, captured, above zero, nothing refunded or disputed,
-    an id and PaymentIntent ID written in payments.yaml as they are) come a column each; most of
-    a large export is such rows. The other rows come as `StripeRow`s in `others`, each with the
-    number of paid rows before it, and the rows that moved no money are only counted
-    (`unmoved`). A row's match key (`match_key`) is a number, given with its values in
-    `new_keys` the first time; `forget` says the numbers start again (so that memory stays flat)."""
+    an id and PaymentIntent ID written in payments.yaml as they are) come as one table, `paid`,
+    a row each (see `PAID_COLUMNS`); most of a large export is such rows. The other rows come as
+    `StripeRow`s in `others`, each with the number of paid rows before it, and the rows that moved
+    no money are only counted (`unmoved`). A row's match key (`match_key`) is a number, given
+    with its values in `new_keys` the first time; `forget` says the numbers start again (so that
+    memory stays flat)."""
 
     reader: str  # the numbers of the keys belong to one reader
     source: str
-    ids: list[str]
-    lines: list[int]
-    days: list[str]  # the business's day, as 2026-11-23
-    minors: list[int]
-    amounts: list[str]  # as payments.yaml writes them (`money.major_text`)
-    references: list[str]  # the PaymentIntent ID, or ""
-    keys: list[int]
+    paid: pl.DataFrame
     new_keys: list[NewKey]
     forget: bool
     others: list[tuple[int, StripeRow]]
@@ -149,7 +144,13 @@ class PaidRows(NamedTuple):
     @property
     def size(self) -> int:
         """How many rows the batch holds."""
-        return len(self.ids) + len(self.others) + sum(self.unmoved.values())
+        return self.paid.height + len(self.others) + sum(self.unmoved.values())
+
+
+# The columns of `PaidRows.paid`: the id, the line, the business's day (as 2026-11-23), the
+# amount in minor units and as payments.yaml writes it (`money.major_text`), the PaymentIntent
+# ID (or ""), and the number of the match key.
+PAID_COLUMNS = ("id", "line", "day", "minor", "amount", "reference", "key")
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,8 @@ MAX_ID = 200  # characters in a Stripe id; the books allow 255, and a refund's i
 MAX_LINKED = 255  # characters in a record's id in the books
 _new_row = functools.partial(tuple.__new__, StripeRow)
 _PAID, _OTHER = 0, 1  # what a row is, for `PaidRows`; else how it moved no money
-_FIRST = operator.itemgetter(slice(0, 1))
+# An ASCII identifier, as `str.isidentifier` and `str.isascii` both say of it.
+_ASCII_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _WRITTEN_AS_IS = 10**18  # an amount beyond this is written by `record_line`, as Decimal prints it
 # What Python's str.strip() takes away, so that polars strips a value as a row read alone does.
 _SPACE = "".join(c for c in map(chr, range(0x3000 + 1)) if c.isspace())
@@ -391,15 +393,19 @@ _QUOTED = re.compile(rb'(?:^|(?<=[,\n]))"(?:[^"]|"")*"(?=[,\r\n]|\Z)', re.MULTIL
 
 def _one_record_a_line(data: bytes, lines: int, width: int) -> bool:
     """Whether each of the `lines` lines of `data` is one record as wide as the header: no quoted
-    value runs on to the next line, no quote is out of place, and each line has its commas."""
-    unquoted = _QUOTED.sub(b"", data) if b'"' in data else data
-    return (
-        b'"' not in unquoted
-        and b"\0" not in data
-        and unquoted.count(b"\n") == data.count(b"\n")
-        and data.count(b"\r") == data.count(b"\r\n")
-        and unquoted.count(b",") == lines * (width - 1)
-    )
+    value runs on to the next line, no quote is out of place, and each line has its commas.
+    (A byte that is not there is looked for once, not counted: most chunks have no quote and
+    no carriage return, and counting goes over the whole chunk.)"""
+    if b"\0" in data:
+        return False
+    unquoted = data
+    if b'"' in data:
+        unquoted = _QUOTED.sub(b"", data)
+        if b'"' in unquoted or unquoted.count(b"\n") != data.count(b"\n"):
+            return False
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    return unquoted.count(b",") == lines * (width - 1)
 
 
 class _Reader:
@@ -581,7 +587,8 @@ class _Reader:
 
         A column's values repeat (a currency, an amount, an hour, a status), so each distinct
         value is parsed once, in Python, as a row read by itself would parse it, and put in
-        place by polars; only the ids, unique to a row, are stripped by polars itself."""
+        place by polars; text that is only stripped (ids, statuses, descriptions, metadata) is
+        stripped by polars itself."""
         count = table.height
         empty = pl.Series([""] * count, dtype=pl.String)
 
@@ -607,7 +614,7 @@ class _Reader:
         keyed = currency.fill_null("") + "\0"
         got: dict[str, pl.Series] = {"id": ids, "Created (UTC)": self._days(raw("Created (UTC)"))}
         slow.append(got["Created (UTC)"].is_null())
-        got["Status"] = parsed(raw("Status"), str.strip, pl.String)
+        got["Status"] = raw("Status").str.strip_chars(_SPACE)
         got["Currency"] = currency
         for name in _AMOUNTS:
             got[name] = parsed(keyed + raw(name), self._parse_amount, pl.Int64)
@@ -617,11 +624,11 @@ class _Reader:
             got[name] = days
         got["Captured"] = parsed(raw("Captured"), _captured, pl.Boolean)
         for name in ("Description", "Payment Link ID", "Client Reference ID", "PaymentIntent ID"):
-            got[name] = parsed(raw(name), str.strip, pl.String)
+            got[name] = raw(name).str.strip_chars(_SPACE)
         got["Dispute Status"] = parsed(raw("Dispute Status"), _lower, pl.String)
         for key in self.layout.metadata:
             name = f"{key}{METADATA_SUFFIX}"
-            got[name] = parsed(raw(name), str.strip, pl.String)
+            got[name] = raw(name).str.strip_chars(_SPACE)
         got["slow"] = functools.reduce(operator.or_, slow)
         got["blank"] = table.select(pl.all_horizontal(pl.all() == "")).to_series()
         return got
@@ -680,17 +687,7 @@ class _Reader:
         )
         frame = frame.with_columns((money_in & ~back).alias("paid"))
         paid = frame.filter(pl.col("paid"))
-        ids = paid.get_column("id").to_list()
-        intents = paid.get_column("PaymentIntent ID").to_list()
-        resolvers = implicit_resolvers()
-        if (
-            not all(map(str.isidentifier, ids))
-            or not all(map(str.isascii, ids))
-            or not resolvers.keys().isdisjoint(map(_FIRST, ids))
-            or None in resolvers
-            or (ids and cast(int, paid.get_column("Amount").max()) >= _WRITTEN_AS_IS)
-            or any(plain(intent) != intent for intent in set(intents) if intent)
-        ):
+        if not self._written_as_they_are(paid):
             return None
         rest = frame.filter(~pl.col("paid"))
         places = rest.get_column("place").to_list()
@@ -710,30 +707,63 @@ class _Reader:
             self.key_numbers.clear()
             self.keys_seen.clear()
         new_keys: list[NewKey] = []
-        return PaidRows(
-            self.reader,
-            self.source,
-            ids,
-            [start + place for place in paid.get_column("place").to_list()],
-            paid.get_column("Created (UTC)").dt.to_string("%Y-%m-%d").to_list(),
-            paid.get_column("Amount").to_list(),
-            self._amount_texts(paid),
-            intents,
-            self._key_numbers(paid, new_keys),
-            new_keys,
-            forget,
-            others,
-            dict(unmoved),
+        table = pl.DataFrame(
+            {
+                "id": paid.get_column("id"),
+                "line": paid.get_column("place").cast(pl.Int64) + start,
+                "day": paid.get_column("Created (UTC)").dt.to_string("%Y-%m-%d"),
+                "minor": paid.get_column("Amount"),
+                "amount": self._amount_texts(paid),
+                "reference": paid.get_column("PaymentIntent ID"),
+                "key": self._key_numbers(paid, new_keys),
+            }
         )
+        return PaidRows(self.reader, self.source, table, new_keys, forget, others, dict(unmoved))
 
-    def _amount_texts(self, paid: pl.DataFrame) -> list[str]:
-        """Each paid row's amount as payments.yaml writes it (`money.major_text`)."""
-        keyed = paid.get_column("Currency") + "\0" + paid.get_column("Amount").cast(pl.String)
-        distinct = keyed.unique().to_list()
-        texts = [_amount_text(value) for value in distinct]
-        return keyed.replace_strict(distinct, texts, return_dtype=pl.String).to_list()
+    def _written_as_they_are(self, paid: pl.DataFrame) -> bool:
+        """Whether every paid row's id and PaymentIntent ID is written in payments.yaml as it is
+        (`plain`: an ASCII identifier that PyYAML reads as text), and its amount is below
+        10**18 (`record_line` writes the others)."""
+        if paid.height == 0:
+            return True
+        resolvers = implicit_resolvers()
+        if None in resolvers:
+            return False
+        ids = paid.get_column("id")
+        starts = sorted(key for key in resolvers if key is not None)
+        if not ids.str.contains(_ASCII_IDENTIFIER).all() or ids.str.slice(0, 1).is_in(starts).any():
+            return False
+        if cast(int, paid.get_column("Amount").max()) >= _WRITTEN_AS_IS:
+            return False
+        intents = paid.get_column("PaymentIntent ID").unique().to_list()
+        return all(plain(intent) == intent for intent in intents if intent)
 
-    def _key_numbers(self, paid: pl.DataFrame, new_keys: list[NewKey]) -> list[int]:
+    def _amount_texts(self, paid: pl.DataFrame) -> pl.Series:
+        """Each paid row's amount (0 < amount < 10**18) as payments.yaml writes it
+        (`money.major_text`): the whole units, and the minor units padded to the currency's
+        places."""
+        if paid.height == 0:
+            return pl.Series("amount", [], dtype=pl.String)
+        currencies = paid.get_column("Currency").unique().to_list()
+        places = {currency: money.exponent(currency) for currency in currencies}
+        place = pl.col("Currency").replace_strict(places, return_dtype=pl.Int64)
+        minor = pl.col("Amount")
+        text = pl.lit(None, dtype=pl.String)
+        for count in sorted(set(places.values())):
+            unit = 10**count
+            written = (
+                minor.cast(pl.String)
+                if not count
+                else pl.concat_str(
+                    (minor // unit).cast(pl.String),
+                    pl.lit("."),
+                    (minor % unit).cast(pl.String).str.zfill(count),
+                )
+            )
+            text = pl.when(place == count).then(written).otherwise(text)
+        return paid.select(text.alias("amount")).to_series()
+
+    def _key_numbers(self, paid: pl.DataFrame, new_keys: list[NewKey]) -> pl.Series:
         """The number of each paid row's match key (`match_key`), the same for this reader's
         every batch; a key numbered for the first time is added to `new_keys`."""
         names = [
@@ -763,7 +793,7 @@ class _Reader:
             numbers.append(number)
         distinct = distinct.with_columns(pl.Series("key", numbers, dtype=pl.Int64))
         joined = keys.join(distinct, on=names, how="left", maintain_order="left")
-        return cast(list[int], joined.get_column("key").to_list())
+        return joined.get_column("key")
 
     def _kind(self, row: StripeRow) -> int | Unmoved:
         """What a row that is not only paid is for `PaidRows`: `_OTHER`, or how it moved no
@@ -928,12 +958,6 @@ def _minutes_ok(rest: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _amount_text(keyed: str) -> str:
-    """`CURRENCY\\0MINOR` as payments.yaml writes the amount (`money.major_text`)."""
-    currency, _, minor = keyed.partition("\0")
-    return money.major_text(int(minor), money.exponent(currency))
 
 
 def _captured(raw: str) -> bool:

@@ -25,11 +25,6 @@ NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.0([
 _REPORTS = {"3": ("BkToCstmrStmt", "Stmt"), "4": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 
 
-def looks_like(head: bytes) -> bool:
-    """Whether a file that starts with `head` is a CAMT.053 or CAMT.054 statement."""
-    return b"<" in head[:200] and re.search(rb"camt\.05[34]\.001\.", head) is not None
-
-
 class _Tree:
     """The document's elements by their names without the namespace, and each one's path."""
 

@@ -28,11 +28,6 @@ _TAG = re.compile(r"^:(\d\d[A-Z]?):", re.MULTILINE)
 _END = re.compile(r"^-}?\s*$")
 
 
-def looks_like(head: bytes) -> bool:
-    """Whether a file that starts with `head` is an MT940 statement."""
-    return re.search(rb"(^|\n|\{4:\r?\n):20:", head) is not None and b":25:" in head
-
-
 def read(path: Path, shown: str) -> Statement:
     """The credits of the MT940 statements at `path` (named `shown` in messages)."""
     statement = Statement(shown, "MT940")

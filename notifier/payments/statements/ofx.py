@@ -24,11 +24,6 @@ from notifier.payments.statements.credit import (
 _MONEY_OUT = {"DEBIT", "PAYMENT", "CHECK", "FEE", "SRVCHG", "ATM", "POS", "DIRECTDEBIT", "CASH"}
 
 
-def looks_like(head: bytes) -> bool:
-    """Whether a file that starts with `head` is an OFX statement (1.x header or 2.x XML)."""
-    return b"OFXHEADER" in head[:400] or b"<OFX>" in head.upper()
-
-
 def read(path: Path, shown: str) -> Statement:
     """The credits of the OFX statement at `path` (named `shown` in messages)."""
     statement = Statement(shown, "OFX")
