@@ -248,9 +248,8 @@ def _render_task(clients: list[str]) -> _Rendered:
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
             page = view.folder + invoice.page
-            key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
-            if key is not None:
-                part.page_keys[page] = key
+            page_key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
+            part.page_keys[page] = page_key
             # The PDF first: when it must be printed, the printer starts on it at once.
             documents: list[tuple[str, tuple[str | None, Path | bytes | Pending | None]]] = [
                 (invoice.pdf, portal.invoice_pdf(view, invoice)),
@@ -271,7 +270,12 @@ def _render_task(clients: list[str]) -> _Rendered:
                 if key is not None and not isinstance(document, bytes):
                     used.append(key)  # in the cache: kept there for this build
         files.append(view.folder + "index.html")
-        writer.write(files[-1], portal.client_page(view).encode())
+        page_key, index = portal.client_page(view, _JOB["pages"].get(files[-1]))
+        part.page_keys[files[-1]] = page_key
+        if index is None:  # as the site has it
+            writer.keep(files[-1])
+        else:
+            writer.write(files[-1], index)
         part.views += 1
     # What is printed by now is written; the PDF still printing, when the caller needs it.
     waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
