@@ -401,6 +401,13 @@ class Portal:
         key = printed_key(self._common_digest(), document)
         return key, pdf_of(key, document, self.cache, self.printer)
 
+    def cached_pdf(self, key: str | None) -> Path | None:
+        """The PDF of `key` in the cache, if it is there."""
+        if key is None or self.cache is None:
+            return None
+        cached = self.cache / f"{key}.pdf"
+        return cached if cached.is_file() else None
+
     def kept_pdfs(
         self, view: ClientView, invoice: InvoiceView
     ) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]]:
