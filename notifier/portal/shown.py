@@ -38,12 +38,12 @@ _TEXT = (AnyUrl,)  # spelt by their text, as a page shows them
 class Shown:
     """Digests of values for one build: `records` gives a record's digest where the books have
     one; what was digested is remembered by identity (a client's invoices share its records, its
-    pages the same invoices)."""
+    page shows the invoices their pages showed)."""
 
     def __init__(self, records: Callable[[BaseModel], bytes | None]) -> None:
         self._records = records
         self._known: dict[int, tuple[object, bytes]] = {}  # `digest`'s
-        self._parts: dict[int, tuple[object, bytes]] = {}  # `_record`'s
+        self._parts: dict[int, tuple[object, str]] = {}  # `_record`'s
         self._fields: dict[type, tuple[tuple[str, Callable[[Any], object] | None], ...]] = {}
 
     def digest(self, value: object) -> bytes:
@@ -51,56 +51,65 @@ class Shown:
         known = self._known.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        parts: list[bytes] = []
+        parts: list[str] = []
         self._spell(value, parts)
-        found = hashlib.sha256(b"".join(parts)).digest()
+        found = hashlib.sha256("".join(parts).encode()).digest()
         if not isinstance(value, _PLAIN):  # kept alive here, so its identity stays its own
             self._known[id(value)] = (value, found)
         return found
 
-    def _spell(self, value: object, parts: list[bytes]) -> None:
-        if value is None:
-            parts.append(b"N;")
+    def _spell(self, value: object, parts: list[str]) -> None:
+        """`value` spelt out into `parts`: each text with its length, so no two values spell the
+        same."""
+        kind = type(value)
+        if kind is str:
+            parts.append(f"s{len(value)}:{value}")  # type: ignore[arg-type]
+        elif kind is int or kind is bool or value is None:
+            parts.append(f"i{value};")
+        elif kind is tuple or kind is list:
+            parts.append("(")
+            spell = self._spell
+            for item in value:  # type: ignore[attr-defined]
+                spell(item, parts)
+            parts.append(")")
+        elif kind is date or kind is Decimal:
+            parts.append(f"{kind.__name__}{value};")
         elif isinstance(value, enum.Enum):
-            parts.append(f"E{type(value).__name__}.{value.name};".encode())
-        elif isinstance(value, _PLAIN):
-            parts.append(f"{type(value).__name__[0]}{value};".encode())
-        elif isinstance(value, _TEXT):
-            parts.append(f"T{value};".encode())
-        elif isinstance(value, tuple | list):
-            parts.append(b"(")
-            for item in value:
-                self._spell(item, parts)
-            parts.append(b")")
+            parts.append(f"E{kind.__name__}.{value.name};")
+        elif isinstance(value, (*_PLAIN, *_TEXT)):
+            text = str(value)
+            parts.append(f"{kind.__name__}{len(text)}:{text}")
         elif isinstance(value, Mapping):
-            parts.append(b"{")
+            parts.append("{")
             for key, item in value.items():
                 self._spell(key, parts)
                 self._spell(item, parts)
-            parts.append(b"}")
+            parts.append("}")
         elif isinstance(value, set | frozenset):
-            parts.append(b"<" + b"".join(sorted(self.digest(item) for item in value)) + b">")
+            parts.append("<" + "".join(sorted(self.digest(item).hex() for item in value)) + ">")
         elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
-            parts.append(type(value).__name__.encode() + self._record(value))
+            parts.append(kind.__name__)
+            parts.append(self._record(value))
         else:
-            raise TypeError(f"no digest for a {type(value).__name__}: say what a page shows of it")
+            raise TypeError(f"no digest for a {kind.__name__}: say what a page shows of it")
 
-    def _record(self, value: object) -> bytes:
+    def _record(self, value: object) -> str:
         """A model's or a dataclass's digest: the books' for a record of theirs, else its fields'."""
         if isinstance(value, BaseModel):
             found = self._records(value)
             if found is not None:
-                return found
+                return found.hex()
         known = self._parts.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        parts: list[bytes] = []
+        parts: list[str] = []
+        spell = self._spell
         for name, shown in self._fields_of(type(value)):
             item = getattr(value, name)
-            self._spell(item if shown is None else shown(item), parts)
-        found = hashlib.sha256(b"".join(parts)).digest()
-        self._parts[id(value)] = (value, found)
-        return found
+            spell(item if shown is None else shown(item), parts)
+        text = hashlib.sha256("".join(parts).encode()).hexdigest()
+        self._parts[id(value)] = (value, text)
+        return text
 
     def _fields_of(self, kind: type) -> tuple[tuple[str, Callable[[Any], object] | None], ...]:
         found = self._fields.get(kind)
