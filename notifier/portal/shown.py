@@ -43,7 +43,7 @@ class Shown:
     def __init__(self, records: Callable[[BaseModel], bytes | None]) -> None:
         self._records = records
         self._known: dict[int, tuple[object, bytes]] = {}  # `digest`'s
-        self._parts: dict[int, tuple[object, str]] = {}  # `_record`'s
+        self._parts: dict[int, tuple[object, str]] = {}  # `_model`'s
         self._fields: dict[type, tuple[tuple[str, Callable[[Any], object] | None], ...]] = {}
 
     def digest(self, value: object) -> bytes:
@@ -87,18 +87,29 @@ class Shown:
             parts.append("}")
         elif isinstance(value, set | frozenset):
             parts.append("<" + "".join(sorted(self.digest(item).hex() for item in value)) + ">")
-        elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
+        elif isinstance(value, BaseModel):
             parts.append(kind.__name__)
-            parts.append(self._record(value))
+            parts.append(self._model(value))
+        elif dataclasses.is_dataclass(value):
+            known = self._known.get(id(value))
+            if known is not None and known[0] is value:  # digested already: a page's invoice
+                parts.append(f"{kind.__name__}={known[1].hex()}")
+                return
+            parts.append(kind.__name__ + "{")  # spelt in line: most are small, and not shared
+            spell = self._spell
+            for name, shown in self._fields_of(kind):
+                item = getattr(value, name)
+                spell(item if shown is None else shown(item), parts)
+            parts.append("}")
         else:
             raise TypeError(f"no digest for a {kind.__name__}: say what a page shows of it")
 
-    def _record(self, value: object) -> str:
-        """A model's or a dataclass's digest: the books' for a record of theirs, else its fields'."""
-        if isinstance(value, BaseModel):
-            found = self._records(value)
-            if found is not None:
-                return found.hex()
+    def _model(self, value: BaseModel) -> str:
+        """A model's digest: the books' for a record of theirs, else its fields' (the settings'
+        models: the same few for every page)."""
+        found = self._records(value)
+        if found is not None:
+            return found.hex()
         known = self._parts.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
