@@ -629,3 +629,32 @@ def test_a_late_invoices_page_reads_the_same_each_day_until_interest_is_claimed(
     assert after != before
     assert "Late-payment interest" in after.decode()
     assert "Late-payment interest" not in before.decode()
+
+
+def test_a_payment_prints_the_invoice_again_and_its_receipt_though_the_day_is_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose values did not change keeps its PDFs as the last build made them; a payment
+    changes the page, so its PDF says what is owed after it, and its receipt is there."""
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
+    root = example_books(tmp_path)
+    public, cache = tmp_path / "public", tmp_path / "cache"
+    books, _ = check_books(root)
+    build_site(root, books, AS_OF, SECRET, public, cache, workers=1)
+    (pdf,) = public.rglob("HP-2026-026.pdf")
+    before = pdf.read_bytes()
+    receipts = {p.name for p in pdf.parent.glob("HP-2026-026*.pdf")}
+    tomorrow = AS_OF + timedelta(days=1)
+    with (root / "data" / "records" / "payments.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            f"- {{id: bank-part-026, invoice: HP-2026-026, date: {tomorrow}, amount: 100, "
+            "currency: GBP, method: bank}\n"
+        )
+    books, _ = check_books(root)
+    build_site(root, books, tomorrow, SECRET, public, cache, workers=1)
+    assert pdf.read_bytes() != before
+    assert "3,458.40" in pdf.read_text()  # £3,558.40 owed, less the £100 paid
+    assert len({p.name for p in pdf.parent.glob("HP-2026-026*.pdf")} - receipts) == 1
+    # And nothing else: built afresh elsewhere, the site is the same.
+    build_site(root, books, tomorrow, SECRET, tmp_path / "afresh", tmp_path / "c2", workers=1)
+    assert tree(public) == tree(tmp_path / "afresh")
