@@ -350,8 +350,8 @@ def pdf_sources(root: Path, as_of: date) -> dict[str, tuple[str | None, Document
 
 
 def documents(root: Path, as_of: date) -> dict[str, list[tuple[str | None, Document]]]:
-    """Each invoice's page and PDF (its data) as of `as_of` (no cache), with their keys (None for
-    a page made every day). Calendars have none: made every time, never kept."""
+    """Each invoice's page and PDF (its data) as of `as_of` (no cache), with their keys.
+    Calendars have none: made every time, never kept."""
     books, _ = check_books(root)
     portal = Portal(root, books, Theme(root), as_of, SECRET.demo, None)
     return {
@@ -436,8 +436,7 @@ def test_an_overdue_invoices_pdf_is_printed_again_only_when_something_happens_to
     assert len(late) >= 3
     today, tomorrow = documents(root, AS_OF), documents(root, AS_OF + timedelta(days=1))
     for number in late:
-        (page, pdf), (page_after, pdf_after) = today[number], tomorrow[number]
-        assert page_after != page  # the page says what is owed today, one day more late
+        pdf, pdf_after = today[number][1], tomorrow[number][1]
         assert pdf_after == pdf, number  # the same document: neither rendered nor printed again
     # A month after its due date (3 Nov) interest is claimed: what is owed, and so the PDF, change.
     before, claimed = (documents(root, day)["HP-2026-026"][1] for day in CLAIM_DAYS)
@@ -472,7 +471,7 @@ def test_a_page_that_shows_what_it_showed_at_the_last_build_is_not_rendered_agai
     monkeypatch.setattr(Theme, "render", counted)
     build_site(root, books, AS_OF, SECRET, public, cache, workers=1)
     states = ledger(books, AS_OF)
-    pages = {p: p.stat().st_mtime_ns for p in public.rglob("HP-*.html")}
+    pages = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in public.rglob("HP-*.html")}
     assert sorted(rendered) == sorted(p.stem for p in pages)  # each page once
     assert list(cache.glob("*.html")) == []  # and written straight into the site, not copied
     rendered.clear()
@@ -482,11 +481,15 @@ def test_a_page_that_shows_what_it_showed_at_the_last_build_is_not_rendered_agai
     paid = {n for n, s in states.items() if s.status.value == "paid"}
     assert late
     assert paid
-    assert late <= set(rendered)  # a late invoice's page says how late, to the day
+    # A page is rendered again exactly when what it shows changed: a step of what happens next
+    # that passed, a status; never for a day more late alone.
+    changed = {p.stem for p, (_, before) in pages.items() if p.read_bytes() != before}
+    assert sorted(rendered) == sorted(changed)
+    assert late - changed  # late pages that read the same the next day
     assert not paid & set(rendered)  # nothing happened to a paid invoice: its page stays
-    for path, modified in pages.items():
-        if path.stem in paid:
-            assert path.stat().st_mtime_ns == modified
+    for path, (modified, _) in pages.items():
+        if path.stem not in changed:
+            assert path.stat().st_mtime_ns == modified  # not even written
     # Built afresh elsewhere, the pages are the same.
     build_site(root, books, tomorrow, SECRET, tmp_path / "afresh", tmp_path / "c2", workers=1)
     assert tree(public) == tree(tmp_path / "afresh")
@@ -601,3 +604,57 @@ def test_the_books_ledger_and_account_never_import_the_speed_machinery() -> None
                     names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
                 found += [f"{path.name}: {n}" for n in names if n in SPEED_MACHINERY]
     assert found == []
+
+
+def test_a_late_invoices_page_reads_the_same_each_day_until_interest_is_claimed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
+    root = example_books(tmp_path)
+    books, _ = check_books(root)
+    public, cache = tmp_path / "public", tmp_path / "cache"
+
+    def page(day: date) -> bytes:
+        build_site(root, books, day, SECRET, public, cache, workers=1)
+        (found,) = public.rglob("HP-2026-026.html")
+        return found.read_bytes()
+
+    # Two ordinary days (no reminder falls due on the first that the second would see as sent).
+    ordinary = [AS_OF, AS_OF + timedelta(days=1)]
+    assert all(ledger(books, day)["HP-2026-026"].days_overdue for day in ordinary)
+    first, second = (page(day) for day in ordinary)
+    assert second == first  # one day more late, nothing the client must know changed
+    assert "Owed today; overdue since 4 November 2026." in second.decode()
+    before, after = (page(day) for day in CLAIM_DAYS)  # a month's interest is claimed: owed more
+    assert after != before
+    assert "Late-payment interest" in after.decode()
+    assert "Late-payment interest" not in before.decode()
+
+
+def test_a_payment_prints_the_invoice_again_and_its_receipt_though_the_day_is_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose values did not change keeps its PDFs as the last build made them; a payment
+    changes the page, so its PDF says what is owed after it, and its receipt is there."""
+    monkeypatch.setattr("notifier.portal.documents.print_document", _data_as_pdf)
+    root = example_books(tmp_path)
+    public, cache = tmp_path / "public", tmp_path / "cache"
+    books, _ = check_books(root)
+    build_site(root, books, AS_OF, SECRET, public, cache, workers=1)
+    (pdf,) = public.rglob("HP-2026-026.pdf")
+    before = pdf.read_bytes()
+    receipts = {p.name for p in pdf.parent.glob("HP-2026-026*.pdf")}
+    tomorrow = AS_OF + timedelta(days=1)
+    with (root / "data" / "records" / "payments.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            f"- {{id: bank-part-026, invoice: HP-2026-026, date: {tomorrow}, amount: 100, "
+            "currency: GBP, method: bank}\n"
+        )
+    books, _ = check_books(root)
+    build_site(root, books, tomorrow, SECRET, public, cache, workers=1)
+    assert pdf.read_bytes() != before
+    assert "3,458.40" in pdf.read_text()  # £3,558.40 owed, less the £100 paid
+    assert len({p.name for p in pdf.parent.glob("HP-2026-026*.pdf")} - receipts) == 1
+    # And nothing else: built afresh elsewhere, the site is the same.
+    build_site(root, books, tomorrow, SECRET, tmp_path / "afresh", tmp_path / "c2", workers=1)
+    assert tree(public) == tree(tmp_path / "afresh")

@@ -47,6 +47,7 @@ from notifier.portal.documents import (
     template_variables,
 )
 from notifier.portal.last_build import code_digest
+from notifier.portal.shown import Shown
 from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.printer import Printer
 from notifier.report.charts import bar_chart
@@ -244,15 +245,14 @@ class Portal:
     _terms: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     # What a document's key is made of beyond its data (see `_key`), worked out once per build.
     _common: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    # The last value of each variable a key was made of, and its repr: an invoice's page and PDF
-    # show the same invoice, a client's invoices the same client (a repr of the books' models
-    # costs more than hashing it).
-    _reprs: dict[str, tuple[object, str]] = field(default_factory=dict, repr=False, compare=False)
+    # Digests of what the pages show (see `Shown`), remembered for the build.
+    _shown: Shown | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The documents' keys hold where the theme is (see `documents_digest`): `--root books`
         # and the same folder spelled in full must find the same documents.
         object.__setattr__(self, "root", self.root.resolve())
+        object.__setattr__(self, "_shown", Shown(lambda r: self.books.digests.get(id(r))))
         new_build()
 
     @property
@@ -268,22 +268,28 @@ class Portal:
         speaks = frozenset(self.theme.translations)
         return languages.reading_locale(locale, speaks, self.books.settings.business.locale)
 
-    def client_page(self, view: ClientView) -> str:
-        return self._render("client.html", view, root="../../", client=view.client, view=view)
+    def client_page(self, view: ClientView, last: str | None = None) -> tuple[str, bytes | None]:
+        """The client's page's key and the page; None for the page if its key is `last` (as for
+        `invoice_page`)."""
+        template = "client.html"
+        language, context = self._context(view, root="../../", client=view.client, view=view)
+        key = self._key(template, language, context)
+        if key == last:
+            return key, None
+        return key, self.theme.render(template, language, **context).encode()
 
     def invoice_page(
         self, view: ClientView, invoice: InvoiceView, last: str | None = None
-    ) -> tuple[str | None, bytes | None]:
+    ) -> tuple[str, bytes | None]:
         """The page's key and the page; None for the page if its key is `last` (the key of the
         page the site has: it shows the same, and is neither rendered nor written again). Pages
-        are written straight into the site, never kept in the cache. The page of an invoice that
-        is late, or on which interest accrues, says so to the day: it has no key, and is
-        rendered every time (a third of the invoices or so; a key costs a quarter of rendering
-        the page)."""
+        are written straight into the site, never kept in the cache. A page says nothing that
+        changes with the day alone (since when an invoice is late, not for how many days: see
+        `notifier.portal.shown`), so most pages are the same from one day to the next."""
         template = "invoice.html"
         language, context = self._invoice_context(view, invoice)
-        key = None if invoice.state.days_overdue > 0 else self._key(template, language, context)
-        if key is not None and key == last:
+        key = self._key(template, language, context)
+        if key == last:
             return key, None
         return key, self.theme.render(template, language, **context).encode()
 
@@ -395,6 +401,13 @@ class Portal:
         key = printed_key(self._common_digest(), document)
         return key, pdf_of(key, document, self.cache, self.printer)
 
+    def cached_pdf(self, key: str | None) -> Path | None:
+        """The PDF of `key` in the cache, if it is there."""
+        if key is None or self.cache is None:
+            return None
+        cached = self.cache / f"{key}.pdf"
+        return cached if cached.is_file() else None
+
     def kept_pdfs(
         self, view: ClientView, invoice: InvoiceView
     ) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]]:
@@ -435,20 +448,14 @@ class Portal:
         template reads (the invoice's data, the client, the business...; the as-of date only if
         the template reads it)."""
         reads = self.theme.variables(template)
+        assert self._shown is not None
+        digest = self._shown.digest
         shown = {
-            name: self._repr(name, value)
+            name: digest(value).hex()
             for name, value in context.items()
             if name not in _IN_EVERY_DOCUMENT and (reads is None or name in reads)
         }
         return document_key(self._common_digest(), template, language, shown)
-
-    def _repr(self, name: str, value: object) -> str:
-        last = self._reprs.get(name)
-        if last is not None and last[0] is value:  # the very object: frozen, and kept alive here
-            return last[1]
-        text = repr(value)
-        self._reprs[name] = (value, text)
-        return text
 
     def _common_digest(self) -> bytes:
         """What every document of the build is made with (see `documents_digest`), and the
@@ -456,14 +463,10 @@ class Portal:
         digest: bytes | None = self._common.get("")
         if digest is None:
             assert self.books.settings is not None
-            business = repr(self.books.settings.business).encode()
+            assert self._shown is not None
+            business = self._shown.digest(self.books.settings.business)
             digest = self._common[""] = documents_digest(self.root) + business
         return digest
-
-    def _render(self, template: str, reader: ClientView, **context: Any) -> str:
-        """`template` for the client of `reader`: in their language, amounts and dates."""
-        language, values = self._context(reader, **context)
-        return self.theme.render(template, language, **values)
 
     def _context(self, reader: ClientView, **context: Any) -> tuple[str, dict[str, Any]]:
         """The language of `reader` and a template's context for them: `context` and what every

@@ -41,7 +41,7 @@ from notifier.portal.last_build import (
     write_shares,
     write_state,
 )
-from notifier.portal.views import client_views
+from notifier.portal.views import ClientView, InvoiceView, client_views
 from notifier.portal.writer import SiteWriter
 from notifier.printer import Printer
 from notifier.report.receivables import ClientShare, assemble, client_shares
@@ -59,7 +59,7 @@ class _Rendered:
 
     files: dict[str, list[str]] = field(default_factory=dict)
     documents: dict[str, list[str]] = field(default_factory=dict)
-    page_keys: dict[str, str] = field(default_factory=dict)  # see `Portal.invoice_page`
+    page_keys: dict[str, str] = field(default_factory=dict)  # of pages and PDFs: see `_pages_of`
     shares: dict[str, ClientShare] = field(default_factory=dict)  # of the dashboard
     changed: list[str] = field(default_factory=list)
     # PDFs still printing (see `Pending`): in the process that has the printer only.
@@ -248,18 +248,23 @@ def _render_task(clients: list[str]) -> _Rendered:
         files, used = part.files[view.client.id], part.documents[view.client.id]
         for invoice in view.invoices:
             page = view.folder + invoice.page
-            key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
-            if key is not None:
-                part.page_keys[page] = key
-            # The PDF first: when it must be printed, the printer starts on it at once.
+            page_key, shown = portal.invoice_page(view, invoice, _JOB["pages"].get(page))
+            part.page_keys[page] = page_key
+            # The PDFs first: when one must be printed, the printer starts on it at once.
+            pdfs = _as_last_built(portal, view, invoice) if shown is None else None
+            if pdfs is None:
+                pdfs = [(invoice.pdf, portal.invoice_pdf(view, invoice))]
+                pdfs.extend(portal.kept_pdfs(view, invoice))
             documents: list[tuple[str, tuple[str | None, Path | bytes | Pending | None]]] = [
-                (invoice.pdf, portal.invoice_pdf(view, invoice)),
+                pdfs[0],
                 (invoice.page, (None, shown)),
             ]
             if invoice.state.status.is_open:
                 documents.append((invoice.ics, (None, portal.calendar(view, invoice))))
-            for receipt, made in portal.kept_pdfs(view, invoice):
-                documents.append((receipt, made))
+            documents.extend(pdfs[1:])
+            for name, (key, _) in pdfs:
+                if key is not None:
+                    part.page_keys[view.folder + name] = key
             for name, (key, document) in documents:
                 files.append(view.folder + name)
                 if document is None:  # as the site has it
@@ -271,7 +276,12 @@ def _render_task(clients: list[str]) -> _Rendered:
                 if key is not None and not isinstance(document, bytes):
                     used.append(key)  # in the cache: kept there for this build
         files.append(view.folder + "index.html")
-        writer.write(files[-1], portal.client_page(view).encode())
+        page_key, index = portal.client_page(view, _JOB["pages"].get(files[-1]))
+        part.page_keys[files[-1]] = page_key
+        if index is None:  # as the site has it
+            writer.keep(files[-1])
+        else:
+            writer.write(files[-1], index)
         part.views += 1
     # What is printed by now is written; the PDF still printing, when the caller needs it.
     waiting = [(relative, pdf) for relative, pdf in part.pending if not pdf.ready]
@@ -281,6 +291,26 @@ def _render_task(clients: list[str]) -> _Rendered:
     part.pending = waiting
     part.changed = writer.changed
     return part
+
+
+def _as_last_built(
+    portal: Portal, view: ClientView, invoice: InvoiceView
+) -> list[tuple[str, tuple[str | None, Path | bytes | Pending]]] | None:
+    """The invoice's PDFs (its own, then its receipts and credit notes) as the last build made
+    them, when its page shows what it showed then: a page's key holds everything its PDFs are made
+    of (the invoice's account, the client, the language, the terms, the theme and the business),
+    so their keys are the last build's, and their data need not be worked out again to find
+    them. None if one of them is not in the cache."""
+    last: dict[str, str] = _JOB["pages"]
+    names = [invoice.pdf, *invoice.receipts.values(), *invoice.credit_note_files.values()]
+    found: list[tuple[str, tuple[str | None, Path | bytes | Pending]]] = []
+    for name in names:
+        key = last.get(view.folder + name)
+        cached = portal.cached_pdf(key)
+        if cached is None:
+            return None
+        found.append((name, (key, cached)))
+    return found
 
 
 def _split(
@@ -365,7 +395,8 @@ def _share_keys(books: Books, keys: dict[str, str]) -> dict[str, str]:
 
 
 def _pages_of(state: dict[str, Any]) -> dict[str, str]:
-    """The key of each invoice page of the last build (see `Portal.invoice_page`)."""
+    """The key of each page and PDF of the last build (see `Portal.invoice_page`, and
+    `_as_last_built`)."""
     pages = state.get("page_keys")
     if not isinstance(pages, dict):
         return {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from notifier import addresses
@@ -31,7 +31,7 @@ from notifier.books import schema
 from notifier.documents.credit_note import credit_note_file, credit_notes_of
 from notifier.documents.receipt import receipt_file, receipts_of
 
-STATEMENT_DAYS = 365
+STATEMENT_MONTHS = 12  # a statement begins on the first day of the month this many months ago
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,19 @@ class StatementLine:
 
 @dataclass(frozen=True)
 class Statement:
+    """A statement over whole months (it begins on the first day of a month), so it reads the same
+    every day of a month in which nothing happens; its closing balance is dated by its last line."""
+
     currency: str
     since: date
     opening: int
     lines: tuple[StatementLine, ...]
     closing: int
+
+    @property
+    def closed(self) -> date:
+        """The day of the closing balance: the last line's (nothing after it changed the balance)."""
+        return self.lines[-1].on if self.lines else self.since
 
 
 @dataclass(frozen=True)
@@ -252,8 +260,10 @@ def _pay_all(client: ClientAccount) -> tuple[PayAll, ...]:
 
 
 def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Statement, ...]:
-    """One statement per currency over the last year: invoices, payments, refunds, discounts."""
-    since = as_of - timedelta(days=STATEMENT_DAYS)
+    """One statement per currency over the last year (from the first day of the month a year ago):
+    invoices, payments, refunds, discounts."""
+    months = as_of.year * 12 + as_of.month - 1 - STATEMENT_MONTHS
+    since = date(months // 12, months % 12 + 1, 1)
     entries: dict[str, list[StatementLine]] = defaultdict(list)
     for account in invoices:
         state = account.state
