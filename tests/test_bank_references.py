@@ -176,3 +176,27 @@ def test_any_order_and_overlap_of_statements_gives_the_same_payments_once(found,
     assert imported(order) == once
     named = {f"TX{n}" for n, (number, _, _) in enumerate(found) if number is not None}
     assert {p[0] for p in once} == named  # each named transfer recorded, nothing guessed
+
+
+def test_check_names_each_clash_at_its_line_on_every_run(tmp_path):
+    """Two invoices alike in letters and digits, and an invoice named like a client: each clash is
+    said once, at the line of the record that clashes, by a cold check and by the next one."""
+    root = example_books(tmp_path)
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text()
+    text = text.replace("- number: HP-2026-034", "- number: HP2026-030", 1)
+    invoices.write_text(text.replace("- number: HP-2026-033", "- number: Tanaka", 1))
+    command = [sys.executable, "-m", "notifier", "--root", str(root), "check"]
+    wanted = [
+        "data/invoices/2026.yaml:132: number: invoice Tanaka would get the RF reference "
+        "RF63TANAKA, as the statement of client `tanaka` does; make them differ in their letters "
+        "and digits, or set `payments.creditor_reference: invoice-number`",
+        "data/invoices/2026.yaml:138: number: invoice HP2026-030 would get the RF reference "
+        "RF77HP2026030, as invoice HP-2026-030 does; make them differ in their letters and "
+        "digits, or set `payments.creditor_reference: invoice-number`",
+    ]
+    for _ in range(2):  # read cold, then with the verdict kept in .cache
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 1
+        assert [line for line in done.stderr.splitlines() if "RF reference" in line] == wanted
+    assert (root / ".cache" / "books").is_dir()

@@ -78,17 +78,29 @@ def _fitted(text: str, room: int) -> str:
 
 
 def invoice_reference(number: str) -> str:
-    return creditor_reference(_fitted(number, _BODY))
+    return creditor_reference(_invoice_body(number))
 
 
 def instalment_reference(number: str, plan_place: int, instalment: int) -> str:
     """The reference of `instalment` of the plan at `plan_place` (see the module's docstring)."""
+    return creditor_reference(_instalment_body(number, plan_place, instalment))
+
+
+def _invoice_body(number: str) -> str:
+    return _fitted(number, _BODY)
+
+
+def _instalment_body(number: str, plan_place: int, instalment: int) -> str:
     suffix = f"P{_DIGITS36[plan_place]}I{instalment}"
-    return creditor_reference(_fitted(number, _BODY - len(suffix)) + suffix)
+    return _fitted(number, _BODY - len(suffix)) + suffix
 
 
 def statement_reference(client: str) -> str:
-    return creditor_reference(_fitted(client, _BODY))
+    return creditor_reference(_statement_body(client))
+
+
+def _statement_body(client: str) -> str:
+    return _fitted(client, _BODY)
 
 
 def plan_place(settings: schema.Settings, plan: str) -> int:
@@ -107,18 +119,35 @@ def grouped(reference: str) -> str:
 def targets(books: Books) -> Iterator[tuple[str, Target]]:
     """Every reference the books give out, with what it names: each client's statement, each
     invoice and each instalment of each plan it offers. Nothing if the business turned RF off."""
+    for body, target in _bodies(books):
+        yield creditor_reference(body), target
+
+
+def clashes(books: Books) -> dict[str, list[Target]]:
+    """The references two or more items of the books would share. Compared by their bodies: the
+    check digits are worked out from the body alone, so two references are alike exactly when
+    their bodies are (and only a clash needs its check digits, to be named)."""
+    found: dict[str, list[Target]] = {}
+    for body, target in _bodies(books):
+        found.setdefault(body, []).append(target)
+    return {creditor_reference(body): named for body, named in found.items() if len(named) > 1}
+
+
+def _bodies(books: Books) -> Iterator[tuple[str, Target]]:
+    """`targets`, each with its reference's body (the letters and digits after the check
+    digits) instead of the whole reference."""
     settings = books.settings
     if settings is None or not uses_rf(settings):
         return
     plans = {plan.id: plan for plan in settings.plans}
     for client in books.clients.values():
-        yield statement_reference(client.id), Target(client.id)
+        yield _statement_body(client.id), Target(client.id)
     for invoice in books.invoices.values():
         owner = books.clients.get(invoice.client)
         if owner is None:
             continue
         number = invoice.number
-        yield invoice_reference(number), Target(owner.id, number)
+        yield _invoice_body(number), Target(owner.id, number)
         counts = {
             p: plans[p].instalments
             for p in invoice_terms(settings, owner, invoice).plan_ids
@@ -129,16 +158,7 @@ def targets(books: Books) -> Iterator[tuple[str, Target]]:
         for plan, count in counts.items():
             place = plan_place(settings, plan)
             for n in range(1, count + 1):
-                ref = instalment_reference(number, place, n)
-                yield ref, Target(owner.id, number, plan, n)
-
-
-def clashes(books: Books) -> dict[str, list[Target]]:
-    """The references two or more items of the books would share."""
-    found: dict[str, list[Target]] = {}
-    for reference, target in targets(books):
-        found.setdefault(reference, []).append(target)
-    return {ref: named for ref, named in found.items() if len(named) > 1}
+                yield _instalment_body(number, place, n), Target(owner.id, number, plan, n)
 
 
 def found_in(text: str) -> list[list[str]]:
