@@ -13,6 +13,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
 
 from notifier.account import references
 from notifier.books.checks import check_books
@@ -200,3 +202,10 @@ def test_check_names_each_clash_at_its_line_on_every_run(tmp_path):
         assert done.returncode == 1
         assert [line for line in done.stderr.splitlines() if "RF reference" in line] == wanted
     assert (root / ".cache" / "books").is_dir()
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=21))
+def test_check_digits_are_iso_7064s(body):
+    made = references.creditor_reference(body)
+    assert made == f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+    assert iso11649.is_valid(made)

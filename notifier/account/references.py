@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
 
 from notifier.books import schema
 from notifier.books.load import Books
@@ -30,6 +29,7 @@ _BODY = MAX_LENGTH - 4  # after `RF` and the check digits
 _DIGEST = 5  # base-36 characters of a digest, for a number too long to keep whole
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 _DIGITS36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_BASE_10 = str.maketrans({c: str(n) for n, c in enumerate(_DIGITS36)})  # ISO 7064's A=10 ... Z=35
 # An RF reference anywhere in a text: `RF`, two digits, then letters and digits, spaces between.
 # (A lookahead: one reference's run of letters may hold the start of the next.)
 _IN_TEXT = re.compile(r"(?=(RF\s?[0-9]{2}(?:\s?[0-9A-Z]){1,21}))")
@@ -60,8 +60,11 @@ def uses_rf(settings: schema.Settings) -> bool:
 
 def creditor_reference(body: str) -> str:
     """`body` (letters and digits, at most 21) as an RF reference, check digits computed (ISO 7064
-    MOD 97-10 over the body followed by `RF`, as ISO 11649 moves the first four characters)."""
-    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+    MOD 97-10 over the body followed by `RF`, as ISO 11649 moves the first four characters): each
+    letter as its number (A is 10), the whole read as one integer. As python-stdnum's
+    `mod_97_10.calc_check_digits`, which converts a character at a time (a tenth of an account
+    of 10,000 invoices went there)."""
+    return f"RF{98 - int((body + 'RF00').translate(_BASE_10)) % 97:02d}{body}"
 
 
 def _fitted(text: str, room: int) -> str:
