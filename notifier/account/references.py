@@ -143,6 +143,7 @@ def _bodies(books: Books) -> Iterator[tuple[str, Target]]:
     if settings is None or not uses_rf(settings):
         return
     plans = {plan.id: plan for plan in settings.plans}
+    places = {plan: plan_place(settings, plan) for plan in plans}
     for client in books.clients.values():
         yield _statement_body(client.id), Target(client.id)
     for invoice in books.invoices.values():
@@ -159,7 +160,7 @@ def _bodies(books: Books) -> Iterator[tuple[str, Target]]:
         if invoice.custom_plan is not None:
             counts[invoice.custom_plan.id] = len(invoice.custom_plan.instalments)
         for plan, count in counts.items():
-            place = plan_place(settings, plan)
+            place = places.get(plan, 0)
             for n in range(1, count + 1):
                 yield _instalment_body(number, place, n), Target(owner.id, number, plan, n)
 
