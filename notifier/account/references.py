@@ -18,8 +18,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from stdnum import iso11649
-
 from notifier.books import schema
 from notifier.books.load import Books
 from notifier.ledger.terms import invoice_terms
@@ -114,6 +112,8 @@ def plan_place(settings: schema.Settings, plan: str) -> int:
 
 def grouped(reference: str) -> str:
     """`reference` as people read and type it: in groups of four (`RF18 HP20 2601 4`)."""
+    from stdnum import iso11649  # here and below: the account needs only its check digits
+
     if reference.startswith("RF") and iso11649.is_valid(reference):
         return str(iso11649.format(reference))
     return reference
@@ -170,6 +170,8 @@ def found_in(text: str) -> list[list[str]]:
     the letters and digits after it whose check digits hold, longest first (`Inv RF24 HP20 2601 4
     thanks` gives `RF24HP2026014`, and perhaps a longer run that holds by chance: the books say
     which is theirs, the longest they know)."""
+    from stdnum import iso11649
+
     found: list[list[str]] = []
     for match in _IN_TEXT.finditer(text.upper()):
         compact = re.sub(r"\s", "", match[1])
