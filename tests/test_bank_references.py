@@ -197,11 +197,27 @@ def test_check_names_each_clash_at_its_line_on_every_run(tmp_path):
         "RF77HP2026030, as invoice HP-2026-030 does; make them differ in their letters and "
         "digits, or set `payments.creditor_reference: invoice-number`",
     ]
-    for _ in range(2):  # read cold, then with the verdict kept in .cache
+    payments = root / "data" / "records" / "payments.yaml"
+    for step in range(3):  # cold; with the verdict kept; with each invoice file's references kept
+        if step == 2:
+            payments.write_text(payments.read_text() + "# an edit\n")
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 1
         assert [line for line in done.stderr.splitlines() if "RF reference" in line] == wanted
     assert (root / ".cache" / "books").is_dir()
+    # A new file whose invoice is named like one of another file's, which is kept as it was.
+    (root / "data" / "invoices" / "2027.yaml").write_text(
+        "- number: HP.2026.031\n  client: kessler\n  issue_date: 2026-11-20\n"
+        "  lines:\n    - {description: Design work, unit_price: 800.00}\n"
+    )
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert [line for line in done.stderr.splitlines() if "RF reference" in line] == [
+        *wanted,
+        "data/invoices/2027.yaml:1: number: invoice HP.2026.031 would get the RF reference "
+        f"{references.invoice_reference('HP-2026-031')}, as invoice HP-2026-031 does; make them "
+        "differ in their letters and digits, or set `payments.creditor_reference: "
+        "invoice-number`",
+    ]
 
 
 @given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=21))

@@ -63,21 +63,22 @@ def test_only_the_edited_file_is_read_again(
     assert reads == ["data/invoices/2026.yaml"]
     assert [p for p in problems if p.severity == "error"] == []
     # The entry for the file's old bytes is gone, the new one replaces it, and so do the problems
-    # of its invoices, of what their payments settle, and the verdict of the cross-checks: the
-    # cache does not grow.
+    # of its invoices, of what their payments settle, their RF references, and the verdict of the
+    # cross-checks: the cache does not grow.
     after = set(cache.iterdir())
     assert len(after) == len(entries)
-    kinds = ["file", "invoice checks", "settlements", "verdict"]
+    kinds = ["file", "invoice checks", "references", "settlements", "verdict"]
     assert sorted(map(_kind, after - entries)) == kinds
 
 
 def _kind(entry: Path) -> str:
     """What a cache entry keeps: a file's records, an invoice file's problems, what its invoices'
-    payments settle, a verdict, or the texts' problems."""
+    payments settle, their references, a verdict, or the texts' problems."""
     kinds = (
         ("verdict-", "verdict"),
         ("invoice-checks-", "invoice checks"),
         ("settled-", "settlements"),
+        ("references-", "references"),
         ("texts-", "texts"),
     )
     for prefix, kind in kinds:

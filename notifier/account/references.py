@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from notifier.books import schema
@@ -136,17 +136,35 @@ def clashes(books: Books) -> dict[str, list[Target]]:
     return {creditor_reference(body): named for body, named in found.items() if len(named) > 1}
 
 
-def _bodies(books: Books) -> Iterator[tuple[str, Target]]:
-    """`targets`, each with its reference's body (the letters and digits after the check
-    digits) instead of the whole reference."""
+def bodies(books: Books, invoices: Iterable[schema.Invoice] | None = None) -> list[str]:
+    """The bodies of the references (the letters and digits after the check digits) that the
+    books give out: of the clients' statements and of every invoice and its instalments, or, of
+    `invoices`, only theirs. Two references are alike exactly when their bodies are."""
+    return [body for body, _ in _bodies(books, invoices)]
+
+
+def statement_bodies(books: Books) -> list[str]:
+    """The bodies of the references of the clients' statements (see `bodies`)."""
+    settings = books.settings
+    if settings is None or not uses_rf(settings):
+        return []
+    return [_statement_body(client.id) for client in books.clients.values()]
+
+
+def _bodies(
+    books: Books, invoices: Iterable[schema.Invoice] | None = None
+) -> Iterator[tuple[str, Target]]:
+    """`targets` (of `invoices` alone, when given), each with its reference's body instead of
+    the whole reference."""
     settings = books.settings
     if settings is None or not uses_rf(settings):
         return
     plans = {plan.id: plan for plan in settings.plans}
     places = {plan: plan_place(settings, plan) for plan in plans}
-    for client in books.clients.values():
-        yield _statement_body(client.id), Target(client.id)
-    for invoice in books.invoices.values():
+    if invoices is None:
+        for client in books.clients.values():
+            yield _statement_body(client.id), Target(client.id)
+    for invoice in books.invoices.values() if invoices is None else invoices:
         owner = books.clients.get(invoice.client)
         if owner is None:
             continue

@@ -72,7 +72,8 @@ def _cross_checked(books: Books, files: FileCache, aside: Aside[Any] | None) -> 
     if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
         # Each invoice file's problems stay for the next change, which the verdict will not fit.
         keys = _invoice_checks_keys(books, files)
-        files.used.update(filter(None, [*keys.values(), *_settled_keys(files, keys).values()]))
+        kept_too = [*_settled_keys(files, keys).values(), *map(_bodies_key, keys.values())]
+        files.used.update(filter(None, [*keys.values(), *kept_too]))
         return kept
     found = cross_check(books, files, aside)
     files.put(key, found)
@@ -190,7 +191,7 @@ def cross_check(
         *(p for number in paid for p in settled[number]),
         *_messages(books, settings),
         *_link_records(books, settings),
-        *_reference_clashes(books),
+        *_reference_clashes(books, files, keys, by_file),
     ]
 
 
@@ -230,10 +231,29 @@ def _keep(files: FileCache, keys: dict[str, str | None], found: dict[str, Any]) 
             files.put(key, value)
 
 
-def _reference_clashes(books: Books) -> Iterator[Problem]:
-    """Two items that would get the same RF reference: a transfer naming it could pay either."""
+def _reference_clashes(
+    books: Books,
+    files: FileCache | None = None,
+    keys: dict[str, str | None] | None = None,
+    by_file: dict[str, list[schema.Invoice]] | None = None,
+) -> Iterator[Problem]:
+    """Two items that would get the same RF reference: a transfer naming it could pay either.
+    Each invoice file's references are kept in `files` by `keys` (their bodies only, which are
+    alike exactly when the references are): the items are named only if two are alike."""
     from notifier.account import references  # the account's module; check needs it only here
 
+    if files is not None and keys is not None and by_file is not None:
+        found = references.statement_bodies(books)
+        for path, invoices in by_file.items():
+            key = _bodies_key(keys[path])
+            kept = files.get(key) if key is not None else None
+            if not (isinstance(kept, list) and all(isinstance(body, str) for body in kept)):
+                kept = references.bodies(books, invoices)
+                if key is not None:
+                    files.put(key, kept)
+            found.extend(kept)
+        if len(set(found)) == len(found):
+            return
     said: set[tuple[str, str]] = set()  # each pair of items once (their instalments clash too)
     for reference, named in references.clashes(books).items():
         first, *others = named
@@ -291,6 +311,14 @@ def _invoice_checks_keys(
             digest.update(f"{part}\0".encode())
         keys[path] = f"invoice-checks-{digest.hexdigest()}"
     return keys
+
+
+def _bodies_key(invoice_checks: str | None) -> str | None:
+    """The cache key of an invoice file's references (`_reference_clashes`): they depend on what
+    its own problems do (`_invoice_checks_keys`)."""
+    if invoice_checks is None:
+        return None
+    return "references-" + hashlib.sha256(invoice_checks.encode()).hexdigest()
 
 
 def _settled_keys(
