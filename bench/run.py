@@ -262,7 +262,9 @@ def books_size(
             shutil.rmtree(root / folder, ignore_errors=True)
 
     def clean_books_cache(_: int) -> None:
-        shutil.rmtree(root / ".cache" / "books", ignore_errors=True)
+        # What check keeps: the books read, and the reminder texts compiled.
+        for kept in ("books", "texts"):
+            shutil.rmtree(root / ".cache" / kept, ignore_errors=True)
 
     def add(command: str, result: Measured, note: str = "") -> None:
         seconds, mib, count, cpu = result

@@ -45,6 +45,7 @@ INBOX_FILES = ("*.csv",)  # the files in it that `run` imports
 ARCHIVE = "data/archive"  # where it keeps them once imported
 RECORDS = "data/records"  # what the commands append to: a killed one may leave temporary files
 BOOKS_CACHE = ".cache/books"  # book files already read and validated, keyed by their bytes
+TEXTS_CACHE = ".cache/texts"  # the reminder texts' compiled templates, keyed by their source
 
 
 class AsOf(click.ParamType[date, object]):
@@ -104,6 +105,7 @@ def _load(root: Path) -> tuple[Books, list[Problem]]:
     from notifier.problems import errors
 
     _books_folder(root)
+    speed.keep_compiled_texts(root / TEXTS_CACHE)
     with speed.kept_until_exit():
         books, problems = check_books(
             root, root / BOOKS_CACHE, spread=speed.spread, aside=speed.aside

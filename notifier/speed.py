@@ -1,4 +1,5 @@
-"""The speed machinery, in one place: work on the other core, and Python's cycle collector.
+"""The speed machinery, in one place: work on the other core, Python's cycle collector, and the
+reminder texts' compiled templates kept between runs.
 
 The commands use it; the books, the ledger and the account never import it (tests guard that):
 they are plain functions, and a command that wants a stage done on both cores hands it a
@@ -7,6 +8,7 @@ is: each function has a plain counterpart (`map`, `run_here`) that gives the sam
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -119,3 +122,17 @@ def kept_until_exit() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+def keep_compiled_texts(folder: Path) -> None:
+    """The reminder texts' templates, once compiled, kept in `folder` for the next command: each
+    text's in a file of jinja2's own bytecode cache, used while the text's source has the same
+    checksum (an edited text is compiled again, at once). Compiling the texts was most of what
+    checking them, and a tenth of composing a run's emails, cost."""
+    import jinja2
+
+    from notifier.reminders import render
+
+    with contextlib.suppress(OSError):  # a read-only checkout still works, only slower
+        folder.mkdir(parents=True, exist_ok=True)
+    render.keep_compiled(jinja2.FileSystemBytecodeCache(str(folder)))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
 
 from notifier.account import references
 from notifier.books.checks import check_books
@@ -176,3 +178,50 @@ def test_any_order_and_overlap_of_statements_gives_the_same_payments_once(found,
     assert imported(order) == once
     named = {f"TX{n}" for n, (number, _, _) in enumerate(found) if number is not None}
     assert {p[0] for p in once} == named  # each named transfer recorded, nothing guessed
+
+
+def test_check_names_each_clash_at_its_line_on_every_run(tmp_path):
+    """Two invoices alike in letters and digits, and an invoice named like a client: each clash is
+    said once, at the line of the record that clashes, by a cold check and by the next one."""
+    root = example_books(tmp_path)
+    invoices = root / "data" / "invoices" / "2026.yaml"
+    text = invoices.read_text()
+    text = text.replace("- number: HP-2026-034", "- number: HP2026-030", 1)
+    invoices.write_text(text.replace("- number: HP-2026-033", "- number: Tanaka", 1))
+    command = [sys.executable, "-m", "notifier", "--root", str(root), "check"]
+    wanted = [
+        "data/invoices/2026.yaml:132: number: invoice Tanaka would get the RF reference "
+        "RF63TANAKA, as the statement of client `tanaka` does; make them differ in their letters "
+        "and digits, or set `payments.creditor_reference: invoice-number`",
+        "data/invoices/2026.yaml:138: number: invoice HP2026-030 would get the RF reference "
+        "RF77HP2026030, as invoice HP-2026-030 does; make them differ in their letters and "
+        "digits, or set `payments.creditor_reference: invoice-number`",
+    ]
+    payments = root / "data" / "records" / "payments.yaml"
+    for step in range(3):  # cold; with the verdict kept; with each invoice file's references kept
+        if step == 2:
+            payments.write_text(payments.read_text() + "# an edit\n")
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 1
+        assert [line for line in done.stderr.splitlines() if "RF reference" in line] == wanted
+    assert (root / ".cache" / "books").is_dir()
+    # A new file whose invoice is named like one of another file's, which is kept as it was.
+    (root / "data" / "invoices" / "2027.yaml").write_text(
+        "- number: HP.2026.031\n  client: kessler\n  issue_date: 2026-11-20\n"
+        "  lines:\n    - {description: Design work, unit_price: 800.00}\n"
+    )
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert [line for line in done.stderr.splitlines() if "RF reference" in line] == [
+        *wanted,
+        "data/invoices/2027.yaml:1: number: invoice HP.2026.031 would get the RF reference "
+        f"{references.invoice_reference('HP-2026-031')}, as invoice HP-2026-031 does; make them "
+        "differ in their letters and digits, or set `payments.creditor_reference: "
+        "invoice-number`",
+    ]
+
+
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=21))
+def test_check_digits_are_iso_7064s(body):
+    made = references.creditor_reference(body)
+    assert made == f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+    assert iso11649.is_valid(made)

@@ -63,16 +63,24 @@ def test_only_the_edited_file_is_read_again(
     assert reads == ["data/invoices/2026.yaml"]
     assert [p for p in problems if p.severity == "error"] == []
     # The entry for the file's old bytes is gone, the new one replaces it, and so do the problems
-    # of its invoices and the verdict of the cross-checks: the cache does not grow.
+    # of its invoices, of what their payments settle, their RF references, and the verdict of the
+    # cross-checks: the cache does not grow.
     after = set(cache.iterdir())
     assert len(after) == len(entries)
-    assert sorted(map(_kind, after - entries)) == ["file", "invoice checks", "verdict"]
+    kinds = ["file", "invoice checks", "references", "settlements", "verdict"]
+    assert sorted(map(_kind, after - entries)) == kinds
 
 
 def _kind(entry: Path) -> str:
-    """What a cache entry keeps: a file's records, an invoice file's problems, a verdict, or the
-    texts' problems."""
-    kinds = (("verdict-", "verdict"), ("invoice-checks-", "invoice checks"), ("texts-", "texts"))
+    """What a cache entry keeps: a file's records, an invoice file's problems, what its invoices'
+    payments settle, their references, a verdict, or the texts' problems."""
+    kinds = (
+        ("verdict-", "verdict"),
+        ("invoice-checks-", "invoice checks"),
+        ("settled-", "settlements"),
+        ("references-", "references"),
+        ("texts-", "texts"),
+    )
     for prefix, kind in kinds:
         if entry.name.startswith(prefix):
             return kind
@@ -130,11 +138,30 @@ def test_after_an_edit_only_the_edited_invoice_files_invoices_are_checked_again(
         return real(books, settings, invoices)
 
     monkeypatch.setattr(checks, "_invoices", counting)
+    settled: list[str] = []
+    real_settled = checks._settled
+
+    def settling(
+        books: load.Books, settings: schema.Settings, number: str, paid: list[schema.Payment]
+    ) -> Iterator[Problem]:
+        settled.append(number)
+        return real_settled(books, settings, number, paid)
+
+    monkeypatch.setattr(checks, "_settled", settling)
     edited = root / "data" / "invoices" / "2027.yaml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
     _, second = check_books(root, cache)
     assert checked == ["HP-2027-001"]
+    assert settled == []  # it has no payments; those of the other files' invoices are as they were
     assert second == first
+    # A payment recorded: what each invoice's payments settle is worked out again.
+    payments = root / "data" / "records" / "payments.yaml"
+    payments.write_text(payments.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    checked.clear()
+    assert check_books(root, cache)[1] == first
+    assert checked == []
+    assert len(settled) == len({p.invoice for p in load.load_books(root)[0].payments})
+    settled.clear()
     # The settings are every invoice's terms: all are checked again.
     settings = root / "data" / "business.yaml"
     settings.write_text(settings.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")

@@ -4,6 +4,10 @@ real one has. The broken texts and their messages are in tests/broken/ (`text-*`
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -187,3 +191,57 @@ def test_the_owners_email_text_is_checked(books: Books) -> None:
     assert [str(p) for p in check_texts(books)] == [
         f"content/reminders/owner.en.md:{line}: unknown placeholder `calls[0].phon`; did you mean `calls[0].phone`?"
     ]
+
+
+def _notifier(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "notifier", "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NOTIFIER_SECRET": "x" * 32},
+    )
+
+
+def test_a_texts_problems_are_the_same_from_one_check_to_the_next(tmp_path: Path) -> None:
+    """The second check compiles nothing (the texts' templates are kept in .cache/texts), the
+    third has lost what the books' cache kept: each says the same problems."""
+    root = example_books(tmp_path)
+    texts = root / "content" / "reminders"
+    friendly, courtesy = texts / "friendly.en.md", texts / "courtesy.en.md"
+    friendly.write_text(friendly.read_text().replace("{{ client.contact }}", "{{ client.nme }}"))
+    courtesy.write_text(courtesy.read_text().replace("}},", " + 1 }},", 1))
+    wanted = [
+        "content/reminders/courtesy.en.md:4: cannot be filled in: can only concatenate str (not "
+        '"int") to str',
+        "content/reminders/friendly.en.md:4: unknown placeholder `client.nme`; did you mean "
+        "`client.name`?",
+        "2 problems in the books",
+    ]
+    for _ in range(2):
+        done = _notifier(root, "check")
+        assert (done.returncode, done.stderr.splitlines()) == (1, wanted)
+    assert any((root / ".cache" / "texts").iterdir())
+    shutil.rmtree(root / ".cache" / "books")
+    done = _notifier(root, "check")
+    assert (done.returncode, done.stderr.splitlines()) == (1, wanted)
+
+
+def test_a_text_edited_between_two_runs_is_used_at_once(tmp_path: Path) -> None:
+    root = example_books(tmp_path)
+    text = root / "content" / "reminders" / "courtesy.fr.md"
+    remind = ("remind", "--as-of", "2026-11-23", "--outbox")
+    assert _notifier(root, *remind, str(tmp_path / "first")).returncode == 0
+    (email,) = (tmp_path / "first").glob("*.eml")
+    assert "Bien à vous et à bientôt" not in email.read_text()
+    text.write_text(text.read_text().rstrip("\n") + "\n\nBien à vous et à bientôt.\n")
+    assert _notifier(root, *remind, str(tmp_path / "second")).returncode == 0
+    (email,) = (tmp_path / "second").glob("*.eml")
+    assert "Bien =C3=A0 vous et =C3=A0 bient=C3=B4t." in email.read_text()
+    # A mistake made since is said at once, and so is its fix.
+    text.write_text(text.read_text().replace("Bien à vous", "{{ client.nickname }}"))
+    done = _notifier(root, "check")
+    assert done.returncode == 1
+    assert "unknown placeholder `client.nickname`" in done.stderr
+    text.write_text(text.read_text().replace("{{ client.nickname }}", "Bien à vous"))
+    assert _notifier(root, "check").returncode == 0

@@ -20,6 +20,7 @@ from notifier.books import schema
 from notifier.books.cache import FileCache, code_digest
 from notifier.books.language_checks import language_problems
 from notifier.books.load import Books, Origin, Spread, load_books
+from notifier.books.paths import PAYMENTS_FILE
 from notifier.ledger.figures import figures_of, terms_of
 from notifier.ledger.plans import PlanOption
 from notifier.ledger.reductions import credit_note_amount
@@ -70,7 +71,9 @@ def _cross_checked(books: Books, files: FileCache, aside: Aside[Any] | None) -> 
     kept = files.get(key)
     if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
         # Each invoice file's problems stay for the next change, which the verdict will not fit.
-        files.used.update(filter(None, _invoice_checks_keys(books, files).values()))
+        keys = _invoice_checks_keys(books, files)
+        kept_too = [*_settled_keys(files, keys).values(), *map(_bodies_key, keys.values())]
+        files.used.update(filter(None, [*keys.values(), *kept_too]))
         return kept
     found = cross_check(books, files, aside)
     files.put(key, found)
@@ -117,84 +120,140 @@ SHARED_FROM = 2_000
 # The share of the invoices this process keeps: it also checks the payment records.
 KEPT_SHARE = 0.4
 
-# The problems of each invoice file checked, by its path; the settlements' problems by invoice.
-_Share = tuple[dict[str, list[Problem]], dict[str, list[Problem]]]
+# By invoice file checked: its invoices' own problems, and what their payments settle (by invoice).
+_Share = tuple[dict[str, list[Problem]], dict[str, dict[str, list[Problem]]]]
 
 
 def cross_check(
     books: Books, files: FileCache | None = None, aside: Aside[Any] | None = None
 ) -> list[Problem]:
     """All cross-record problems in `books` (which loaded, perhaps with problems of its own), in
-    the order of the checks and of the records. Each invoice file's own problems are kept in
-    `files`, when given, and taken from there while the file, the settings and the clients are
-    the same. With many invoices to check, the later ones, and what their payments settle, are
-    checked `aside` meanwhile (on the other core, from a command): nine tenths of the work."""
+    the order of the checks and of the records. Each invoice file's own problems, and those of
+    what its invoices' payments settle, are kept in `files`, when given, and taken from there
+    while the file, the settings, the clients (and the payments) are the same. With many invoices
+    to check, the later files are checked `aside` meanwhile (on the other core, from a command):
+    nine tenths of the work."""
     settings = books.settings
     if settings is None:
         return []
     records, paid = _payment_records(books, settings)
-    invoices = list(books.invoices.values())
     by_file = _by_file(books)
     keys = _invoice_checks_keys(books, files, by_file)
-    checked: dict[str, list[Problem]] = {}
-    for path, key in keys.items():
-        kept = files.get(key) if files is not None and key is not None else None
-        if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
-            checked[path] = kept
-    todo = [path for path in by_file if path not in checked]
+    settled_keys = _settled_keys(files, keys)
+    checked: dict[str, list[Problem]] = _kept(files, keys, list)
+    settled_by_file: dict[str, dict[str, list[Problem]]] = _kept(files, settled_keys, dict)
+    todo = [path for path in by_file if path not in checked or path not in settled_by_file]
 
-    def share(paths: list[str], invoices: list[schema.Invoice]) -> _Share:
-        found = {path: list(_invoices(books, settings, by_file[path])) for path in paths}
-        numbers = {invoice.number for invoice in invoices}
-        settled = {n: list(_settled(books, settings, n, paid[n])) for n in paid if n in numbers}
+    def share(paths: list[str]) -> _Share:
+        found = {
+            path: list(_invoices(books, settings, by_file[path]))
+            for path in paths
+            if path not in checked
+        }
+        settled = {
+            path: {
+                invoice.number: list(
+                    _settled(books, settings, invoice.number, paid[invoice.number])
+                )
+                for invoice in by_file[path]
+                if invoice.number in paid
+            }
+            for path in paths
+            if path not in settled_by_file
+        }
         return found, settled
 
     theirs: Callable[[], _Share] = lambda: ({}, {})  # noqa: E731
-    mine = (todo, invoices)
-    if len(invoices) >= SHARED_FROM and aside is not None:
-        # By invoices, the files to check (if any: the settlements are checked every time); and
-        # by invoices, the settlements.
-        sizes = list(itertools.accumulate(len(by_file[path]) for path in todo))
-        files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE) if sizes else 0
-        kept = int(len(invoices) * KEPT_SHARE)
-        mine = (todo[:files_kept], invoices[:kept])
-        theirs = aside(lambda: share(todo[files_kept:], invoices[kept:]))
-    found, settled = share(*mine)
+    mine = todo
+    sizes = list(itertools.accumulate(len(by_file[path]) for path in todo))
+    if sizes and sizes[-1] >= SHARED_FROM and aside is not None:
+        files_kept = bisect.bisect_left(sizes, sizes[-1] * KEPT_SHARE)
+        mine = todo[:files_kept]
+        theirs = aside(lambda: share(todo[files_kept:]))
+    found, settled_found = share(mine)
     their_found, their_settled = theirs()
     found.update(their_found)
-    settled.update(their_settled)
-    for path in todo:
-        key = keys[path]
-        if files is not None and key is not None:
-            files.put(key, found[path])
+    settled_found.update(their_settled)
+    if files is not None:
+        _keep(files, keys, found)
+        _keep(files, settled_keys, settled_found)
     checked.update(found)
-    # A client's or the business's terms are reported once, by the first invoice.
+    settled_by_file.update(settled_found)
+    settled = {
+        n: found for by_invoice in settled_by_file.values() for n, found in by_invoice.items()
+    }
+    return [
+        *_settings(books, settings),
+        *_clients(books, settings),
+        *_each_once(by_file, checked),
+        *_credit_note_numbers(books),
+        *records,
+        *(p for number in paid for p in settled[number]),
+        *_messages(books, settings),
+        *_link_records(books, settings),
+        *_reference_clashes(books, files, keys, by_file),
+    ]
+
+
+def _each_once(
+    by_file: dict[str, list[schema.Invoice]], checked: dict[str, list[Problem]]
+) -> Iterator[Problem]:
+    """The problems of each invoice file, in order; a client's or the business's terms are
+    reported once, by the first invoice."""
     said: set[Problem] = set()
-    problems: list[Problem] = []
     for path in by_file:
         for problem in checked[path]:
             if problem.path != path:
                 if problem in said:
                     continue
                 said.add(problem)
-            problems.append(problem)
-    return [
-        *_settings(books, settings),
-        *_clients(books, settings),
-        *problems,
-        *_credit_note_numbers(books),
-        *records,
-        *(p for number in paid for p in settled[number]),
-        *_messages(books, settings),
-        *_link_records(books, settings),
-        *_reference_clashes(books),
-    ]
+            yield problem
 
 
-def _reference_clashes(books: Books) -> Iterator[Problem]:
-    """Two items that would get the same RF reference: a transfer naming it could pay either."""
+def _kept(files: FileCache | None, keys: dict[str, str | None], kind: type) -> dict[str, Any]:
+    """By path, what `files` keeps under each of `keys`: a list of problems, or (`kind` dict) lists
+    of problems by invoice."""
+    found: dict[str, Any] = {}
+    for path, key in keys.items():
+        kept = files.get(key) if files is not None and key is not None else None
+        if not isinstance(kept, kind):
+            continue
+        lists: list[Any] = list(kept.values()) if isinstance(kept, dict) else [kept]
+        if all(isinstance(p, Problem) for problems in lists for p in problems):
+            found[path] = kept
+    return found
+
+
+def _keep(files: FileCache, keys: dict[str, str | None], found: dict[str, Any]) -> None:
+    for path, value in found.items():
+        key = keys[path]
+        if key is not None:
+            files.put(key, value)
+
+
+def _reference_clashes(
+    books: Books,
+    files: FileCache | None = None,
+    keys: dict[str, str | None] | None = None,
+    by_file: dict[str, list[schema.Invoice]] | None = None,
+) -> Iterator[Problem]:
+    """Two items that would get the same RF reference: a transfer naming it could pay either.
+    Each invoice file's references are kept in `files` by `keys` (their bodies only, which are
+    alike exactly when the references are): the items are named only if two are alike."""
     from notifier.account import references  # the account's module; check needs it only here
 
+    if files is not None and keys is not None and by_file is not None:
+        found = references.statement_bodies(books)
+        for path, invoices in by_file.items():
+            key = _bodies_key(keys[path])
+            kept = files.get(key) if key is not None else None
+            if not (isinstance(kept, list) and all(isinstance(body, str) for body in kept)):
+                kept = references.bodies(books, invoices)
+                if key is not None:
+                    files.put(key, kept)
+            found.extend(kept)
+        if len(set(found)) == len(found):
+            return
     said: set[tuple[str, str]] = set()  # each pair of items once (their instalments clash too)
     for reference, named in references.clashes(books).items():
         first, *others = named
@@ -252,6 +311,30 @@ def _invoice_checks_keys(
             digest.update(f"{part}\0".encode())
         keys[path] = f"invoice-checks-{digest.hexdigest()}"
     return keys
+
+
+def _bodies_key(invoice_checks: str | None) -> str | None:
+    """The cache key of an invoice file's references (`_reference_clashes`): they depend on what
+    its own problems do (`_invoice_checks_keys`)."""
+    if invoice_checks is None:
+        return None
+    return "references-" + hashlib.sha256(invoice_checks.encode()).hexdigest()
+
+
+def _settled_keys(
+    files: FileCache | None, invoice_checks: dict[str, str | None]
+) -> dict[str, str | None]:
+    """By invoice file, the cache key of what its invoices' payments settle (`_settled`): that of
+    its own problems (`_invoice_checks_keys`), and the bytes of the payment records."""
+    if files is None:
+        return dict.fromkeys(invoice_checks)
+    payments = files.named.get(PAYMENTS_FILE, ("", ""))[1]
+    return {
+        path: None
+        if key is None
+        else "settled-" + hashlib.sha256(f"{key}\0{payments}".encode()).hexdigest()
+        for path, key in invoice_checks.items()
+    }
 
 
 def language(locale: str) -> str:

@@ -26,9 +26,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic.networks import validate_email
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
 
 from notifier import brand, money
 from notifier.books import bounds
@@ -52,6 +49,9 @@ class Model(BaseModel):
 def _email(value: str) -> str:
     """pydantic's EmailStr check (email-validator, same errors), remembered: the books repeat the
     same few thousand addresses in every message record."""
+    # Here, as the two checks below: only books read afresh are checked, not those from the cache.
+    from pydantic.networks import validate_email
+
     address = validate_email(value)[1]
     local = address.rpartition("@")[0]
     if not local.isascii():
@@ -103,12 +103,16 @@ def _country(value: str) -> str:
 
 
 def _iban(value: str) -> str:
+    from stdnum import iban as stdnum_iban
+
     if not stdnum_iban.is_valid(value):
         raise ValueError(f"`{value}` is not a valid IBAN (the check digits do not match)")
     return str(stdnum_iban.compact(value))
 
 
 def _bic(value: str) -> str:
+    from stdnum import bic as stdnum_bic
+
     if not stdnum_bic.is_valid(value):
         raise ValueError(f"`{value}` is not a valid BIC (8 or 11 letters and digits)")
     return str(stdnum_bic.compact(value))

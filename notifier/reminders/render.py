@@ -9,19 +9,24 @@ a table) implement `__html__`.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import traceback
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import css_inline
 import jinja2
-import markdown
 from markupsafe import Markup, escape
 
 from notifier import sanitize
 from notifier.reminders.texts import Text, TextError
+
+if TYPE_CHECKING:
+    import css_inline
+    import markdown
 
 # Backslash-escaped for Markdown; `<`, `>` and `&` are HTML-escaped instead.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -75,9 +80,32 @@ _HTML_ENV = jinja2.Environment(
     lstrip_blocks=True,
     finalize=_markdown_safe,
 )
-_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
-# One converter for the run, reset before each text: building one costs more than converting.
-_MARKDOWN = markdown.Markdown(extensions=["tables", "nl2br"], output_format="html")
+# The compiled code of the texts depends on the environments above: it is kept under a name that
+# carries this file's digest (see `_template`).
+_COMPILED_BY = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def keep_compiled(cache: jinja2.BytecodeCache | None) -> None:
+    """Keep the texts' compiled templates in `cache` from one run to the next (jinja2's bytecode
+    cache: each used while its text's source has the same checksum); None: compile them each
+    run."""
+    _TEXT_ENV.bytecode_cache = _HTML_ENV.bytecode_cache = cache
+
+
+@cache
+def _inliner() -> css_inline.CSSInliner:
+    import css_inline  # here: only an email's HTML needs it
+
+    return css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+
+
+@cache
+def _markdown() -> markdown.Markdown:
+    """One converter for the run, reset before each text: building one costs more than
+    converting."""
+    import markdown  # here: only an email's HTML needs it
+
+    return markdown.Markdown(extensions=["tables", "nl2br"], output_format="html")
 
 
 @dataclass(frozen=True)
@@ -116,11 +144,11 @@ def render(text: Text, context: dict[str, Any]) -> Rendered:
 def render_text(text: Text, context: dict[str, Any]) -> tuple[str, str]:
     """The subject and the plain text only (for a sheet a person reads); TextError as `render`."""
     try:
-        subject = _template(False, text.subject).render(context)
+        subject = _subject_template(text).render(context)
     except _FAILURES as error:
         raise _failed(text, error, in_subject=True) from None
     try:
-        plain = _plain_template(text.body).render(context)
+        plain = _plain_template(text).render(context)
     except _FAILURES as error:
         raise _failed(text, error) from None
     return _one_line(subject), _tidy(plain)
@@ -128,11 +156,13 @@ def render_text(text: Text, context: dict[str, Any]) -> tuple[str, str]:
 
 def compile_text(text: Text) -> None:
     """Compile the templates `render` fills in (kept for it); TextError at a syntax error's line."""
-    for in_subject, source, html in ((True, text.subject, False), (False, text.body, True)):
+    for in_subject, compiled in (
+        (True, _subject_template),
+        (False, _html_template),
+        (False, _plain_template),
+    ):
         try:
-            _template(html, source)
-            if not in_subject:
-                _plain_template(source)
+            compiled(text)
         except jinja2.TemplateSyntaxError as error:
             raise _failed(text, error, in_subject=in_subject) from None
 
@@ -153,7 +183,7 @@ def render_source(text: Text, context: dict[str, Any]) -> Source:
     fail on, at a fraction of its cost. `markdown_html` finishes the job."""
     subject, plain = render_text(text, context)
     try:
-        source = _template(True, text.body).render(context)
+        source = _html_template(text).render(context)
     except _FAILURES as error:
         raise _failed(text, error) from None
     return Source(subject, plain, source)
@@ -184,7 +214,7 @@ def _failed(text: Text, error: Exception, *, in_subject: bool = False) -> TextEr
 
 def markdown_html(source: str) -> str:
     """Markdown (rendered by `render_source`) as sanitised HTML."""
-    return sanitize.clean(_MARKDOWN.reset().convert(source))
+    return sanitize.clean(_markdown().reset().convert(source))
 
 
 def _one_line(subject: str) -> str:
@@ -193,15 +223,35 @@ def _one_line(subject: str) -> str:
     return re.sub(r"[ \t\r\n]+", " ", subject).strip()
 
 
-@lru_cache(maxsize=512)
-def _template(html: bool, source: str) -> jinja2.Template:
-    """Compiled once per source: compiling costs far more than rendering."""
-    return (_HTML_ENV if html else _TEXT_ENV).from_string(source)
+def _subject_template(text: Text) -> jinja2.Template:
+    return _template(False, text.subject, f"{text.path}#subject")
 
 
-def _plain_template(body: str) -> jinja2.Template:
+def _html_template(text: Text) -> jinja2.Template:
+    return _template(True, text.body, f"{text.path}#body")
+
+
+def _plain_template(text: Text) -> jinja2.Template:
     # Bold markers are for the HTML part; in plain text they would read as stray stars.
-    return _template(False, body.replace("**", ""))
+    return _template(False, text.body.replace("**", ""), f"{text.path}#plain")
+
+
+@lru_cache(maxsize=512)
+def _template(html: bool, source: str, name: str) -> jinja2.Template:
+    """Compiled once per source: compiling costs far more than rendering. With a bytecode cache
+    (`keep_compiled`), the code compiled is kept under `name` (a text's path and part) for the
+    next run, which uses it while the source's checksum is the same (jinja2's own check)."""
+    environment = _HTML_ENV if html else _TEXT_ENV
+    kept = environment.bytecode_cache
+    if kept is None:
+        return environment.from_string(source)
+    bucket = kept.get_bucket(environment, f"{_COMPILED_BY}:{html}:{name}", None, source)
+    if bucket.code is None:
+        bucket.code = environment.compile(source)
+        with contextlib.suppress(OSError):  # a read-only checkout still works, only slower
+            kept.set_bucket(bucket)
+    made = environment.make_globals(None)
+    return environment.template_class.from_code(environment, bucket.code, made, None)
 
 
 def _tidy(text: str) -> str:
@@ -224,8 +274,7 @@ tr.total td { font-weight: bold; border-bottom: none; }
 .footer { color: #5b636b; font-size: 12px; margin-top: 24px; }
 """
 
-_LAYOUT = _HTML_ENV.from_string(
-    """<!DOCTYPE html>
+_LAYOUT = """<!DOCTYPE html>
 <html lang="{{ language }}">
 <head>
 <meta charset="utf-8">
@@ -243,7 +292,6 @@ _LAYOUT = _HTML_ENV.from_string(
 </body>
 </html>
 """
-)
 
 
 def email_html(
@@ -254,7 +302,7 @@ def email_html(
     style = EMAIL_STYLE
     if brand is not None and brand.accent:
         style += f"a, h1, h2, h3 {{ color: {brand.accent}; }}\n"
-    page = _LAYOUT.render(
+    page = _template(True, _LAYOUT, "layout").render(
         language=Markup(escape(language)),
         subject=Markup(escape(rendered.subject)),
         style=Markup(style),
@@ -263,4 +311,4 @@ def email_html(
         body=Markup(rendered.html),
         footer=Markup(escape(footer)),
     )
-    return str(_INLINER.inline(page))
+    return str(_inliner().inline(page))
