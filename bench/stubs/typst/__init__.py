@@ -20,7 +20,7 @@ class Compiler:
     def __init__(self, template: object, **_: Any) -> None:
         self.template = str(template)
 
-    def compile(self, *, input: dict[str, bytes], **_: Any) -> bytes:  # noqa: A002
+    def compile(self, *, input: dict[str, bytes], **_: Any) -> bytes:
         what = self.template.encode() + b"\0" + input.get("/data.json", b"")
         head = b"%PDF-1.7\n% bench stub " + hashlib.sha256(what).hexdigest().encode() + b"\n"
         return head + b"0" * (SIZE - len(head))
