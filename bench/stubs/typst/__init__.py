@@ -22,5 +22,6 @@ class Compiler:
 
     def compile(self, *, input: dict[str, bytes], **_: Any) -> bytes:
         what = self.template.encode() + b"\0" + input.get("/data.json", b"")
-        head = b"%PDF-1.7\n% bench stub " + hashlib.sha256(what).hexdigest().encode() + b"\n"
+        digest = hashlib.sha256(what).hexdigest().encode()
+        head = b"%PDF-1.7\n% bench stub " + digest + b"\n<</Type/Pages/Count 1/Kids[]>>\n"
         return head + b"0" * (SIZE - len(head))
