@@ -525,7 +525,7 @@ def test_the_printer_gives_each_pdf_and_each_error_to_whoever_asked(tmp_path: Pa
     theme = tmp_path / "site"
     (theme / "documents").mkdir(parents=True)
     (theme / "documents" / "note.typ").write_text(
-        '#let data = json(bytes(sys.inputs.at("data")))\n#data.text\n', encoding="utf-8"
+        '#let data = json("/data.json")\n#data.text\n', encoding="utf-8"
     )
     (theme / "documents" / "wrong.typ").write_text("\n#undefined-thing\n", encoding="utf-8")
     day = AS_OF

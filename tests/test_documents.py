@@ -192,6 +192,16 @@ def test_a_long_invoice_continues_cleanly_with_its_totals_on_the_last_page(tmp_p
     assert f"Page 2 of {len(pages)}" in pages[1]
 
 
+def test_a_one_page_document_ends_with_the_business_and_no_page_number(examples):
+    """A document of one page is printed without page numbers (a longer one is printed again
+    with them: see the test above), its footer still the business's name and address."""
+    footer = "Harbour & Pine Studio Ltd · Unit 4, 18 Cable Street London E1 8JG United Kingdom"
+    for number, (_, _, pdf) in examples.items():
+        (text,) = pdf_text(pdf)
+        assert text.rstrip().endswith(footer), number
+        assert "Page 1" not in text, number
+
+
 def test_a_franc_invoice_of_ten_lines_and_its_swiss_qr_bill_fit_on_one_page(tmp_path):
     """The QR-bill's payment part sits at the foot of the page, as the Swiss standard places it,
     below the lines, the totals and the terms: all on one A4 page, and read back as it should."""

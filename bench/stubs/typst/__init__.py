@@ -20,7 +20,8 @@ class Compiler:
     def __init__(self, template: object, **_: Any) -> None:
         self.template = str(template)
 
-    def compile(self, *, sys_inputs: dict[str, str], **_: Any) -> bytes:
-        what = f"{self.template}\0{sys_inputs.get('data', '')}".encode()
-        head = b"%PDF-1.7\n% bench stub " + hashlib.sha256(what).hexdigest().encode() + b"\n"
+    def compile(self, *, input: dict[str, bytes], **_: Any) -> bytes:
+        what = self.template.encode() + b"\0" + input.get("/data.json", b"")
+        digest = hashlib.sha256(what).hexdigest().encode()
+        head = b"%PDF-1.7\n% bench stub " + digest + b"\n<</Type/Pages/Count 1/Kids[]>>\n"
         return head + b"0" * (SIZE - len(head))
