@@ -59,8 +59,8 @@ def template_variables(environment: Environment, name: str) -> set[str] | None:
             continue
         seen.add(current)
         assert environment.loader is not None
-        source, _, _ = environment.loader.get_source(environment, current)
-        tree = environment.parse(source)
+        source, filename, _ = environment.loader.get_source(environment, current)
+        tree = environment.parse(source, current, filename)  # a syntax error names the file
         found |= meta.find_undeclared_variables(tree)
         for other in meta.find_referenced_templates(tree):
             if other is None:
@@ -70,10 +70,10 @@ def template_variables(environment: Environment, name: str) -> set[str] | None:
 
 
 def document_key(common: bytes, template: str, language: str, shown: Mapping[str, str]) -> str:
-    """The cache key of a document made from `template` in `language` with variables whose reprs
-    are `shown` (for the books' frozen models and the ledger's dataclasses a repr spells out every
-    field), and `common` (see `documents_digest`). The same key, the same document, so one whose
-    data did not change is neither rendered nor printed again."""
+    """The cache key of a document made from `template` in `language` with variables whose
+    digests are `shown` (see `notifier.portal.shown`), and `common` (see `documents_digest`). The
+    same key, the same document, so one whose data did not change is neither rendered nor
+    printed again."""
     digest = hashlib.sha256(common)
     digest.update(f"{template}\0{language}\0".encode())
     for variable, value in sorted(shown.items()):

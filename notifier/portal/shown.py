@@ -19,8 +19,7 @@ from typing import Any
 
 from pydantic import AnyUrl, BaseModel
 
-from notifier.account.model import InvoiceAccount
-from notifier.ledger.state import InvoiceState
+from notifier.account import InvoiceAccount, InvoiceState
 
 # Fields of the account that change from one day to the next while nothing a page shows does: how
 # many days late an invoice is (a page says since when, and whether: see `overdue_since`), and the
