@@ -510,3 +510,25 @@ def test_pending_lines_replace_the_file_only_when_committed(tmp_path):
         pending.commit()
     assert path.read_text(encoding="utf-8") == "# Payments\n- {id: a}\n- {id: e}\n"
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["JPY", "EUR", "BHD", "CLF"]), st.integers(1, 10**18 - 1)),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_a_batch_writes_each_amount_as_money_major_text_does(rows):
+    # The paid rows' amounts are made by polars a batch at a time; they must read as the amounts
+    # of the rows written one at a time (`money.major_text`), to the last minor unit.
+    import polars as pl
+
+    from notifier import money
+
+    paid = pl.DataFrame(
+        {"Currency": [c for c, _ in rows], "Amount": [m for _, m in rows]},
+        schema={"Currency": pl.String, "Amount": pl.Int64},
+    )
+    texts = exports._Reader._amount_texts(None, paid).to_list()  # type: ignore[arg-type]
+    assert texts == [money.major_text(m, money.exponent(c)) for c, m in rows]
