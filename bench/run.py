@@ -10,11 +10,14 @@ the median of its runs' ratios to the yardstick runs beside them. The books and 
 in memory (/dev/shm, or BENCH_TMP): see `work_folder`.
 
 BENCH_SIZES=1000,10000 limits the sizes (default 1000,10000,100000); BENCH_PARTS=books,send runs
-only those parts (of books, reconcile, send, pdf) and prints the table without keeping it.
+only those parts (of books, reconcile, floors, send, pdf) and prints the table without keeping it.
+The floors (bench/floors.py) are the steps under each ratio that its command cannot skip, timed
+alone beside the yardstick.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -47,7 +50,7 @@ EXPORT_ROWS = 1_000_000
 SEND_CLIENTS = 1000
 TIME = Path("/usr/bin/time")
 SLOW = 60.0  # a first run slower than this is not repeated
-PARTS = ("books", "reconcile", "send", "pdf")
+PARTS = ("books", "reconcile", "floors", "send", "pdf")
 
 
 @dataclass
@@ -576,6 +579,110 @@ def pdf_row(base: Path, rows: list[Row], env: dict[str, str], size: int) -> None
     shutil.rmtree(root, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of bench/floors.py: its median CPU seconds and the median of its ratio to the
+    yardstick runs before and after each run."""
+
+    cpu: float
+    ratio: float
+
+
+# The steps under each ratio that its command cannot skip, however the rest is done (the PDFs'
+# floor is Typst's own time: the cold build with real PDFs less the one with PDFs stubbed).
+FLOORS = (
+    (CHECK_COLD, ("start", "parse")),
+    (COLD, ("start", "parse", "account", "pages")),
+    (NEXT, ("start", "books", "account")),
+    (ONE, ("start", "books")),
+    (REMIND, ("start", "books", "reminders")),
+    (RECONCILE, ("start", "books", "export")),
+)
+
+
+def floor_steps(
+    root: Path, export: Path, env: dict[str, str], runs: int, steps: dict[str, Step]
+) -> None:
+    """Run bench/floors.py `runs` times on the books at `root` (their cache warm) and `export`,
+    each run between two of the yardstick's, into `steps`."""
+    print("== floors: the steps no command can skip, each timed alone", flush=True)
+    if not (root / ".cache" / "books").is_dir():
+        subprocess.run(cli(root, "check"), env=env, capture_output=True, check=True)
+    pages = root.parent / "floors-yardstick"
+    yardstick = Beside(
+        [sys.executable, str(HERE / "yardstick.py"), str(root), str(pages)],
+        lambda _: shutil.rmtree(pages, ignore_errors=True),
+    )
+    argv = [sys.executable, str(HERE / "floors.py"), str(root), str(export), AS_OF]
+    found: dict[str, list[tuple[float, float]]] = {}
+    last = _yardstick(yardstick, env, 0)[1]
+    for index in range(runs):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+        after = _yardstick(yardstick, env, index + 1)[1]
+        beside = (last + after) / 2
+        spent: dict[str, float] = json.loads(done.stdout)
+        for name, cpu in spent.items():
+            found.setdefault(name, []).append((cpu, cpu / beside))
+        print(
+            "    floors: "
+            + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in spent.items())
+            + f" (the yardstick beside: {beside:.2f} s CPU)",
+            flush=True,
+        )
+        last = after
+    shutil.rmtree(pages, ignore_errors=True)
+    for name, pairs in found.items():
+        steps[name] = Step(
+            statistics.median(cpu for cpu, _ in pairs),
+            statistics.median(ratio for _, ratio in pairs),
+        )
+
+
+def floors(rows: list[Row], steps: dict[str, Step]) -> str:
+    """Each ratio's floor: the sum of its steps' ratios, against its target."""
+    lines = [
+        "Floors at 10,000 invoices: the steps under each ratio that its command cannot skip, "
+        "each timed alone (bench/floors.py), as ratios to the yardstick runs beside them:",
+        "",
+        "| ratio | target | floor | the steps (CPU s) | the floor alone |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    csv_script = next((r for r in rows if r.command == CSV_YARDSTICK), None)
+    build_yardstick = statistics.median(s.cpu / s.ratio for s in steps.values() if s.ratio)
+    for target in TARGETS:
+        names = dict(FLOORS).get(target.measure)
+        if names is None or any(name not in steps for name in names):
+            continue
+        cpu = sum(steps[name].cpu for name in names)
+        floor = sum(steps[name].ratio for name in names)
+        if target.measure == RECONCILE:
+            if csv_script is None:
+                continue
+            # against the csv script: the steps' CPU in yardstick units, in the script's
+            floor = floor * build_yardstick / csv_script.cpu
+        parts = " + ".join(f"{name} {steps[name].cpu:.2f}" for name in names)
+        lines.append(_floor_line(target, floor, f"{parts} = {cpu:.2f}"))
+    pdf = next((r for r in rows if r.command == COLD_PDF and not math.isnan(r.ratio)), None)
+    stubbed = next((r for r in rows if r.command == COLD and r.size == "10,000"), None)
+    if pdf is not None and stubbed is not None and not math.isnan(stubbed.ratio):
+        target = next(t for t in TARGETS if t.measure == COLD_PDF)
+        typst = pdf.ratio - stubbed.ratio
+        lines.append(
+            _floor_line(
+                target,
+                typst,
+                f"Typst printing {pdf.pdfs:,} PDFs: the ratio with real PDFs ({pdf.ratio:.2f}) "
+                f"less the one with PDFs stubbed ({stubbed.ratio:.2f})",
+            )
+        )
+    return "\n".join(lines)
+
+
+def _floor_line(target: Target, floor: float, steps: str) -> str:
+    verdict = "above the target: FAIL whatever the rest costs" if floor > target.limit else "under"
+    return f"| {target.words} | ≤ {target.limit:g} | {floor:.2f} | {steps} | {verdict} |"
+
+
 def guard(rows: list[Row], what: str, step: Callable[..., None], *args: Any) -> None:
     """Run one measurement; a failure is a row of the table, not the end of the benchmark."""
     try:
@@ -634,6 +741,7 @@ def main() -> int:
     # run compiled notifier's 60 modules again (0.1 s of each).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     rows: list[Row] = []
+    steps: dict[str, Step] = {}
     at_10k: dict[str, float] = {}
     base = Path(tempfile.mkdtemp(prefix="notifier-bench-", dir=work_folder()))
     print(f"bench: working in {base}", flush=True)
@@ -644,12 +752,15 @@ def main() -> int:
             if "books" in parts:
                 count = 1 if size >= 100_000 else runs
                 invoices = books_size(root, size, rows, env, count, at_10k)
-            elif size == 10_000 and "reconcile" in parts:
+            elif size == 10_000 and parts & {"reconcile", "floors"}:
                 invoices = generate.write_books(root, size, size // 5, seed=1)
-            if size == 10_000 and "reconcile" in parts:
+            if size == 10_000 and parts & {"reconcile", "floors"}:
                 print(f"== reconcile: writing a {EXPORT_ROWS:,}-row export", flush=True)
                 export = base / "stripe-payments.csv"
                 generate.write_export(export, invoices, EXPORT_ROWS, seed=1)
+            if size == 10_000 and "floors" in parts:
+                guard(rows, "floors", floor_steps, root, export, env, runs, steps)
+            if size == 10_000 and "reconcile" in parts:
                 small = base / "stripe-payments-100k.csv"
                 generate.write_export(small, invoices, EXPORT_ROWS // 10, seed=1)
                 guard(
@@ -685,6 +796,8 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
     body = table(rows)
     summary, _ = ratios(rows)
+    if steps:
+        summary += "\n\n" + floors(rows, steps)
     print()
     print(body)
     print()
@@ -692,7 +805,11 @@ def main() -> int:
     minutes = (time.perf_counter() - started) / 60
     if parts != set(PARTS):
         return 0  # a part of the benchmark: printed, not kept
-    (HERE / "RESULTS.md").write_text(
+    results = HERE / "RESULTS.md"
+    # What was written by hand after the tables (from the first `## ` heading) is kept.
+    kept = results.read_text(encoding="utf-8") if results.exists() else ""
+    kept = kept[kept.index("\n## ") :] if "\n## " in kept else ""
+    results.write_text(
         "# Benchmark results\n\n"
         f"Machine: {machine()}. Sizes: {', '.join(f'{s:,}' for s in sorted(sizes))} invoices "
         f"(clients = invoices / 5); the whole run took {minutes:.0f} min. Produced by `make bench` "
@@ -700,7 +817,8 @@ def main() -> int:
         + summary
         + "\n\n"
         + body
-        + "\n",
+        + "\n"
+        + kept,
         encoding="utf-8",
     )
     return 0
