@@ -231,11 +231,13 @@ def check(root: Path) -> None:
 @click.pass_obj
 def status(root: Path, as_of: date | None) -> None:
     """Show where every invoice stands: status, amount owed, next reminder."""
+    from notifier import speed
     from notifier.account import account_of
 
     books, _ = _load(root)
     day = _today(books, as_of)
-    account = account_of(books, day)
+    with speed.kept_until_exit():
+        account = account_of(books, day)
     click.echo(f"As of {day}:")
     rows = [_row(account.invoices[number]) for number in books.invoices]
     header = ("invoice", "client", "status", "due", "late", "owed", "next step")
@@ -721,13 +723,15 @@ def _remind_today(
     """Plan today's reminders (unless given one: `remind --now`'s) and send them (`smtp`), write
     them to `outbox`, or only show them; print the summary and what stopped the run. What
     happened, and the exit code it calls for (0: all went)."""
+    from notifier import speed
     from notifier.reminders import deliver as reminders_deliver
     from notifier.reminders.plan import plan_run
     from notifier.reminders.send import Sender, SetupError
     from notifier.reminders.summary import summary_lines
 
     if plan is None:
-        plan = plan_run(books, day, now)
+        with speed.kept_until_exit():  # the day's account, read until the run ends
+            plan = plan_run(books, day, now)
     report = reminders_deliver.compose_all(books, plan, now, secret, with_notice=not dry_run)
     if outbox is not None:
         reminders_deliver.write_outbox(books, report, outbox, secret)
@@ -852,6 +856,7 @@ def serve(root: Path, port: int, as_of: date | None) -> None:
 def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
     """Receivables: aging per currency, DSO, cash collected and expected, clients, open tasks."""
 
+    from notifier import speed
     from notifier.account import account_of
     from notifier.report.receivables import build_report
     from notifier.report.render import print_report, report_console
@@ -862,7 +867,8 @@ def report(root: Path, as_of: date | None, as_json: bool, as_csv: bool) -> None:
         click.echo("notifier report: choose --json or --csv, not both", err=True)
         sys.exit(EXIT_USAGE)
     books, _ = _load(root)
-    account = account_of(books, _today(books, as_of))
+    with speed.kept_until_exit():
+        account = account_of(books, _today(books, as_of))
     if as_csv:
         click.echo(report_csv(account), nl=False)
     elif as_json:

@@ -112,10 +112,11 @@ def collector_paused() -> Iterator[None]:
 
 @contextmanager
 def kept_until_exit() -> Iterator[None]:
-    """What is made meanwhile (the books) with the collector paused, then frozen: it lives until
-    the command ends, and the collector, set off by what later stages make, would walk its
-    million objects each time. No full collection comes first: it would walk every object the
-    imports made to find next to nothing."""
+    """What is made meanwhile (the books, the day's account) with the collector paused, then
+    frozen: it lives until the command ends, and the collector, set off by what later stages
+    make, would walk its million objects each time (working out the account of 10,000 invoices
+    set off three to five full collections, a fifth of its time). No full collection comes first:
+    it would walk every object the imports made to find next to nothing."""
     gc.disable()
     try:
         yield

@@ -240,7 +240,8 @@ def _render_task(clients: list[str]) -> _Rendered:
     writer = SiteWriter(_JOB["out"])
     books, as_of = portal.books, portal.as_of
     part = _Rendered()
-    account = account_of(books, as_of, clients, known=_JOB["known"])
+    with speed.kept_until_exit():  # read until the share is rendered
+        account = account_of(books, as_of, clients, known=_JOB["known"])
     part.shares = client_shares(account)
     for client in clients:
         part.files[client], part.documents[client] = [], []
