@@ -5,6 +5,8 @@ In one process, in order, each step's CPU seconds (`time.process_time`), printed
 - `start`: Python started, and notifier's command line and what reads the books imported;
 - `parse`: every file of the books composed by PyYAML's C parser, nothing made of the nodes (what
   `check` with no cache cannot do without; the yardstick's own load makes Python values too);
+- `validate`: every record of the books validated by its schema (pydantic), from its values as
+  read (made untimed: what `parse` leaves out);
 - `books`: the books read from `.cache/books`, as every command after the first reads them;
 - `account`: the day's account of every client (what a build shows);
 - `pages`: one page per invoice, the yardstick's own small page, rendered and written (a build
@@ -42,22 +44,40 @@ def main(root: Path, export: Path, as_of: date) -> dict[str, float]:
         last = now
 
     import yaml
+    from pydantic import BaseModel
 
     from bench import yardstick
     from notifier import cli, speed
     from notifier.account import account_of
+    from notifier.books import load
     from notifier.books.checks import check_books
+    from notifier.books.yamlfile import read_yaml
 
     step("start")
     with speed.kept_until_exit():  # as the commands read the books: the collector paused
         for path in sorted((root / "data").rglob("*.yaml")):
             yaml.compose(path.read_bytes(), Loader=yaml.CSafeLoader)
     step("parse")
+    values: list[tuple[type[BaseModel], object]] = []  # each record as read (not timed)
+    for model, names in load._kinds(root).items():
+        for name in names:
+            found, _ = read_yaml(root / name, name)
+            data = None if found is None else found.data
+            if data is not None:
+                values.extend(
+                    (model, record) for record in (data if isinstance(data, list) else [data])
+                )
+    last = time.process_time()
+    with speed.kept_until_exit():
+        for model, record in values:
+            model.model_validate(record)
+    step("validate")
     speed.keep_compiled_texts(root / cli.TEXTS_CACHE)
     with speed.kept_until_exit():
         books, _ = check_books(root, root / cli.BOOKS_CACHE, spread=None, aside=None)
     step("books")
-    account_of(books, as_of)
+    with speed.kept_until_exit():  # as the commands make it
+        account_of(books, as_of)
     step("account")
     with tempfile.TemporaryDirectory(dir=root.parent) as folder:
         out = Path(folder)
@@ -72,7 +92,8 @@ def main(root: Path, export: Path, as_of: date) -> dict[str, float]:
             )
             (out / f"{invoice.number}.html").write_text(html, encoding="utf-8")
         step("pages")
-    account_of(books, as_of, reminders_only=True)
+    with speed.kept_until_exit():
+        account_of(books, as_of, reminders_only=True)
     step("reminders")
     import polars as pl
 

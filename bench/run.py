@@ -591,8 +591,8 @@ class Step:
 # The steps under each ratio that its command cannot skip, however the rest is done (the PDFs'
 # floor is Typst's own time: the cold build with real PDFs less the one with PDFs stubbed).
 FLOORS = (
-    (CHECK_COLD, ("start", "parse")),
-    (COLD, ("start", "parse", "account", "pages")),
+    (CHECK_COLD, ("start", "parse", "validate")),
+    (COLD, ("start", "parse", "validate", "account", "pages")),
     (NEXT, ("start", "books", "account")),
     (ONE, ("start", "books")),
     (REMIND, ("start", "books", "reminders")),
@@ -717,7 +717,7 @@ def machine() -> str:
 def work_folder() -> str | None:
     """Where the books and sites are written: BENCH_TMP, else /dev/shm when it is a memory file
     system with room, else the system's temporary folder. On this project's machine, creating a
-    small file on the disk cost 0.2 to 0.7 ms of system CPU, rising and falling from one minute
+    small file on the disk cost 0.2 to 0.6 ms of system CPU, rising and falling from one minute
     to the next (10,000 files: 2.2 to 6.4 s), against 0.03 ms in memory: on the disk, the
     yardstick's CPU swung threefold with it, and every ratio with the yardstick."""
     chosen = os.environ.get("BENCH_TMP")
