@@ -16,7 +16,7 @@ from notifier.account.model import (
     PayOption,
     Step,
 )
-from notifier.ledger.plans import FULL, Instalment, PlanOption
+from notifier.ledger.plans import FULL, Instalment, PlanOption, add_months
 from notifier.ledger.reductions import CreditUse, Reduction
 from notifier.ledger.state import (
     NOT_SENT,
@@ -54,6 +54,7 @@ __all__ = [
     "Step",
     "Totals",
     "account_of",
+    "add_months",
     "history",
     "not_sent",
     "signed_minor",

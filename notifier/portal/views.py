@@ -24,6 +24,7 @@ from notifier.account import (
     Status,
     Step,
     Totals,
+    add_months,
     signed_minor,
 )
 from notifier.addresses import Secret
@@ -262,8 +263,7 @@ def _pay_all(client: ClientAccount) -> tuple[PayAll, ...]:
 def _statements(invoices: tuple[InvoiceAccount, ...], as_of: date) -> tuple[Statement, ...]:
     """One statement per currency over the last year (from the first day of the month a year ago):
     invoices, payments, refunds, discounts."""
-    months = as_of.year * 12 + as_of.month - 1 - STATEMENT_MONTHS
-    since = date(months // 12, months % 12 + 1, 1)
+    since = add_months(as_of.replace(day=1), -STATEMENT_MONTHS)
     entries: dict[str, list[StatementLine]] = defaultdict(list)
     for account in invoices:
         state = account.state
