@@ -648,7 +648,6 @@ def floors(rows: list[Row], steps: dict[str, Step]) -> str:
         "| --- | ---: | ---: | --- | --- |",
     ]
     csv_script = next((r for r in rows if r.command == CSV_YARDSTICK), None)
-    build_yardstick = statistics.median(s.cpu / s.ratio for s in steps.values() if s.ratio)
     for target in TARGETS:
         names = dict(FLOORS).get(target.measure)
         if names is None or any(name not in steps for name in names):
@@ -658,8 +657,7 @@ def floors(rows: list[Row], steps: dict[str, Step]) -> str:
         if target.measure == RECONCILE:
             if csv_script is None:
                 continue
-            # against the csv script: the steps' CPU in yardstick units, in the script's
-            floor = floor * build_yardstick / csv_script.cpu
+            floor = cpu / csv_script.cpu  # its yardstick is the csv script, not run beside
         parts = " + ".join(f"{name} {steps[name].cpu:.2f}" for name in names)
         lines.append(_floor_line(target, floor, f"{parts} = {cpu:.2f}"))
     pdf = next((r for r in rows if r.command == COLD_PDF and not math.isnan(r.ratio)), None)
